@@ -1,0 +1,73 @@
+/**
+ * @file A dense float32 feature matrix, row-major, with column names and categorical flags.
+ * Feature blocks produce them, the runner concatenates them, learners consume them.
+ *
+ * @example
+ *   const m = createMatrix(2, 2, ['a', 'b']);
+ *   m.data[m.cols * 1 + 0] = 3; // row 1, column a
+ */
+
+export interface Matrix {
+  readonly rows: number;
+  readonly cols: number;
+  /** Row-major values: element (r, c) is data[r * cols + c]. NaN means missing. */
+  readonly data: Float32Array;
+  readonly names: readonly string[];
+  /** categorical[c] is true when column c holds integer category codes (0..k-1, NaN missing). */
+  readonly categorical: readonly boolean[];
+}
+
+export function createMatrix(rows: number, cols: number, names: readonly string[], categorical?: readonly boolean[]): Matrix {
+  if (names.length !== cols) throw new Error(`matrix: ${names.length} names for ${cols} columns`);
+  return {
+    rows,
+    cols,
+    data: new Float32Array(rows * cols),
+    names,
+    categorical: categorical ?? new Array<boolean>(cols).fill(false),
+  };
+}
+
+/** Builds a matrix from columns (each of length rows). */
+export function fromColumns(columns: ArrayLike<number>[], names: readonly string[], categorical?: readonly boolean[]): Matrix {
+  const rows = columns.length ? columns[0].length : 0;
+  const m = createMatrix(rows, columns.length, names, categorical);
+  columns.forEach((col, c) => {
+    if (col.length !== rows) throw new Error(`matrix: column ${names[c]} has ${col.length} rows, expected ${rows}`);
+    for (let r = 0; r < rows; r++) m.data[r * m.cols + c] = col[r];
+  });
+  return m;
+}
+
+/** Copies column c into a new Float32Array. */
+export function column(m: Matrix, c: number): Float32Array {
+  const out = new Float32Array(m.rows);
+  for (let r = 0; r < m.rows; r++) out[r] = m.data[r * m.cols + c];
+  return out;
+}
+
+/** Selects rows (in the given order) into a new matrix. */
+export function takeRows(m: Matrix, rows: ArrayLike<number>): Matrix {
+  const out = createMatrix(rows.length, m.cols, m.names, m.categorical);
+  for (let i = 0; i < rows.length; i++) {
+    const src = rows[i] * m.cols;
+    out.data.set(m.data.subarray(src, src + m.cols), i * m.cols);
+  }
+  return out;
+}
+
+/** Places blocks side by side; all must have the same row count. */
+export function hconcat(blocks: readonly Matrix[]): Matrix {
+  if (blocks.length === 0) throw new Error('matrix: nothing to concatenate');
+  const rows = blocks[0].rows;
+  const names = blocks.flatMap((b) => b.names);
+  const categorical = blocks.flatMap((b) => b.categorical);
+  const out = createMatrix(rows, names.length, names, categorical);
+  let offset = 0;
+  for (const b of blocks) {
+    if (b.rows !== rows) throw new Error(`matrix: block with ${b.rows} rows beside ${rows}`);
+    for (let r = 0; r < rows; r++) out.data.set(b.data.subarray(r * b.cols, (r + 1) * b.cols), r * out.cols + offset);
+    offset += b.cols;
+  }
+  return out;
+}

@@ -1,0 +1,56 @@
+/**
+ * @file The learner contract. A learner kind is a frozen definition: a zod schema for its
+ * params and a `fit` that returns an immutable fitted model. No constructors, no hidden state.
+ *
+ * @example
+ *   const fitted = await ridge.fit(X, y, ridge.params.parse({ alpha: 1 }), { seed: 1, task: 'regression' });
+ *   const p = fitted.predict(Xtest);
+ *   const again = ridge.load(JSON.parse(JSON.stringify(fitted.toJSON())));
+ */
+import type { z } from 'zod';
+import type { Matrix } from '../core/matrix.ts';
+
+export type Task = 'regression' | 'binary';
+
+export interface FitContext {
+  /** Seed for everything random inside fit. */
+  seed: number;
+  task: Task;
+  /** Validation rows for early stopping (never used to fit parameters). */
+  valid?: { X: Matrix; y: Float64Array };
+  /** Per-row training weights (pseudo-labelled rows get less than 1). */
+  weight?: Float64Array;
+  /** Called after each boosting round / epoch with the current validation metrics. */
+  onIter?: (iter: number, metrics: Readonly<Record<string, number>>) => void;
+  /** Log line sink (run log); defaults to nothing. */
+  log?: (message: string) => void;
+}
+
+export interface FittedModel {
+  readonly kind: string;
+  /** One prediction per row of X (probabilities for binary tasks). */
+  predict(X: Matrix): Float64Array;
+  /** Feature name -> importance (gain where the learner has it). */
+  importance(): Record<string, number>;
+  /** Plain JSON; `load` of the same kind rebuilds an identical predictor. */
+  toJSON(): unknown;
+}
+
+export interface ModelDef<P = unknown> {
+  readonly kind: string;
+  /** One line for `--help` and the registry listing. */
+  readonly summary: string;
+  readonly params: z.ZodType<P>;
+  fit(X: Matrix, y: Float64Array, params: P, ctx: FitContext): Promise<FittedModel> | FittedModel;
+  load(json: unknown): FittedModel;
+}
+
+export function defineModel<S extends z.ZodType>(def: {
+  kind: string;
+  summary: string;
+  params: S;
+  fit(X: Matrix, y: Float64Array, params: z.output<S>, ctx: FitContext): Promise<FittedModel> | FittedModel;
+  load(json: unknown): FittedModel;
+}): ModelDef<z.output<S>> {
+  return Object.freeze({ ...def }) as ModelDef<z.output<S>>;
+}
