@@ -1,0 +1,466 @@
+/**
+ * @file Shared plumbing for the dataset readers: reading files with clear UserErrors (missing
+ * file, truncated JSON with line:column, bad jsonl line), value parsing (numbers, id strings,
+ * comma-separated vectors), pandas "columnar" JSON, and column builders that merge the
+ * train and test splits into the Table's typed columns.
+ *
+ * @example
+ *   const recs = await readJsonRecords('/data/train/train_category.json'); // [{rec, index}]
+ *   const b = new ColumnsBuilder(n); b.number('postdate', row, parseNumber(v, ctx));
+ */
+
+import { existsSync, statSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { createInterface } from 'node:readline';
+import { createReadStream } from 'node:fs';
+import { UserError, place } from '../errors.ts';
+import type { Column } from './table.ts';
+
+export type JsonRecord = Record<string, unknown>;
+
+/** Where a value came from, for error messages: `file` + `record 12` or `line 7`. */
+export interface Ctx {
+  file: string;
+  /** 1-based line for line-oriented files. */
+  line?: number;
+  /** 0-based record index for JSON arrays / columnar JSON. */
+  record?: number;
+  field?: string;
+}
+
+export function where(ctx: Ctx): string {
+  const base = ctx.line !== undefined ? place(ctx.file, ctx.line) : ctx.record !== undefined ? `${ctx.file} record ${ctx.record}` : ctx.file;
+  return ctx.field ? `${base} field "${ctx.field}"` : base;
+}
+
+/** 1-based line and column of a character offset. */
+export function lineCol(text: string, pos: number): { line: number; col: number } {
+  let line = 1;
+  let last = -1;
+  const end = Math.min(pos, text.length);
+  for (let i = 0; i < end; i++) {
+    if (text.charCodeAt(i) === 10) {
+      line++;
+      last = i;
+    }
+  }
+  return { line, col: end - last };
+}
+
+/** JSON.parse with a UserError that names the file and the approximate line:column. */
+export function parseJsonText(text: string, file: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch (e) {
+    const msg = (e as Error).message;
+    const m = /position (\d+)/.exec(msg);
+    // "Unexpected end of JSON input" carries no position: the problem is at the end.
+    let pos = m ? Number(m[1]) : text.length;
+    if (!m) {
+      // point at the last non-blank character, where a truncated file stops
+      while (pos > 0 && /\s/.test(text[pos - 1])) pos--;
+    }
+    const { line, col } = lineCol(text, pos);
+    const hint = m ? '' : ' (the file looks truncated)';
+    throw new UserError(`${place(file, line, col)} invalid JSON: ${msg.replace(/ in JSON at position \d+.*$/, '')}${hint}`);
+  }
+}
+
+/** Builds the "file not found" error, telling how to mark the group optional. */
+export function missingFileError(file: string, group: string | null, what: string): UserError {
+  const opt = group ? `; if your copy of the data has no ${group} file, mark the group optional in the pipeline (data.optional: [${group}])` : '';
+  return new UserError(`${file}: file not found (${what})${opt}`);
+}
+
+export function isFile(p: string): boolean {
+  try {
+    return statSync(p).isFile();
+  } catch {
+    return false;
+  }
+}
+
+export function isDir(p: string): boolean {
+  try {
+    return statSync(p).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
+export { existsSync };
+
+export async function readText(file: string): Promise<string> {
+  let text = await readFile(file, 'utf8');
+  if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
+  return text;
+}
+
+/** Reads a JSON file; the value must be an array of objects or a columnar pandas object. */
+export async function readJsonRecords(file: string): Promise<JsonRecord[]> {
+  const value = parseJsonText(await readText(file), file);
+  return toRecords(value, file);
+}
+
+/**
+ * Accepts a JSON array of objects (`[{Uid, Pid, ...}, ...]`) or a pandas columnar object
+ * (`{"Uid": {"0": .., "1": ..}, "Pid": {...}, ...}`, as written by `DataFrame.to_json()`), and
+ * returns the records in the order of the index of the first column.
+ */
+export function toRecords(value: unknown, file: string): JsonRecord[] {
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) {
+      const r = value[i];
+      if (r === null || typeof r !== 'object' || Array.isArray(r)) {
+        throw new UserError(`${file} record ${i}: expected an object, got ${describe(r)}`);
+      }
+    }
+    return value as JsonRecord[];
+  }
+  if (value !== null && typeof value === 'object') {
+    const cols = value as Record<string, unknown>;
+    const names = Object.keys(cols);
+    if (names.length === 0) return [];
+    for (const name of names) {
+      const c = cols[name];
+      if (c === null || typeof c !== 'object' || Array.isArray(c)) {
+        throw new UserError(`${file} column "${name}": expected an object of {row index: value} (pandas columnar JSON), got ${describe(c)}`);
+      }
+    }
+    const index = Object.keys(cols[names[0]] as object);
+    const out: JsonRecord[] = new Array(index.length);
+    for (let i = 0; i < index.length; i++) {
+      const rec: JsonRecord = {};
+      for (const name of names) rec[name] = (cols[name] as Record<string, unknown>)[index[i]];
+      out[i] = rec;
+    }
+    return out;
+  }
+  throw new UserError(`${file}: expected a JSON array of records or a columnar object, got ${describe(value)}`);
+}
+
+/** Calls fn for every non-blank line (1-based line numbers), streaming the file. */
+export async function forEachLine(file: string, fn: (line: string, lineNo: number) => void): Promise<void> {
+  const rl = createInterface({ input: createReadStream(file, { encoding: 'utf8' }), crlfDelay: Infinity });
+  let no = 0;
+  for await (const raw of rl) {
+    no++;
+    const line = no === 1 && raw.charCodeAt(0) === 0xfeff ? raw.slice(1) : raw;
+    fn(line, no);
+  }
+}
+
+/** Reads a JSON-lines file into records with their line numbers; blank lines are skipped. */
+export async function readJsonl(file: string): Promise<{ rec: JsonRecord; line: number }[]> {
+  const out: { rec: JsonRecord; line: number }[] = [];
+  await forEachLine(file, (line, no) => {
+    if (line.trim() === '') return;
+    let v: unknown;
+    try {
+      v = JSON.parse(line);
+    } catch (e) {
+      const m = /position (\d+)/.exec((e as Error).message);
+      const col = m ? Number(m[1]) + 1 : line.length;
+      throw new UserError(`${place(file, no, col)} invalid JSON line: ${(e as Error).message.replace(/ in JSON at position \d+.*$/, '')}`);
+    }
+    if (v === null || typeof v !== 'object' || Array.isArray(v)) throw new UserError(`${place(file, no)}: expected a JSON object, got ${describe(v)}`);
+    out.push({ rec: v as JsonRecord, line: no });
+  });
+  return out;
+}
+
+export function describe(v: unknown): string {
+  if (v === null) return 'null';
+  if (Array.isArray(v)) return 'an array';
+  if (typeof v === 'string') return `"${v.length > 40 ? v.slice(0, 40) + '...' : v}"`;
+  if (typeof v === 'object') return 'an object';
+  return `${typeof v} ${String(v)}`;
+}
+
+/** An id (Pid/Uid): strings as they are, integers turned into strings. */
+export function parseId(v: unknown, ctx: Ctx): string {
+  if (typeof v === 'string' && v !== '') return v;
+  if (typeof v === 'number' && Number.isFinite(v)) return String(v);
+  throw new UserError(`${where(ctx)}: expected an id string, got ${v === undefined ? 'nothing (field missing)' : describe(v)}`);
+}
+
+const MISSING_STRINGS = new Set(['', 'none', 'null', 'nan', 'n/a']);
+
+/**
+ * A numeric field given as a number or a numeric string. Missing (NaN): undefined, null, "",
+ * "None", "null", "NaN", and `zeroIsMissing` "0" / 0. A non-numeric string is a UserError.
+ */
+export function parseNumber(v: unknown, ctx: Ctx, zeroIsMissing = false): number {
+  let x: number;
+  if (v === undefined || v === null) return NaN;
+  if (typeof v === 'number') x = v;
+  else if (typeof v === 'boolean') x = v ? 1 : 0;
+  else if (typeof v === 'string') {
+    const s = v.trim();
+    if (MISSING_STRINGS.has(s.toLowerCase())) return NaN;
+    x = Number(s);
+    if (Number.isNaN(x)) throw new UserError(`${where(ctx)}: expected a number, got ${describe(v)}`);
+  } else throw new UserError(`${where(ctx)}: expected a number, got ${describe(v)}`);
+  if (zeroIsMissing && x === 0) return NaN;
+  return x;
+}
+
+/** A text field; undefined/null -> null (missing). Numbers are turned into strings. */
+export function parseString(v: unknown, ctx: Ctx, noneIsMissing = false): string | null {
+  if (v === undefined || v === null) return null;
+  if (typeof v === 'string') return noneIsMissing && (v === '' || v === 'None') ? null : v;
+  if (typeof v === 'number' || typeof v === 'boolean') return String(v);
+  throw new UserError(`${where(ctx)}: expected a string, got ${describe(v)}`);
+}
+
+/** A list of strings (JSON array); undefined/null -> []. */
+export function parseStringList(v: unknown, ctx: Ctx): string[] {
+  if (v === undefined || v === null) return [];
+  if (!Array.isArray(v)) throw new UserError(`${where(ctx)}: expected a list of strings, got ${describe(v)}`);
+  return v.map((x) => (typeof x === 'string' ? x : String(x)));
+}
+
+/**
+ * A comma-separated string of floats (user_description, location_description) written into
+ * `out` at `offset`. Returns false when the value is missing ("" / null / "None" / "0"), leaving
+ * the row for the caller to fill with NaN. A wrong count or a non-number is a UserError.
+ */
+export function parseVectorInto(v: unknown, dim: number, out: Float32Array, offset: number, ctx: Ctx): boolean {
+  if (v === undefined || v === null) return false;
+  if (Array.isArray(v)) {
+    if (v.length === 0) return false;
+    if (v.length !== dim) throw new UserError(`${where(ctx)}: expected ${dim} numbers, got ${v.length}`);
+    for (let k = 0; k < dim; k++) {
+      const x = typeof v[k] === 'number' ? (v[k] as number) : Number(v[k]);
+      if (Number.isNaN(x)) throw new UserError(`${where(ctx)}: element ${k} is not a number: ${describe(v[k])}`);
+      out[offset + k] = x;
+    }
+    return true;
+  }
+  if (typeof v !== 'string') throw new UserError(`${where(ctx)}: expected a comma-separated string of ${dim} numbers, got ${describe(v)}`);
+  const s = v.trim();
+  if (MISSING_STRINGS.has(s.toLowerCase()) || s === '0') return false;
+  const parts = s.split(',');
+  // tolerate trailing commas / whitespace
+  while (parts.length > 0 && parts[parts.length - 1].trim() === '') parts.pop();
+  if (parts.length !== dim) throw new UserError(`${where(ctx)}: expected ${dim} comma-separated numbers, got ${parts.length}`);
+  for (let k = 0; k < dim; k++) {
+    const t = parts[k];
+    const x = Number(t);
+    if (Number.isNaN(x) || t.trim() === '') throw new UserError(`${where(ctx)}: element ${k} is not a number: "${t}"`);
+    out[offset + k] = x;
+  }
+  return true;
+}
+
+/** Splits a free-text tag string on whitespace (SMPD Alltags). */
+export function splitWords(s: string | null): string[] {
+  if (!s) return [];
+  return s.split(/\s+/).filter((t) => t !== '');
+}
+
+/** Splits comma-joined tags (SMP-Video post_content). */
+export function splitCommas(s: string | null): string[] {
+  if (!s) return [];
+  return s
+    .split(',')
+    .map((t) => t.trim())
+    .filter((t) => t !== '');
+}
+
+// ---------------------------------------------------------------------------------------------
+// Column building
+
+/** Columns of one split under construction; each setter writes one row. */
+export class ColumnsBuilder {
+  readonly n: number;
+  readonly columns: Record<string, Column> = {};
+
+  constructor(n: number) {
+    this.n = n;
+  }
+
+  private get<T extends Column['type']>(name: string, type: T, make: () => Column): Extract<Column, { type: T }> {
+    let c = this.columns[name];
+    if (!c) {
+      c = make();
+      this.columns[name] = c;
+    } else if (c.type !== type) {
+      throw new Error(`internal: column "${name}" is ${c.type}, not ${type}`);
+    }
+    return c as Extract<Column, { type: T }>;
+  }
+
+  numberColumn(name: string): Float64Array {
+    return this.get(name, 'number', () => ({ type: 'number', values: new Float64Array(this.n).fill(NaN) })).values;
+  }
+
+  stringColumn(name: string): (string | null)[] {
+    return this.get(name, 'string', () => ({ type: 'string', values: new Array<string | null>(this.n).fill(null) })).values;
+  }
+
+  listColumn(name: string): string[][] {
+    return this.get(name, 'list', () => ({ type: 'list', values: Array.from({ length: this.n }, () => [] as string[]) })).values;
+  }
+
+  vectorColumn(name: string, dim: number): Float32Array {
+    const c = this.get(name, 'vector', () => ({ type: 'vector', dim, values: new Float32Array(this.n * dim).fill(NaN) }));
+    if (c.dim !== dim) throw new Error(`internal: vector column "${name}" has dim ${c.dim}, not ${dim}`);
+    return c.values;
+  }
+}
+
+/**
+ * Values of a field whose type is not known in advance: numbers stay numbers; if every
+ * non-missing value of the field is numeric (number or numeric string) it becomes a number
+ * column, otherwise a string column.
+ */
+export function inferColumn(values: unknown[]): Column {
+  let numeric = true;
+  let any = false;
+  for (const v of values) {
+    if (v === undefined || v === null) continue;
+    if (typeof v === 'number') {
+      any = true;
+      continue;
+    }
+    if (typeof v === 'string') {
+      const s = v.trim();
+      if (MISSING_STRINGS.has(s.toLowerCase())) continue;
+      any = true;
+      if (Number.isNaN(Number(s))) {
+        numeric = false;
+        break;
+      }
+      continue;
+    }
+    if (Array.isArray(v)) {
+      return { type: 'list', values: values.map((x) => (Array.isArray(x) ? x.map(String) : [])) };
+    }
+    numeric = false;
+    any = true;
+    break;
+  }
+  if (numeric && any) {
+    const out = new Float64Array(values.length);
+    for (let i = 0; i < values.length; i++) {
+      const v = values[i];
+      if (typeof v === 'number') out[i] = v;
+      else if (typeof v === 'string') {
+        const s = v.trim();
+        out[i] = MISSING_STRINGS.has(s.toLowerCase()) ? NaN : Number(s);
+      } else out[i] = NaN;
+    }
+    return { type: 'number', values: out };
+  }
+  return {
+    type: 'string',
+    values: values.map((v) => (v === undefined || v === null ? null : typeof v === 'string' ? v : typeof v === 'object' ? JSON.stringify(v) : String(v))),
+  };
+}
+
+function missingColumn(like: Column, n: number): Column {
+  switch (like.type) {
+    case 'number':
+      return { type: 'number', values: new Float64Array(n).fill(NaN) };
+    case 'string':
+      return { type: 'string', values: new Array<string | null>(n).fill(null) };
+    case 'list':
+      return { type: 'list', values: Array.from({ length: n }, () => [] as string[]) };
+    case 'vector':
+      return { type: 'vector', dim: like.dim, values: new Float32Array(n * like.dim).fill(NaN) };
+  }
+}
+
+function asStrings(c: Column): (string | null)[] {
+  if (c.type === 'string') return c.values;
+  if (c.type === 'number') return Array.from(c.values, (x) => (Number.isNaN(x) ? null : String(x)));
+  if (c.type === 'list') return c.values.map((l) => l.join(' '));
+  throw new Error('internal: cannot turn a vector into strings');
+}
+
+/**
+ * Concatenates the columns of the splits (train then test). A column absent from a split is
+ * filled with missing values; a field that is numeric in one split and text in the other
+ * becomes text.
+ */
+export function mergeColumns(parts: { n: number; columns: Record<string, Column> }[]): Record<string, Column> {
+  const names: string[] = [];
+  for (const p of parts) for (const k of Object.keys(p.columns)) if (!names.includes(k)) names.push(k);
+  const out: Record<string, Column> = {};
+  const total = parts.reduce((s, p) => s + p.n, 0);
+  for (const name of names) {
+    const present = parts.map((p) => p.columns[name]).filter((c): c is Column => c !== undefined);
+    let type = present[0].type;
+    if (present.some((c) => c.type !== type)) {
+      if (present.some((c) => c.type === 'vector')) throw new UserError(`column "${name}" is a vector in one split and not in the other`);
+      type = 'string';
+    }
+    const filled = parts.map((p) => p.columns[name] ?? missingColumn(present[0], p.n));
+    if (type === 'string') {
+      out[name] = { type: 'string', values: filled.flatMap((c) => asStrings(c)) };
+    } else if (type === 'number') {
+      const v = new Float64Array(total);
+      let o = 0;
+      for (const c of filled) {
+        v.set((c as Extract<Column, { type: 'number' }>).values, o);
+        o += (c as Extract<Column, { type: 'number' }>).values.length;
+      }
+      out[name] = { type: 'number', values: v };
+    } else if (type === 'list') {
+      out[name] = { type: 'list', values: filled.flatMap((c) => (c as Extract<Column, { type: 'list' }>).values) };
+    } else {
+      const dim = (present[0] as Extract<Column, { type: 'vector' }>).dim;
+      if (present.some((c) => (c as Extract<Column, { type: 'vector' }>).dim !== dim)) {
+        throw new UserError(`column "${name}" has vectors of different lengths in train and test`);
+      }
+      const v = new Float32Array(total * dim);
+      let o = 0;
+      for (const c of filled) {
+        const vals = (c as Extract<Column, { type: 'vector' }>).values;
+        v.set(vals, o);
+        o += vals.length;
+      }
+      out[name] = { type: 'vector', dim, values: v };
+    }
+  }
+  return out;
+}
+
+/** One split as produced by a format reader. */
+export interface SplitPart {
+  split: 'train' | 'test';
+  n: number;
+  pid: string[];
+  uid: string[];
+  /** null for a test split */
+  label: Float64Array | null;
+  media: (string | null)[];
+  columns: Record<string, Column>;
+  sources: string[];
+}
+
+/** Reader options shared by the formats. */
+export interface ReadOptions {
+  /** File groups that may be absent (e.g. 'text', 'temporal', 'user', 'category', 'additional'). */
+  optional?: readonly string[];
+  /** Called with a human-readable note (dropped records, duplicates, ...). */
+  onWarning?: (message: string) => void;
+}
+
+/** Indexes records by Pid, failing on duplicates with both record numbers. */
+export function indexByPid(recs: JsonRecord[], file: string, key = 'Pid', lines?: number[]): Map<string, number> {
+  const m = new Map<string, number>();
+  for (let i = 0; i < recs.length; i++) {
+    const ctx: Ctx = lines ? { file, line: lines[i], field: key } : { file, record: i, field: key };
+    const pid = parseId(recs[i][key], ctx);
+    const prev = m.get(pid);
+    if (prev !== undefined) {
+      const a = lines ? `line ${lines[prev]}` : `record ${prev}`;
+      const b = lines ? `line ${lines[i]}` : `record ${i}`;
+      throw new UserError(`${lines ? place(file, lines[i]) : `${file} record ${i}`}: duplicated ${key} "${pid}" (first in ${a}, again in ${b})`);
+    }
+    m.set(pid, i);
+  }
+  return m;
+}

@@ -1,0 +1,242 @@
+/**
+ * @file Reader of the SMP-Video layout (video track, JSON lines; REFERENCE.md):
+ *
+ *   <root>/train/SMP-Video_anonymized_posts_train.jsonl       rows, in file order    (required)
+ *   <root>/train/SMP-Video_anonymized_popularity_train.jsonl  {pid, uid, popularity} (required for train)
+ *   <root>/train/SMP-Video_anonymized_videos_train.jsonl      {vid, pid, uid, video_*, music_*}   group "video"
+ *   <root>/train/SMP-Video_anonymized_users_train.jsonl       {uid, user_*_count}                 group "user"
+ *   <root>/test/..._test.jsonl                                the same without popularity
+ *
+ * Columns: postdate (post_time "2022-08-25 16:15" read as UTC, unix seconds), title (the raw
+ * post_content), tags (post_content split on commas), suggested_words (list), post_location,
+ * post_text_language, vid, video_height, video_width, video_duration, video_ratio,
+ * video_format, music_title, music_duration, user_following_count, user_follower_count,
+ * user_likes_count, user_video_count, user_digg_count, user_heart_count, user_friend_count
+ * (other fields: lower-cased name, type inferred). Media: video_path resolved against the root.
+ * Videos and popularity are joined on pid, users on uid. The users file may repeat a uid:
+ * identical rows are merged; conflicting rows keep the first and are counted in a warning.
+ *
+ * @example
+ *   const part = await readSmpVideoSplit('/data/smp-video', 'train');
+ */
+
+import { join, resolve } from 'node:path';
+import { UserError, place } from '../errors.ts';
+import {
+  ColumnsBuilder,
+  type JsonRecord,
+  type ReadOptions,
+  type SplitPart,
+  indexByPid,
+  inferColumn,
+  isDir,
+  isFile,
+  missingFileError,
+  parseId,
+  parseNumber,
+  parseString,
+  parseStringList,
+  readJsonl,
+  splitCommas,
+} from './io.ts';
+
+export function smpVideoFile(root: string, split: 'train' | 'test', kind: 'posts' | 'users' | 'videos' | 'popularity'): string {
+  return join(root, split, `SMP-Video_anonymized_${kind}_${split}.jsonl`);
+}
+
+export function isSmpVideoRoot(root: string): boolean {
+  return isFile(smpVideoFile(root, 'train', 'posts')) || isFile(smpVideoFile(root, 'test', 'posts'));
+}
+
+/** "2022-08-25 16:15" (or with seconds, or ISO "T") as UTC -> unix seconds. */
+export function parsePostTime(v: unknown, ctx: { file: string; line: number }): number {
+  if (v === undefined || v === null || v === '') return NaN;
+  if (typeof v === 'number') return v > 1e11 ? Math.floor(v / 1000) : v;
+  if (typeof v !== 'string') throw new UserError(`${place(ctx.file, ctx.line)} field "post_time": expected "YYYY-MM-DD HH:MM", got ${JSON.stringify(v)}`);
+  const m = /^(\d{4})-(\d{2})-(\d{2})(?:[ T](\d{2}):(\d{2})(?::(\d{2}))?)?/.exec(v.trim());
+  if (!m) {
+    if (/^\d+(\.\d+)?$/.test(v.trim())) return Number(v.trim());
+    throw new UserError(`${place(ctx.file, ctx.line)} field "post_time": expected "YYYY-MM-DD HH:MM", got "${v}"`);
+  }
+  const ms = Date.UTC(+m[1], +m[2] - 1, +m[3], m[4] ? +m[4] : 0, m[5] ? +m[5] : 0, m[6] ? +m[6] : 0);
+  return ms / 1000;
+}
+
+const POST_KNOWN = new Set(['pid', 'uid', 'post_content', 'post_time', 'post_suggested_words', 'video_path']);
+const VIDEO_NUMBERS = new Set(['video_height', 'video_width', 'video_duration', 'music_duration']);
+const VIDEO_STRINGS = new Set(['vid', 'video_ratio', 'video_format', 'music_title']);
+
+function fieldsOf(recs: { rec: JsonRecord }[]): string[] {
+  const out: string[] = [];
+  const seen = new Set<string>();
+  for (const { rec } of recs) for (const k of Object.keys(rec)) if (!seen.has(k)) (seen.add(k), out.push(k));
+  return out;
+}
+
+export async function readSmpVideoSplit(root: string, split: 'train' | 'test', opts: ReadOptions = {}): Promise<SplitPart> {
+  const dir = join(root, split);
+  const postsFile = smpVideoFile(root, split, 'posts');
+  if (!isDir(dir)) throw new UserError(`${dir}: folder not found (the SMP-Video layout keeps the ${split} files there: SMP-Video_anonymized_{posts,users,videos${split === 'train' ? ',popularity' : ''}}_${split}.jsonl)`);
+  if (!isFile(postsFile)) throw missingFileError(postsFile, null, `the ${split} posts, one JSON object per line; they define the rows`);
+  const optional = new Set(opts.optional ?? []);
+  const sources = [resolve(postsFile)];
+
+  const posts = await readJsonl(postsFile);
+  const n = posts.length;
+  const rowOf = indexByPid(posts.map((p) => p.rec), postsFile, 'pid', posts.map((p) => p.line));
+  const pid = posts.map((p) => parseId(p.rec.pid, { file: postsFile, line: p.line, field: 'pid' }));
+  const uid = posts.map((p) => parseId(p.rec.uid, { file: postsFile, line: p.line, field: 'uid' }));
+  const cols = new ColumnsBuilder(n);
+  const media: (string | null)[] = new Array(n).fill(null);
+
+  const postdate = cols.numberColumn('postdate');
+  const title = cols.stringColumn('title');
+  const tags = cols.listColumn('tags');
+  const suggested = cols.listColumn('suggested_words');
+  for (let i = 0; i < n; i++) {
+    const { rec, line } = posts[i];
+    postdate[i] = parsePostTime(rec.post_time, { file: postsFile, line });
+    const content = parseString(rec.post_content, { file: postsFile, line, field: 'post_content' });
+    title[i] = content;
+    tags[i] = splitCommas(content);
+    suggested[i] = parseStringList(rec.post_suggested_words, { file: postsFile, line, field: 'post_suggested_words' });
+    const vp = parseString(rec.video_path, { file: postsFile, line, field: 'video_path' });
+    media[i] = vp ? resolve(root, vp) : null;
+  }
+  for (const f of fieldsOf(posts)) {
+    if (POST_KNOWN.has(f)) continue;
+    cols.columns[f.toLowerCase()] = inferColumn(posts.map((p) => p.rec[f]));
+  }
+
+  // labels
+  let label: Float64Array | null = null;
+  if (split === 'train') {
+    const popFile = smpVideoFile(root, split, 'popularity');
+    if (!isFile(popFile)) throw missingFileError(popFile, null, 'the train labels, {"pid", "uid", "popularity"} per line');
+    const pop = await readJsonl(popFile);
+    indexByPid(pop.map((p) => p.rec), popFile, 'pid', pop.map((p) => p.line));
+    label = new Float64Array(n).fill(NaN);
+    let unmatched = 0;
+    for (const { rec, line } of pop) {
+      const p = parseId(rec.pid, { file: popFile, line, field: 'pid' });
+      const row = rowOf.get(p);
+      if (row === undefined) {
+        unmatched++;
+        continue;
+      }
+      const y = parseNumber(rec.popularity, { file: popFile, line, field: 'popularity' });
+      if (!Number.isFinite(y)) throw new UserError(`${place(popFile, line)} field "popularity": expected a number, got ${JSON.stringify(rec.popularity)}`);
+      label[row] = y;
+    }
+    for (let i = 0; i < n; i++) {
+      if (Number.isNaN(label[i])) throw new UserError(`${place(postsFile, posts[i].line)}: train post "${pid[i]}" has no popularity in ${popFile}`);
+    }
+    if (unmatched > 0) opts.onWarning?.(`${popFile}: ${unmatched} record(s) have a pid that is not in the posts file (ignored)`);
+    sources.push(resolve(popFile));
+  }
+
+  // videos, joined on pid
+  const videosFile = smpVideoFile(root, split, 'videos');
+  if (isFile(videosFile)) {
+    const videos = await readJsonl(videosFile);
+    indexByPid(videos.map((v) => v.rec), videosFile, 'pid', videos.map((v) => v.line));
+    const rowOfRec = new Int32Array(videos.length).fill(-1);
+    let unmatched = 0;
+    videos.forEach(({ rec, line }, k) => {
+      const row = rowOf.get(parseId(rec.pid, { file: videosFile, line, field: 'pid' }));
+      if (row === undefined) unmatched++;
+      else rowOfRec[k] = row;
+    });
+    for (const f of fieldsOf(videos)) {
+      if (f === 'pid' || f === 'uid') continue;
+      const name = f.toLowerCase();
+      if (VIDEO_NUMBERS.has(f)) {
+        const out = cols.numberColumn(name);
+        videos.forEach(({ rec, line }, k) => {
+          if (rowOfRec[k] >= 0) out[rowOfRec[k]] = parseNumber(rec[f], { file: videosFile, line, field: f });
+        });
+      } else if (VIDEO_STRINGS.has(f)) {
+        const out = cols.stringColumn(name);
+        videos.forEach(({ rec, line }, k) => {
+          if (rowOfRec[k] >= 0) out[rowOfRec[k]] = parseString(rec[f], { file: videosFile, line, field: f });
+        });
+      } else {
+        const vals: unknown[] = new Array(n).fill(undefined);
+        videos.forEach(({ rec }, k) => {
+          if (rowOfRec[k] >= 0) vals[rowOfRec[k]] = rec[f];
+        });
+        cols.columns[name] = inferColumn(vals);
+      }
+    }
+    const covered = new Set(rowOfRec).size - (rowOfRec.includes(-1) ? 1 : 0);
+    if (unmatched > 0) opts.onWarning?.(`${videosFile}: ${unmatched} record(s) have a pid that is not in the posts file (ignored)`);
+    if (covered < n) opts.onWarning?.(`${videosFile}: ${n - covered} post(s) have no video record (values missing)`);
+    sources.push(resolve(videosFile));
+  } else if (!optional.has('video')) {
+    throw missingFileError(videosFile, 'video', `the video metadata of the ${split} posts`);
+  }
+
+  // users, joined on uid; duplicates merged
+  const usersFile = smpVideoFile(root, split, 'users');
+  if (isFile(usersFile)) {
+    const users = await readJsonl(usersFile);
+    const first = new Map<string, { rec: JsonRecord; line: number; json: string }>();
+    let identical = 0;
+    const conflicts: string[] = [];
+    for (const { rec, line } of users) {
+      const u = parseId(rec.uid, { file: usersFile, line, field: 'uid' });
+      const json = JSON.stringify(rec, Object.keys(rec).sort());
+      const prev = first.get(u);
+      if (!prev) first.set(u, { rec, line, json });
+      else if (prev.json === json) identical++;
+      else conflicts.push(`"${u}" (lines ${prev.line} and ${line})`);
+    }
+    if (conflicts.length > 0) {
+      opts.onWarning?.(`${usersFile}: ${conflicts.length} uid(s) have conflicting duplicate rows, kept the first: ${conflicts.slice(0, 5).join(', ')}${conflicts.length > 5 ? ', ...' : ''}`);
+    }
+    void identical;
+    const fields = fieldsOf(users).filter((f) => f !== 'uid');
+    let missingUsers = 0;
+    const recOfRow: (JsonRecord | null)[] = uid.map((u) => {
+      const e = first.get(u);
+      if (!e) missingUsers++;
+      return e ? e.rec : null;
+    });
+    const lineOfRow = uid.map((u) => first.get(u)?.line ?? 0);
+    for (const f of fields) {
+      const name = f.toLowerCase();
+      if (/_count$/.test(f)) {
+        const out = cols.numberColumn(name);
+        for (let i = 0; i < n; i++) {
+          const r = recOfRow[i];
+          if (r) out[i] = parseNumber(r[f], { file: usersFile, line: lineOfRow[i], field: f });
+        }
+      } else {
+        cols.columns[name] = inferColumn(recOfRow.map((r) => (r ? r[f] : undefined)));
+      }
+    }
+    if (missingUsers > 0) opts.onWarning?.(`${usersFile}: ${missingUsers} post(s) have a uid with no user record (values missing)`);
+    sources.push(resolve(usersFile));
+  } else if (!optional.has('user')) {
+    throw missingFileError(usersFile, 'user', `the user metadata of the ${split} posts`);
+  }
+
+  return { split, n, pid, uid, label, media, columns: cols.columns, sources };
+}
+
+/** Counts duplicate user rows of a users file: identical repeats and conflicting ones. */
+export async function countUserDuplicates(file: string): Promise<{ rows: number; uids: number; identical: number; conflicting: number }> {
+  const users = await readJsonl(file);
+  const first = new Map<string, string>();
+  let identical = 0;
+  let conflicting = 0;
+  for (const { rec } of users) {
+    const u = String(rec.uid);
+    const json = JSON.stringify(rec, Object.keys(rec).sort());
+    const prev = first.get(u);
+    if (prev === undefined) first.set(u, json);
+    else if (prev === json) identical++;
+    else conflicting++;
+  }
+  return { rows: users.length, uids: first.size, identical, conflicting };
+}
