@@ -1,0 +1,75 @@
+/**
+ * @file Content-addressed cache of feature blocks (`.cache/blocks/<key>/block.npy` + meta.json).
+ * The key hashes the kit version, kind@version, canonical params, upstream block keys and the
+ * dataset fingerprint, so any change upstream gives a new key and stale entries are never read.
+ */
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import type { Matrix } from '../matrix.ts';
+import { writeFileAtomic } from './atomic.ts';
+import { readNpy, writeNpy } from './npy.ts';
+
+/** JSON with sorted keys, so equal params always hash equal. */
+export function canonicalJson(v: unknown): string {
+  if (Array.isArray(v)) return `[${v.map(canonicalJson).join(',')}]`;
+  if (v && typeof v === 'object')
+    return `{${Object.keys(v)
+      .sort()
+      .filter((k) => (v as Record<string, unknown>)[k] !== undefined)
+      .map((k) => `${JSON.stringify(k)}:${canonicalJson((v as Record<string, unknown>)[k])}`)
+      .join(',')}}`;
+  return JSON.stringify(v);
+}
+
+export function hashOf(...parts: unknown[]): string {
+  const h = crypto.createHash('sha256');
+  for (const p of parts) h.update(typeof p === 'string' ? p : canonicalJson(p)).update('\u0000');
+  return h.digest('hex').slice(0, 24);
+}
+
+/** Fingerprint of data files: path, size and content hash (cached per path+mtime in-process). */
+const fileHashes = new Map<string, string>();
+export function fingerprintFiles(files: readonly string[]): string {
+  const h = crypto.createHash('sha256');
+  for (const f of [...files].sort()) {
+    const st = fs.statSync(f);
+    const memo = `${f}:${st.size}:${st.mtimeMs}`;
+    let digest = fileHashes.get(memo);
+    if (!digest) {
+      digest = crypto.createHash('sha256').update(fs.readFileSync(f)).digest('hex');
+      fileHashes.set(memo, digest);
+    }
+    h.update(`${path.basename(f)}:${digest}\n`);
+  }
+  return h.digest('hex').slice(0, 24);
+}
+
+export class BlockCache {
+  constructor(readonly dir: string) {}
+
+  private entry(key: string): string {
+    return path.join(this.dir, 'blocks', key);
+  }
+
+  get(key: string): Matrix | null {
+    const dir = this.entry(key);
+    const metaFile = path.join(dir, 'meta.json');
+    if (!fs.existsSync(metaFile)) return null;
+    try {
+      const meta = JSON.parse(fs.readFileSync(metaFile, 'utf8')) as { names: string[]; categorical: boolean[] };
+      const { data, rows, cols } = readNpy(path.join(dir, 'block.npy'));
+      if (cols !== meta.names.length) return null;
+      return { rows, cols, data, names: meta.names, categorical: meta.categorical };
+    } catch {
+      return null; // unreadable entry: recompute
+    }
+  }
+
+  put(key: string, m: Matrix, info: Record<string, unknown>): void {
+    const dir = this.entry(key);
+    writeNpy(path.join(dir, 'block.npy'), m.data, m.rows, m.cols);
+    // meta.json last: its presence marks a complete entry.
+    writeFileAtomic(path.join(dir, 'meta.json'), JSON.stringify({ ...info, names: m.names, categorical: m.categorical }, null, 1));
+  }
+}

@@ -1,0 +1,132 @@
+/**
+ * @file The `smp` command line.
+ *
+ *   smp run <pipeline.yaml> [--seed N] [--data DIR]
+ *   smp validate <file.json|.csv|.zip> --data <dataset root> --track image|video
+ *   smp synth --track image|video --posts N --out DIR [--seed S]
+ *   smp schema [--out pipelines/schema.json]
+ *   smp kinds
+ *   smp demo            (npm start: generate data/sample if missing, run pipelines/demo.yaml)
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { Command, InvalidArgumentError } from 'commander';
+import { UserError } from './errors.ts';
+import { KIT_ROOT, KIT_VERSION } from './version.ts';
+
+function int(name: string) {
+  return (v: string): number => {
+    const n = Number(v);
+    if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError(`${name} must be a non-negative integer`);
+    return n;
+  };
+}
+
+function track(v: string): 'image' | 'video' {
+  if (v !== 'image' && v !== 'video') throw new InvalidArgumentError('expected image or video');
+  return v;
+}
+
+const program = new Command()
+  .name('smp')
+  .description('smp-kit: popularity-prediction pipelines from SMP data to a validated, zipped submission')
+  .version(KIT_VERSION)
+  .showHelpAfterError();
+
+program
+  .command('run')
+  .description('run a pipeline file: features, cross-validated learners, ensemble, submission zip')
+  .argument('<pipeline>', 'pipeline YAML file')
+  .option('--seed <n>', 'override the pipeline seed', int('--seed'))
+  .option('--data <dir>', 'dataset folder (overrides data.root)')
+  .option('--quiet', 'no progress lines')
+  .action(async (file: string, o: { seed?: number; data?: string; quiet?: boolean }) => {
+    const { runPipeline } = await import('./pipeline/run.ts');
+    const r = await runPipeline(file, o);
+    console.log(JSON.stringify({ run: path.relative(process.cwd(), r.runDir), submission: path.relative(process.cwd(), r.zipPath), final: r.metrics.final }));
+  });
+
+program
+  .command('validate')
+  .description('check a submission against the test set: format, row count, order, unique ids, finite scores')
+  .argument('<file>', 'submission .json, .csv or .zip')
+  .requiredOption('--data <dir>', 'dataset root holding the test split')
+  .requiredOption('--track <track>', 'image or video', track)
+  .action(async (file: string, o: { data: string; track: 'image' | 'video' }) => {
+    const { readDataset } = await import('./data/read-dataset.ts');
+    const { validateSubmissionFile } = await import('./submit/validate.ts');
+    const table = await readDataset(o.data, { track: o.track, splits: ['test'], optional: ['text', 'temporal', 'user', 'category', 'additional', 'videos', 'users'] });
+    const problems = await validateSubmissionFile(file, o.track, table.pid.slice(table.nTrain));
+    if (problems.length) {
+      for (const p of problems) console.error(p);
+      console.error(`${file}: INVALID (${problems.length} problem${problems.length > 1 ? 's' : ''})`);
+      process.exitCode = 1;
+      return;
+    }
+    console.log(`${file}: valid ${o.track}-track submission, ${table.nTest} rows in test-set order`);
+  });
+
+program
+  .command('synth')
+  .description('write a synthetic dataset in the real file formats, with planted signal')
+  .requiredOption('--track <track>', 'image or video', track)
+  .requiredOption('--posts <n>', 'number of posts (train + test)', int('--posts'))
+  .requiredOption('--out <dir>', 'output folder')
+  .option('--seed <n>', 'seed', int('--seed'), 2025)
+  .action(async (o: { track: 'image' | 'video'; posts: number; out: string; seed: number }) => {
+    const t0 = Date.now();
+    const counts =
+      o.track === 'image'
+        ? await (await import('./data/synth-image.ts')).synthImage({ out: o.out, posts: o.posts, seed: o.seed })
+        : await (await import('./data/synth-video.ts')).synthVideo({ out: o.out, posts: o.posts, seed: o.seed });
+    console.log(`wrote ${counts.train} train + ${counts.test} test ${o.track} posts to ${o.out} in ${((Date.now() - t0) / 1000).toFixed(1)}s`);
+  });
+
+program
+  .command('schema')
+  .description('write the JSON Schema of pipeline files (for editor completion)')
+  .option('--out <file>', 'output file', path.join(KIT_ROOT, 'pipelines', 'schema.json'))
+  .action(async (o: { out: string }) => {
+    const { writeSchema } = await import('./pipeline/json-schema.ts');
+    writeSchema(o.out);
+    console.log(`wrote ${o.out}`);
+  });
+
+program
+  .command('kinds')
+  .description('list feature and learner kinds')
+  .action(async () => {
+    const { features } = await import('../features/index.ts');
+    const { models } = await import('../models/index.ts');
+    console.log('features:');
+    for (const f of features.all()) console.log(`  ${f.kind.padEnd(20)} ${f.summary}`);
+    console.log('learners:');
+    for (const m of models.all()) console.log(`  ${m.kind.padEnd(20)} ${m.summary}`);
+  });
+
+program
+  .command('demo')
+  .description('generate the bundled sample into data/sample (if missing) and run pipelines/demo.yaml on it')
+  .option('--seed <n>', 'override the pipeline seed', int('--seed'))
+  .action(async (o: { seed?: number }) => {
+    const sample = path.resolve('data', 'sample');
+    if (!fs.existsSync(path.join(sample, 'test'))) {
+      const { synthImage } = await import('./data/synth-image.ts');
+      process.stderr.write(`[demo] generating the bundled sample into ${path.relative(process.cwd(), sample)} ...\n`);
+      const t0 = Date.now();
+      const c = await synthImage({ out: sample, posts: 4000, seed: 2025 });
+      process.stderr.write(`[demo] ${c.train} train + ${c.test} test posts in ${((Date.now() - t0) / 1000).toFixed(1)}s\n`);
+    }
+    const { runPipeline } = await import('./pipeline/run.ts');
+    const r = await runPipeline(path.join(KIT_ROOT, 'pipelines', 'demo.yaml'), { seed: o.seed, data: sample });
+    console.log(JSON.stringify({ run: path.relative(process.cwd(), r.runDir), submission: path.relative(process.cwd(), r.zipPath), final: r.metrics.final }));
+  });
+
+try {
+  await program.parseAsync(process.argv);
+} catch (e) {
+  if (e instanceof UserError) {
+    console.error(`error: ${e.message}`);
+    process.exitCode = 1;
+  } else throw e;
+}

@@ -1,0 +1,202 @@
+/**
+ * @file Runs a pipeline end to end: dataset -> feature blocks -> folds -> learners (OOF + test)
+ * -> ensemble -> post-processing -> submission -> zip, writing the run folder
+ * `runs/<pipeline>/<timestamp>/` (run.json, metrics.json, per-model oof/test/importance CSVs,
+ * log.jsonl) and `submissions/<pipeline>-<timestamp>.zip`.
+ *
+ * @example
+ *   const result = await runPipeline('pipelines/demo.yaml', { seed: 7 });
+ *   console.log(result.metrics.final.src, result.zipPath);
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { UserError } from '../errors.ts';
+import { Random } from '../random.ts';
+import { RunLog } from '../report/run-log.ts';
+import { BlockCache, fingerprintFiles } from '../cache/block-cache.ts';
+import { writeFileAtomic } from '../cache/atomic.ts';
+import { readDataset } from '../data/read-dataset.ts';
+import type { Table } from '../data/table.ts';
+import { makeFolds } from '../eval/folds.ts';
+import { formatScores, score, better, type Scores } from '../eval/score.ts';
+import type { MetricName } from '../eval/metrics.ts';
+import { renderSubmission, submissionFileName } from '../submit/write.ts';
+import { validateSubmissionText } from '../submit/validate.ts';
+import { zipFile } from '../submit/zip.ts';
+import { KIT_VERSION, gitCommit } from '../version.ts';
+import { loadPipeline } from './load.ts';
+import { computeFeatures } from './feature-stage.ts';
+import { FoldFeatureCache, trainModel, type ModelResult } from './train-stage.ts';
+import type { Pipeline } from './schema.ts';
+
+export interface RunOptions {
+  seed?: number;
+  data?: string;
+  /** Base folder for runs/, submissions/ and .cache/ (default: the working directory). */
+  workDir?: string;
+  quiet?: boolean;
+  /** Fixed timestamp for the run folder name (tests). */
+  timestamp?: string;
+}
+
+export interface RunResult {
+  pipeline: Pipeline;
+  runDir: string;
+  zipPath: string;
+  metrics: Record<string, Scores & { folds?: Scores[] }>;
+  /** Final test predictions in test-set order. */
+  testPredictions: Float64Array;
+  table: Table;
+}
+
+export function defaultModelsDir(): string {
+  return process.env.SMP_MODELS_DIR ?? path.join(process.env.XDG_CACHE_HOME ?? path.join(os.homedir(), '.cache'), 'smp-kit', 'models');
+}
+
+function stamp(): string {
+  return new Date().toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
+}
+
+function csv(header: string[], rows: (string | number)[][]): string {
+  return [header.join(','), ...rows.map((r) => r.map((v) => (typeof v === 'number' ? Number(v.toFixed(6)) : v)).join(','))].join('\n') + '\n';
+}
+
+export function mainMetric(p: Pipeline): MetricName {
+  return p.validation.metric ?? (p.task === 'binary' ? 'auc' : p.track === 'video' ? 'mape' : 'src');
+}
+
+export async function runPipeline(file: string, opts: RunOptions = {}): Promise<RunResult> {
+  const started = Date.now();
+  const work = path.resolve(opts.workDir ?? '.');
+  const log = new RunLog({ quiet: opts.quiet });
+  const { pipeline, locate } = loadPipeline(file, { data: opts.data, seed: opts.seed });
+  const rng = new Random(pipeline.seed);
+  log.info('pipeline', `${pipeline.name} (${pipeline.track} track, seed ${pipeline.seed}), data ${pipeline.data.root}`);
+
+  if (!fs.existsSync(pipeline.data.root))
+    throw new UserError(`${locate(['data', 'root'])} data.root: folder not found: ${pipeline.data.root}${opts.data ? ' (from --data)' : ''}`);
+  const table = await readDataset(pipeline.data.root, { track: pipeline.track, optional: pipeline.data.optional });
+  log.info('data', `${table.nTrain} train posts, ${table.nTest} test posts, ${Object.keys(table.columns).length} columns`);
+  if (table.nTrain < 2) throw new UserError(`${pipeline.data.root}: no labelled train posts to learn from`);
+  if (table.nTest < 1) throw new UserError(`${pipeline.data.root}: no test posts to predict`);
+  const v = pipeline.validation;
+  if (v.scheme === 'group-kfold' && v.group !== 'uid' && !(v.group in table.columns))
+    throw new UserError(`${locate(['validation', 'group'])} validation.group: the dataset has no column "${v.group}"`);
+
+  const cache = new BlockCache(path.join(work, '.cache'));
+  const blocks = await computeFeatures({
+    entries: pipeline.features,
+    table,
+    fingerprint: fingerprintFiles(table.sources),
+    rng: rng.fork('features'),
+    log,
+    cache,
+    modelsDir: pipeline.models_dir ?? defaultModelsDir(),
+  });
+
+  const y = table.label.slice(0, table.nTrain);
+  const groups = v.group === 'uid' ? table.uid.slice(0, table.nTrain) : (table.columns[v.group] as { values: (string | null)[] }).values.slice(0, table.nTrain).map((g) => (g === null ? null : String(g)));
+  const postdate = table.columns.postdate;
+  const folds = makeFolds(
+    table.nTrain,
+    {
+      scheme: v.scheme,
+      folds: v.folds,
+      shuffle: v.shuffle,
+      groups,
+      times: postdate?.type === 'number' ? postdate.values.subarray(0, table.nTrain) : undefined,
+      validFraction: v.valid_fraction,
+    },
+    rng.fork('folds'),
+  );
+  log.info('validation', v.scheme === 'time' ? `time-ordered holdout: newest ${(v.valid_fraction * 100).toFixed(0)}% of train` : `${v.scheme}, ${folds.k} folds`);
+
+  const foldCache = new FoldFeatureCache(blocks, y);
+  const results: ModelResult[] = [];
+  for (const entry of pipeline.models) {
+    results.push(await trainModel({ entry, table, blocks, foldCache, folds, task: pipeline.task, y, rng: rng.fork(`model:${entry.id}`), log }));
+  }
+
+  // Ensemble: the best model by the main metric, or the mean of all.
+  const metric = mainMetric(pipeline);
+  const validated = Array.from({ length: table.nTrain }, (_, r) => r).filter((r) => folds.fold[r] >= 0);
+  let finalOof: Float64Array;
+  let finalTest: Float64Array;
+  if (pipeline.ensemble.method === 'mean' && results.length > 1) {
+    finalOof = results[0].oof.map((_, r) => results.reduce((s, m) => s + m.oof[r], 0) / results.length);
+    finalTest = results[0].test.map((_, i) => results.reduce((s, m) => s + m.test[i], 0) / results.length);
+  } else {
+    const best = results.reduce((a, b) => (better(metric, b.scores[metric]!, a.scores[metric]!) ? b : a));
+    log.info('ensemble', `final = ${best.id} (best CV ${metric.toUpperCase()})`);
+    finalOof = best.oof;
+    finalTest = best.test;
+  }
+  // Post-processing: clip to the training label range, then scale.
+  let lo = Infinity;
+  let hi = -Infinity;
+  for (const v2 of y) {
+    lo = Math.min(lo, v2);
+    hi = Math.max(hi, v2);
+  }
+  const post = (p: Float64Array) =>
+    p.map((x) => (pipeline.postprocess.clip ? Math.min(hi, Math.max(lo, x)) : x) * pipeline.postprocess.scale);
+  finalOof = post(finalOof);
+  finalTest = post(finalTest);
+  const finalScores = score(pipeline.task, validated.map((r) => y[r]), validated.map((r) => finalOof[r]));
+  log.info('final', `CV: ${formatScores(finalScores)}`);
+
+  // Run folder and submission.
+  const ts = opts.timestamp ?? stamp();
+  let runDir = path.join(work, 'runs', pipeline.name, ts);
+  for (let i = 2; fs.existsSync(runDir); i++) runDir = path.join(work, 'runs', pipeline.name, `${ts}-${i}`);
+  fs.mkdirSync(runDir, { recursive: true });
+  log.attach(path.join(runDir, 'log.jsonl'));
+  const metrics: RunResult['metrics'] = {};
+  for (const m of results) {
+    metrics[m.id] = { ...m.scores, folds: m.folds };
+    const trainPids = table.pid.slice(0, table.nTrain);
+    writeFileAtomic(path.join(runDir, `${m.id}.oof.csv`), csv(['pid', 'label', 'fold', 'prediction'], trainPids.map((pid, r) => [pid, y[r], folds.fold[r], Number.isNaN(m.oof[r]) ? '' : m.oof[r]])));
+    writeFileAtomic(path.join(runDir, `${m.id}.test.csv`), csv(['pid', 'prediction'], table.pid.slice(table.nTrain).map((pid, i) => [pid, m.test[i]])));
+    const imp = Object.entries(m.importance).sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1));
+    writeFileAtomic(path.join(runDir, `${m.id}.importance.csv`), csv(['feature', 'importance'], imp));
+  }
+  metrics.final = { ...finalScores };
+  writeFileAtomic(path.join(runDir, 'metrics.json'), JSON.stringify(metrics, null, 2) + '\n');
+
+  const testPids = table.pid.slice(table.nTrain);
+  const text = renderSubmission({
+    track: pipeline.track,
+    pids: testPids,
+    scores: finalTest,
+    version: pipeline.submission.version,
+    externalData: pipeline.submission.external_data,
+  });
+  const entryName = submissionFileName(pipeline.track);
+  const problems = validateSubmissionText(entryName, text, pipeline.track, testPids);
+  if (problems.length) throw new Error(`internal: the submission failed validation:\n${problems.join('\n')}`);
+  writeFileAtomic(path.join(runDir, entryName), text);
+  const zipPath = path.join(work, 'submissions', `${pipeline.name}-${path.basename(runDir)}.zip`);
+  await zipFile(zipPath, entryName, text);
+
+  const runInfo = {
+    kit_version: KIT_VERSION,
+    git_commit: gitCommit(),
+    argv: process.argv,
+    node: process.version,
+    pipeline_file: file,
+    seed: pipeline.seed,
+    started: new Date(started).toISOString(),
+    seconds: (Date.now() - started) / 1000,
+    data: { root: pipeline.data.root, train: table.nTrain, test: table.nTest },
+    feature_keys: blocks.keys,
+    counters: log.counters,
+    main_metric: metric,
+    submission: path.relative(work, zipPath),
+    config: pipeline,
+  };
+  writeFileAtomic(path.join(runDir, 'run.json'), JSON.stringify(runInfo, null, 2) + '\n');
+  log.info('done', `run folder ${path.relative(process.cwd(), runDir) || runDir}`);
+  log.info('done', `submission ${path.relative(process.cwd(), zipPath) || zipPath} (${((Date.now() - started) / 1000).toFixed(1)}s)`);
+  return { pipeline, runDir, zipPath, metrics, testPredictions: finalTest, table };
+}

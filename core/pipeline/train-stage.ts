@@ -1,0 +1,124 @@
+/**
+ * @file Cross-validated training of one learner: per fold, label-aware blocks are fitted on the
+ * fold's training rows, the learner is fitted (validation rows only for early stopping), and
+ * validation rows get their out-of-fold prediction. Every validated row must be predicted
+ * exactly once; test predictions are the mean of the fold models.
+ */
+import { hconcat, takeRows, type Matrix } from '../matrix.ts';
+import type { Random } from '../random.ts';
+import type { RunLog } from '../report/run-log.ts';
+import type { Table } from '../data/table.ts';
+import { foldRows, type Folds } from '../eval/folds.ts';
+import { formatScores, score, type Scores } from '../eval/score.ts';
+import { models } from '../../models/index.ts';
+import type { Task } from '../../models/model.ts';
+import type { FittedFeature } from '../../features/feature.ts';
+import { prefixed, type FeatureBlocks } from './feature-stage.ts';
+import type { ModelEntry } from './schema.ts';
+
+export interface ModelResult {
+  id: string;
+  kind: string;
+  /** One prediction per train row; NaN for rows never validated (time scheme). */
+  oof: Float64Array;
+  /** Mean of the fold models' test predictions. */
+  test: Float64Array;
+  folds: Scores[];
+  scores: Scores;
+  importance: Record<string, number>;
+  seconds: number;
+}
+
+/** Label-aware blocks fitted once per fold, shared by every learner of the run. */
+export class FoldFeatureCache {
+  private readonly fitted = new Map<string, FittedFeature>();
+  constructor(private readonly blocks: FeatureBlocks, private readonly y: Float64Array) {}
+
+  get(id: string, fold: number, trainRows: Int32Array): FittedFeature {
+    const key = `${id}#${fold}`;
+    let f = this.fitted.get(key);
+    if (!f) {
+      const b = this.blocks.labelAware.find((x) => x.id === id)!;
+      f = b.def.fit(b.ctx, b.params, trainRows, this.y);
+      this.fitted.set(key, f);
+    }
+    return f;
+  }
+}
+
+export async function trainModel(opts: {
+  entry: ModelEntry;
+  table: Table;
+  blocks: FeatureBlocks;
+  foldCache: FoldFeatureCache;
+  folds: Folds;
+  task: Task;
+  /** Training labels (train rows; may be transformed/filtered). */
+  y: Float64Array;
+  /** Per train row weight (0 drops a row from fitting; outlier filter). */
+  weight?: Float64Array;
+  rng: Random;
+  log: RunLog;
+}): Promise<ModelResult> {
+  const { entry, table, blocks, folds, y, log } = opts;
+  const def = models.get(entry.kind);
+  const ids = entry.features ?? [...blocks.fixed.keys(), ...blocks.labelAware.map((b) => b.id)];
+  const fixedIds = ids.filter((i) => blocks.fixed.has(i));
+  const awareIds = ids.filter((i) => !blocks.fixed.has(i));
+  const fixed = fixedIds.length ? hconcat(fixedIds.map((i) => blocks.fixed.get(i)!)) : null;
+  const nTrain = table.nTrain;
+  const testRows = Int32Array.from({ length: table.nTest }, (_, i) => nTrain + i);
+  const oof = new Float64Array(nTrain).fill(NaN);
+  const predicted = new Int32Array(nTrain);
+  const test = new Float64Array(table.nTest);
+  const foldScores: Scores[] = [];
+  const importance: Record<string, number> = {};
+  const t0 = Date.now();
+
+  for (let f = 0; f < folds.k; f++) {
+    const { train: allTrain, valid } = foldRows(folds, f);
+    // Rows with zero weight (filtered outliers) do not fit; they are still validated.
+    const train = opts.weight ? allTrain.filter((r) => opts.weight![r] > 0) : allTrain;
+    const build = (rows: Int32Array, aware: (id: string) => Matrix): Matrix => {
+      const parts: Matrix[] = [];
+      if (fixed) parts.push(takeRows(fixed, rows));
+      for (const id of awareIds) parts.push(prefixed(id, aware(id)));
+      return hconcat(parts);
+    };
+    const fitted = (id: string) => opts.foldCache.get(id, f, train);
+    const Xtr = build(train, (id) => fitted(id).train);
+    const Xva = build(valid, (id) => fitted(id).apply(valid));
+    const Xte = build(testRows, (id) => fitted(id).apply(testRows));
+    const ytr = Float64Array.from(train, (r) => y[r]);
+    const yva = Float64Array.from(valid, (r) => y[r]);
+    const model = await def.fit(Xtr, ytr, entry.params, {
+      seed: opts.rng.fork(`fold${f}`).seed,
+      task: opts.task,
+      valid: { X: Xva, y: yva },
+      weight: opts.weight ? Float64Array.from(train, (r) => opts.weight![r]) : undefined,
+      log: (m) => log.event(`model:${entry.id}`, { fold: f, message: m }),
+    });
+    const pva = model.predict(Xva);
+    valid.forEach((r, i) => {
+      oof[r] = pva[i];
+      predicted[r]++;
+    });
+    const pte = model.predict(Xte);
+    for (let i = 0; i < pte.length; i++) test[i] += pte[i] / folds.k;
+    for (const [name, v] of Object.entries(model.importance())) importance[name] = (importance[name] ?? 0) + v / folds.k;
+    const s = score(opts.task, yva, pva);
+    foldScores.push(s);
+    log.info(`model ${entry.id}`, `fold ${f + 1}/${folds.k}: ${formatScores(s)}`, { model: entry.id, fold: f, scores: s });
+  }
+
+  // Out-of-fold coverage: every validated row exactly once, never-validated rows never.
+  for (let r = 0; r < nTrain; r++) {
+    const expected = folds.fold[r] >= 0 ? 1 : 0;
+    if (predicted[r] !== expected) throw new Error(`model ${entry.id}: train row ${r} (pid ${table.pid[r]}) got ${predicted[r]} out-of-fold predictions, expected ${expected}`);
+  }
+  const validated = Array.from({ length: nTrain }, (_, r) => r).filter((r) => folds.fold[r] >= 0);
+  const scores = score(opts.task, validated.map((r) => y[r]), validated.map((r) => oof[r]));
+  const seconds = (Date.now() - t0) / 1000;
+  log.info(`model ${entry.id}`, `CV: ${formatScores(scores)} (${seconds.toFixed(1)}s)`, { model: entry.id, scores });
+  return { id: entry.id, kind: entry.kind, oof, test, folds: foldScores, scores, importance, seconds };
+}

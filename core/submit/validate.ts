@@ -1,0 +1,95 @@
+/**
+ * @file Checks a submission the way the official scorer reads it: format, one row per test
+ * post, rows in test-set order (the image scorer compares by position), unique ids, finite
+ * numbers. Returns every problem found (capped), not just the first.
+ *
+ * @example
+ *   const problems = validateSubmissionText('submission.json', text, 'image', testPids);
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import type { Track } from '../data/table.ts';
+import { readZipEntry } from './zip.ts';
+
+const MAX_PROBLEMS = 20;
+
+function parseImage(name: string, text: string, problems: string[]): { ids: string[]; scores: unknown[] } | null {
+  let doc: any;
+  try {
+    doc = JSON.parse(text);
+  } catch (e) {
+    problems.push(`${name}: not valid JSON (${(e as Error).message})`);
+    return null;
+  }
+  if (!doc || typeof doc !== 'object') return (problems.push(`${name}: expected a JSON object`), null);
+  if (typeof doc.version !== 'string') problems.push(`${name}: "version" must be a string like "VERSION 1.2"`);
+  if (!doc.external_data || typeof doc.external_data !== 'object' || typeof doc.external_data.used !== 'string' || typeof doc.external_data.details !== 'string')
+    problems.push(`${name}: "external_data" must be {"used": "true"|"false", "details": "..."}`);
+  if (!Array.isArray(doc.result)) return (problems.push(`${name}: "result" must be an array`), null);
+  const ids: string[] = [];
+  const scores: unknown[] = [];
+  doc.result.forEach((r: any, i: number) => {
+    if (!r || typeof r.post_id !== 'string') problems.push(`${name}: result[${i}].post_id must be a string "post<Pid>"`);
+    ids.push(typeof r?.post_id === 'string' ? r.post_id.replace(/^post/, '') : '');
+    scores.push(r?.popularity_score);
+  });
+  return { ids, scores };
+}
+
+function parseVideo(name: string, text: string, problems: string[]): { ids: string[]; scores: unknown[] } | null {
+  const lines = text.split(/\r?\n/);
+  while (lines.length && lines[lines.length - 1] === '') lines.pop();
+  if (lines[0]?.trim() !== 'pid,popularity_score') {
+    problems.push(`${name}:1: header must be "pid,popularity_score", found "${lines[0] ?? ''}"`);
+    return null;
+  }
+  const ids: string[] = [];
+  const scores: unknown[] = [];
+  lines.slice(1).forEach((line, i) => {
+    const parts = line.split(',');
+    if (parts.length !== 2) problems.push(`${name}:${i + 2}: expected 2 fields, found ${parts.length}`);
+    ids.push(parts[0]?.trim() ?? '');
+    const raw = parts[1]?.trim() ?? '';
+    scores.push(raw === '' ? NaN : Number(raw));
+  });
+  return { ids, scores };
+}
+
+export function validateSubmissionText(name: string, text: string, track: Track, testPids: readonly string[]): string[] {
+  const problems: string[] = [];
+  const parsed = track === 'image' ? parseImage(name, text, problems) : parseVideo(name, text, problems);
+  if (!parsed) return problems;
+  const { ids, scores } = parsed;
+  const rowName = (i: number) => (track === 'image' ? `result[${i}]` : `line ${i + 2}`);
+  if (ids.length !== testPids.length) problems.push(`${name}: ${ids.length} rows, the test set has ${testPids.length} posts`);
+  const seen = new Map<string, number>();
+  ids.forEach((id, i) => {
+    const prev = seen.get(id);
+    if (prev !== undefined) problems.push(`${name}: ${rowName(i)}: duplicate id "${id}" (first at ${rowName(prev)})`);
+    else seen.set(id, i);
+  });
+  const known = new Set(testPids);
+  ids.forEach((id, i) => {
+    if (!known.has(id)) problems.push(`${name}: ${rowName(i)}: "${id}" is not a test post`);
+  });
+  const missing = testPids.filter((p) => !seen.has(p));
+  if (missing.length) problems.push(`${name}: ${missing.length} test posts have no row, e.g. "${missing.slice(0, 3).join('", "')}"`);
+  if (track === 'image' && ids.length === testPids.length && missing.length === 0) {
+    const firstOff = ids.findIndex((id, i) => id !== testPids[i]);
+    if (firstOff >= 0) problems.push(`${name}: rows are not in test image-list order (the scorer compares by position): ${rowName(firstOff)} is "${ids[firstOff]}", expected "${testPids[firstOff]}"`);
+  }
+  scores.forEach((s, i) => {
+    if (typeof s !== 'number' || !Number.isFinite(s)) problems.push(`${name}: ${rowName(i)}: score ${JSON.stringify(s) ?? String(s)} is not a finite number`);
+  });
+  return problems.slice(0, MAX_PROBLEMS);
+}
+
+/** Reads a .json, .csv or .zip submission file and validates it. */
+export async function validateSubmissionFile(file: string, track: Track, testPids: readonly string[]): Promise<string[]> {
+  if (!fs.existsSync(file)) return [`${file}: file not found`];
+  if (file.endsWith('.zip')) {
+    const { name, text } = await readZipEntry(file);
+    return validateSubmissionText(`${path.basename(file)}/${name}`, text, track, testPids);
+  }
+  return validateSubmissionText(file, fs.readFileSync(file, 'utf8'), track, testPids);
+}

@@ -1,0 +1,8 @@
+/**
+ * @file The learner registry: every learner kind, by its pipeline `kind` name.
+ */
+import { createRegistry } from '../core/registry.ts';
+import type { ModelDef } from './model.ts';
+import { ridge } from './ridge.ts';
+
+export const models = createRegistry<ModelDef>('learner', [ridge] as ModelDef[]);
