@@ -13,6 +13,7 @@ import path from 'node:path';
 import { Command, InvalidArgumentError } from 'commander';
 import { UserError } from './errors.ts';
 import { KIT_ROOT, KIT_VERSION } from './version.ts';
+import { DATA_GROUPS } from './pipeline/schema.ts';
 
 function int(name: string) {
   return (v: string): number => {
@@ -55,7 +56,7 @@ program
   .action(async (file: string, o: { data: string; track: 'image' | 'video' }) => {
     const { readDataset } = await import('./data/read-dataset.ts');
     const { validateSubmissionFile } = await import('./submit/validate.ts');
-    const table = await readDataset(o.data, { track: o.track, splits: ['test'], optional: ['text', 'temporal', 'user', 'category', 'additional', 'videos', 'users'] });
+    const table = await readDataset(o.data, { track: o.track, splits: ['test'], optional: [...DATA_GROUPS] });
     const problems = await validateSubmissionFile(file, o.track, table.pid.slice(table.nTrain));
     if (problems.length) {
       for (const p of problems) console.error(p);

@@ -12,7 +12,7 @@ export const ID = z
   .string()
   .regex(/^[a-z][a-z0-9_-]*$/, 'ids are lower-case letters, digits, "-" and "_", starting with a letter');
 
-export const DATA_GROUPS = ['text', 'temporal', 'user', 'category', 'additional', 'videos', 'users'] as const;
+export const DATA_GROUPS = ['text', 'temporal', 'user', 'category', 'additional', 'video'] as const;
 
 export const validationSchema = z
   .object({
