@@ -162,6 +162,8 @@ export async function runPipeline(file: string, opts: RunOptions = {}): Promise<
     writeFileAtomic(path.join(runDir, `${m.id}.importance.csv`), csv(['feature', 'importance'], imp));
   }
   metrics.final = { ...finalScores };
+  writeFileAtomic(path.join(runDir, 'final.oof.csv'), csv(['pid', 'label', 'fold', 'prediction'], table.pid.slice(0, table.nTrain).map((pid, r) => [pid, y[r], folds.fold[r], Number.isNaN(finalOof[r]) ? '' : finalOof[r]])));
+  writeFileAtomic(path.join(runDir, 'final.test.csv'), csv(['pid', 'prediction'], table.pid.slice(table.nTrain).map((pid, i) => [pid, finalTest[i]])));
   writeFileAtomic(path.join(runDir, 'metrics.json'), JSON.stringify(metrics, null, 2) + '\n');
 
   const testPids = table.pid.slice(table.nTrain);

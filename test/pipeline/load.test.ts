@@ -1,0 +1,71 @@
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { loadPipeline } from '../../core/pipeline/load.ts';
+import { tmpDir, writeFile } from '../helpers.ts';
+
+const BASE = `name: t
+track: image
+data:
+  root: data
+features:
+  - id: meta
+    kind: metadata
+  - id: time
+    kind: time
+models:
+  - id: ridge
+    kind: ridge
+    params:
+      alpha: 1
+`;
+
+function load(text: string) {
+  const dir = tmpDir('load');
+  const file = writeFile(path.join(dir, 'p.yaml'), text);
+  return () => loadPipeline(path.relative(process.cwd(), file));
+}
+
+describe('pipeline loading', () => {
+  it('accepts a valid file and applies defaults', () => {
+    const { pipeline } = load(BASE)();
+    expect(pipeline.validation.folds).toBe(5);
+    expect(pipeline.models[0].params).toMatchObject({ alpha: 1, max_levels: 50 });
+    expect(pipeline.features[1].inputs).toEqual([]);
+    expect(path.isAbsolute(pipeline.data.root)).toBe(true);
+  });
+
+  it('names file, line and column of a typo in a key, with a suggestion', () => {
+    const bad = BASE.replace('      alpha: 1', '      alpah: 1');
+    expect(load(bad)).toThrow(/p\.yaml:14:7 models\[0\]\.params\.alpah: unknown key \(did you mean "alpha"\?\)/);
+  });
+
+  it('lists the valid kinds for an unknown kind', () => {
+    const bad = BASE.replace('kind: time', 'kind: tiem');
+    expect(load(bad)).toThrow(/p\.yaml:9:11 features\[1\]\.kind: unknown feature kind "tiem" \(did you mean "time"\?\); valid kinds: .*metadata.*time/);
+  });
+
+  it('reports a value out of range at its position', () => {
+    const bad = BASE + 'validation:\n  folds: 1\n';
+    expect(load(bad)).toThrow(/p\.yaml:16:10 validation\.folds: expected >= 2 for kfold/);
+  });
+
+  it('reports a bad parameter type at its position', () => {
+    const bad = BASE.replace('alpha: 1', 'alpha: lots');
+    expect(load(bad)).toThrow(/p\.yaml:14:14 models\[0\]\.params\.alpha: expected number, received string/);
+  });
+
+  it('rejects duplicate ids and undefined inputs', () => {
+    expect(load(BASE.replace('id: time', 'id: meta'))).toThrow(/features\[1\]\.id: duplicate id "meta"/);
+    const withInput = BASE.replace('    kind: time', '    kind: time\n    inputs: [nothere]');
+    expect(load(withInput)).toThrow(/p\.yaml:10:14 features\[1\]\.inputs\[0\]: "nothere" is not a feature defined above/);
+  });
+
+  it('rejects a model that names an unknown feature block', () => {
+    const bad = BASE.replace('    kind: ridge', '    kind: ridge\n    features: [meta, tme]');
+    expect(load(bad)).toThrow(/models\[0\]\.features\[1\]: unknown feature id "tme" \(did you mean "time"\?\)/);
+  });
+
+  it('reports invalid YAML with its position', () => {
+    expect(load('name: [unclosed\n')).toThrow(/p\.yaml:\d+:\d+ invalid YAML/);
+  });
+});
