@@ -29,8 +29,9 @@ export function renderSubmission(s: SubmissionInput): string {
   for (let i = 0; i < s.scores.length; i++)
     if (!Number.isFinite(s.scores[i])) throw new Error(`submission: score of post ${s.pids[i]} (row ${i}) is ${s.scores[i]}`);
   if (s.track === 'image') {
-    const result = s.pids.map((pid, i) => ({ post_id: `post${pid}`, popularity_score: fmt(s.scores[i]) }));
-    return JSON.stringify({ version: s.version, result, external_data: s.externalData }, null, 1) + '\n';
+    // One result per line: readable, diffable, and small for 180k test posts.
+    const rows = s.pids.map((pid, i) => `  ${JSON.stringify({ post_id: `post${pid}`, popularity_score: fmt(s.scores[i]) })}`);
+    return `{"version": ${JSON.stringify(s.version)},\n "result": [\n${rows.join(',\n')}\n ],\n "external_data": ${JSON.stringify(s.externalData)}}\n`;
   }
   return ['pid,popularity_score', ...s.pids.map((pid, i) => `${pid},${fmt(s.scores[i])}`)].join('\n') + '\n';
 }
