@@ -47,22 +47,37 @@ export function lineCol(text: string, pos: number): { line: number; col: number 
   return { line, col: end - last };
 }
 
+/** Where a JSON.parse error happened: character offset and a short message. */
+export function jsonErrorAt(text: string, msg: string): { pos: number; message: string; truncated: boolean } {
+  const truncated = /end of JSON input/.test(msg);
+  const m = /position (\d+)/.exec(msg);
+  let pos = text.length;
+  let message = msg.replace(/ in JSON at position \d+.*$/s, '');
+  if (m) pos = Number(m[1]);
+  else if (truncated) {
+    // point at the last non-blank character, where a truncated file stops
+    while (pos > 0 && /\s/.test(text[pos - 1])) pos--;
+  } else {
+    // V8 (Node 20) sometimes gives a context snippet instead of a position:
+    //   Unexpected token '}', ..."2}, {"c": }]" is not valid JSON
+    const s = /^Unexpected token '(.)', (\.\.\.)?"(.*?)"(\.\.\.)? is not valid JSON$/s.exec(msg);
+    if (s) {
+      const at = text.indexOf(s[3]);
+      if (at >= 0) pos = at + (s[2] ? 10 : Math.max(0, s[3].indexOf(s[1])));
+      message = `unexpected token '${s[1]}'`;
+    }
+  }
+  return { pos, message, truncated };
+}
+
 /** JSON.parse with a UserError that names the file and the approximate line:column. */
 export function parseJsonText(text: string, file: string): unknown {
   try {
     return JSON.parse(text);
   } catch (e) {
-    const msg = (e as Error).message;
-    const m = /position (\d+)/.exec(msg);
-    // "Unexpected end of JSON input" carries no position: the problem is at the end.
-    let pos = m ? Number(m[1]) : text.length;
-    if (!m) {
-      // point at the last non-blank character, where a truncated file stops
-      while (pos > 0 && /\s/.test(text[pos - 1])) pos--;
-    }
+    const { pos, message, truncated } = jsonErrorAt(text, (e as Error).message);
     const { line, col } = lineCol(text, pos);
-    const hint = m ? '' : ' (the file looks truncated)';
-    throw new UserError(`${place(file, line, col)} invalid JSON: ${msg.replace(/ in JSON at position \d+.*$/, '')}${hint}`);
+    throw new UserError(`${place(file, line, col)} invalid JSON: ${message}${truncated ? ' (the file looks truncated)' : ''}`);
   }
 }
 
@@ -159,9 +174,8 @@ export async function readJsonl(file: string): Promise<{ rec: JsonRecord; line: 
     try {
       v = JSON.parse(line);
     } catch (e) {
-      const m = /position (\d+)/.exec((e as Error).message);
-      const col = m ? Number(m[1]) + 1 : line.length;
-      throw new UserError(`${place(file, no, col)} invalid JSON line: ${(e as Error).message.replace(/ in JSON at position \d+.*$/, '')}`);
+      const { pos, message } = jsonErrorAt(line, (e as Error).message);
+      throw new UserError(`${place(file, no, pos + 1)} invalid JSON line: ${message}`);
     }
     if (v === null || typeof v !== 'object' || Array.isArray(v)) throw new UserError(`${place(file, no)}: expected a JSON object, got ${describe(v)}`);
     out.push({ rec: v as JsonRecord, line: no });
