@@ -9,5 +9,10 @@ import { user } from './user.ts';
 import { textStats } from './text-stats.ts';
 import { tfidfSvd } from './tfidf-svd.ts';
 import { userLabelStats } from './user-label-stats.ts';
+import { imageStats } from './image-stats.ts';
+import { crossModal } from './cross-modal.ts';
+import { kmeansFeature } from './kmeans.ts';
+import { hclust } from './hclust.ts';
+import { pca } from './pca.ts';
 
-export const features = createRegistry<FeatureDef>('feature', [metadata, time, user, textStats, tfidfSvd, userLabelStats] as FeatureDef[]);
+export const features = createRegistry<FeatureDef>('feature', [metadata, time, user, textStats, tfidfSvd, userLabelStats, imageStats, crossModal, kmeansFeature, hclust, pca] as FeatureDef[]);

@@ -1,0 +1,129 @@
+/**
+ * @file K-means shared by the `kmeans` and `hclust` kinds: k-means++ seeding drawn from the
+ * kit's seeded Random (so the same seed gives the same clusters), Lloyd iterations by
+ * ml-kmeans on at most `maxRows` sampled rows (ml-kmeans works on number[][]; 486K x 512
+ * would not fit), then every row assigned to its nearest centroid with typed-array loops.
+ *
+ * @example
+ *   const model = fitKMeans(vectors, 32, rng.fork('k32'), { maxRows: 20000, maxIterations: 50 });
+ *   const { cluster, dist } = assignKMeans(vectors, model, 3); // dist: rows x 3, nearest first
+ */
+import { kmeans } from 'ml-kmeans';
+import type { Random } from '../core/random.ts';
+import { presentRows, type Vectors } from './vectors.ts';
+
+export interface KMeansModel {
+  /** Number of centroids actually fitted (k, or fewer when fewer distinct rows exist). */
+  readonly k: number;
+  readonly dim: number;
+  /** k x dim, row-major. */
+  readonly centroids: Float64Array;
+  readonly iterations: number;
+  readonly converged: boolean;
+  /** Rows the centroids were fitted on. */
+  readonly fitted: number;
+}
+
+export interface KMeansOptions {
+  maxRows: number;
+  maxIterations: number;
+  tolerance?: number;
+}
+
+function sqDist(a: Float64Array, ai: number, b: Float64Array, bi: number, dim: number): number {
+  let s = 0;
+  for (let j = 0; j < dim; j++) {
+    const d = a[ai + j] - b[bi + j];
+    s += d * d;
+  }
+  return s;
+}
+
+/** k-means++ (Arthur & Vassilvitskii 2007): each next seed drawn with probability ~ D(x)^2. */
+export function kmeansPlusPlus(points: number[][], k: number, rng: Random): number[][] {
+  const n = points.length;
+  const dim = points[0].length;
+  const flat = new Float64Array(n * dim);
+  points.forEach((p, i) => flat.set(p, i * dim));
+  const chosen: number[] = [rng.int(n)];
+  const d2 = new Float64Array(n);
+  for (let i = 0; i < n; i++) d2[i] = sqDist(flat, i * dim, flat, chosen[0] * dim, dim);
+  while (chosen.length < k) {
+    let total = 0;
+    for (let i = 0; i < n; i++) total += d2[i];
+    if (total <= 0) break; // every point coincides with a seed: no distinct point left
+    let target = rng.next() * total;
+    let pick = n - 1;
+    for (let i = 0; i < n; i++) {
+      target -= d2[i];
+      if (target < 0 && d2[i] > 0) {
+        pick = i;
+        break;
+      }
+    }
+    chosen.push(pick);
+    for (let i = 0; i < n; i++) {
+      const d = sqDist(flat, i * dim, flat, pick * dim, dim);
+      if (d < d2[i]) d2[i] = d;
+    }
+  }
+  return chosen.map((i) => points[i].slice());
+}
+
+/** Fits k centroids on the rows that have a vector (a seeded sample of them when many). */
+export function fitKMeans(v: Vectors, k: number, rng: Random, opts: KMeansOptions): KMeansModel {
+  let rows = Array.from(presentRows(v));
+  if (rows.length === 0) return { k: 0, dim: v.dim, centroids: new Float64Array(0), iterations: 0, converged: true, fitted: 0 };
+  if (rows.length > opts.maxRows) {
+    // partial Fisher-Yates: the first maxRows entries become a uniform sample; sorted for locality
+    for (let i = 0; i < opts.maxRows; i++) {
+      const j = i + rng.int(rows.length - i);
+      [rows[i], rows[j]] = [rows[j], rows[i]];
+    }
+    rows = rows.slice(0, opts.maxRows).sort((a, b) => a - b);
+  }
+  const points = rows.map((r) => Array.from(v.data.subarray(r * v.dim, (r + 1) * v.dim)));
+  const seeds = kmeansPlusPlus(points, Math.min(k, points.length), rng);
+  const result = kmeans(points, seeds.length, {
+    initialization: seeds,
+    maxIterations: opts.maxIterations,
+    tolerance: opts.tolerance ?? 1e-6,
+  });
+  const centroids = new Float64Array(seeds.length * v.dim);
+  result.centroids.forEach((c, i) => centroids.set(c, i * v.dim));
+  return { k: seeds.length, dim: v.dim, centroids, iterations: result.iterations, converged: result.converged, fitted: points.length };
+}
+
+/**
+ * Nearest centroid of every row and the Euclidean distances to its `nDist` nearest centroids
+ * (ascending). Missing rows, and distance slots beyond the number of centroids, are NaN.
+ */
+export function assignKMeans(v: Vectors, model: KMeansModel, nDist: number): { cluster: Float32Array; dist: Float32Array } {
+  const { k, dim, centroids } = model;
+  const cluster = new Float32Array(v.rows).fill(NaN);
+  const dist = new Float32Array(v.rows * nDist).fill(NaN);
+  const d = new Float64Array(k);
+  const order = new Int32Array(k);
+  for (let r = 0; r < v.rows; r++) {
+    if (v.missing[r] || k === 0) continue;
+    for (let c = 0; c < k; c++) d[c] = sqDist(v.data, r * dim, centroids, c * dim, dim);
+    if (nDist <= 1) {
+      let best = 0;
+      for (let c = 1; c < k; c++) if (d[c] < d[best]) best = c;
+      cluster[r] = best;
+      if (nDist === 1) dist[r] = Math.sqrt(d[best]);
+      continue;
+    }
+    for (let c = 0; c < k; c++) order[c] = c;
+    // partial selection sort: only the nDist nearest are needed
+    const m = Math.min(nDist, k);
+    for (let i = 0; i < m; i++) {
+      let best = i;
+      for (let j = i + 1; j < k; j++) if (d[order[j]] < d[order[best]] || (d[order[j]] === d[order[best]] && order[j] < order[best])) best = j;
+      [order[i], order[best]] = [order[best], order[i]];
+      dist[r * nDist + i] = Math.sqrt(d[order[i]]);
+    }
+    cluster[r] = order[0];
+  }
+  return { cluster, dist };
+}
