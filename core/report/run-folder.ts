@@ -1,0 +1,244 @@
+/**
+ * @file Reads a run folder (`runs/<pipeline>/<timestamp>/`) into typed values for reports and
+ * the `smp compare` leaderboard: run.json, metrics.json, per-model OOF / test / importance CSVs,
+ * and the final predictions (`final.oof.csv` / `final.test.csv` when the runner wrote them,
+ * else the best model's by the run's main metric). Missing optional files give empty values,
+ * a missing run.json or metrics.json is an error naming the folder.
+ *
+ * @example
+ *   const run = readRunFolder('runs/demo/20260101-120000');
+ *   console.log(run.info.config.name, run.models.map((m) => m.id), run.final.source);
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { UserError } from '../errors.ts';
+import { METRICS, type MetricName } from '../eval/metrics.ts';
+
+export type ScoreMap = Record<string, number>;
+
+export interface RunInfo {
+  kit_version?: string;
+  git_commit?: string | null;
+  argv?: string[];
+  node?: string;
+  pipeline_file?: string;
+  seed?: number;
+  started?: string;
+  seconds?: number;
+  data?: { root?: string; train?: number; test?: number };
+  feature_keys?: Record<string, string>;
+  counters?: Record<string, number>;
+  main_metric?: string;
+  submission?: string;
+  config?: {
+    name?: string;
+    track?: string;
+    task?: string;
+    validation?: Record<string, unknown>;
+    models?: { id: string; kind: string }[];
+    features?: { id: string; kind: string }[];
+    ensemble?: Record<string, unknown>;
+    [k: string]: unknown;
+  };
+  [k: string]: unknown;
+}
+
+export interface OofRows {
+  pid: string[];
+  label: Float64Array;
+  fold: Int32Array;
+  /** NaN where the row was never validated. */
+  prediction: Float64Array;
+}
+
+export interface ModelRun {
+  id: string;
+  scores: ScoreMap;
+  folds: ScoreMap[];
+  oof: OofRows | null;
+  test: { pid: string[]; prediction: Float64Array } | null;
+  importance: { feature: string; importance: number }[];
+}
+
+export interface EnsembleInfo {
+  weights?: Record<string, number>;
+  [k: string]: unknown;
+}
+
+export interface PseudoRound {
+  round: number;
+  scores: ScoreMap;
+}
+
+export interface RunFolder {
+  dir: string;
+  /** Folder name, normally the timestamp. */
+  name: string;
+  info: RunInfo;
+  pipeline: string;
+  task: 'regression' | 'binary';
+  mainMetric: MetricName;
+  models: ModelRun[];
+  finalScores: ScoreMap;
+  ensemble: EnsembleInfo | null;
+  pseudoRounds: PseudoRound[];
+  final: {
+    /** 'final' when final.oof.csv / final.test.csv exist, else the id of the best model. */
+    source: string;
+    oof: OofRows | null;
+    test: { pid: string[]; prediction: Float64Array } | null;
+  };
+}
+
+const RESERVED = new Set(['final', 'ensemble', 'pseudo_label_rounds']);
+
+/** Splits one CSV line; handles double-quoted fields (the runner writes none, users might). */
+export function splitCsvLine(line: string): string[] {
+  if (!line.includes('"')) return line.split(',');
+  const out: string[] = [];
+  let cur = '';
+  let q = false;
+  for (let i = 0; i < line.length; i++) {
+    const c = line[i];
+    if (q) {
+      if (c === '"' && line[i + 1] === '"') {
+        cur += '"';
+        i++;
+      } else if (c === '"') q = false;
+      else cur += c;
+    } else if (c === '"') q = true;
+    else if (c === ',') {
+      out.push(cur);
+      cur = '';
+    } else cur += c;
+  }
+  out.push(cur);
+  return out;
+}
+
+/** Reads a CSV with a header into columns by name; null when the file is absent. */
+export function readCsv(file: string): Record<string, string[]> | null {
+  if (!fs.existsSync(file)) return null;
+  const lines = fs.readFileSync(file, 'utf8').split(/\r?\n/).filter((l) => l.length > 0);
+  if (lines.length === 0) return {};
+  const header = splitCsvLine(lines[0]);
+  const cols: Record<string, string[]> = Object.fromEntries(header.map((h) => [h, [] as string[]]));
+  for (let i = 1; i < lines.length; i++) {
+    const cells = splitCsvLine(lines[i]);
+    header.forEach((h, j) => cols[h].push(cells[j] ?? ''));
+  }
+  return cols;
+}
+
+const num = (s: string): number => (s === '' ? NaN : Number(s));
+
+function need(cols: Record<string, string[]>, file: string, names: string[]): void {
+  for (const n of names) if (!cols[n]) throw new UserError(`${file}: missing column "${n}" (has ${Object.keys(cols).join(', ') || 'nothing'})`);
+}
+
+export function readOof(file: string): OofRows | null {
+  const c = readCsv(file);
+  if (!c) return null;
+  need(c, file, ['pid', 'label', 'fold', 'prediction']);
+  return {
+    pid: c.pid,
+    label: Float64Array.from(c.label, num),
+    fold: Int32Array.from(c.fold, (s) => (s === '' ? -1 : Number(s))),
+    prediction: Float64Array.from(c.prediction, num),
+  };
+}
+
+export function readTest(file: string): { pid: string[]; prediction: Float64Array } | null {
+  const c = readCsv(file);
+  if (!c) return null;
+  need(c, file, ['pid', 'prediction']);
+  return { pid: c.pid, prediction: Float64Array.from(c.prediction, num) };
+}
+
+export function readImportance(file: string): { feature: string; importance: number }[] {
+  const c = readCsv(file);
+  if (!c || !c.feature || !c.importance) return [];
+  return c.feature.map((f, i) => ({ feature: f, importance: num(c.importance[i]) })).filter((r) => Number.isFinite(r.importance));
+}
+
+function readJson<T>(file: string, what: string): T {
+  if (!fs.existsSync(file)) throw new UserError(`${path.dirname(file)}: not a run folder (no ${what}); runs are written to runs/<pipeline>/<timestamp>/`);
+  try {
+    return JSON.parse(fs.readFileSync(file, 'utf8')) as T;
+  } catch (e) {
+    throw new UserError(`${file}: not valid JSON (${(e as Error).message})`);
+  }
+}
+
+function scoresOf(v: unknown): ScoreMap {
+  const out: ScoreMap = {};
+  if (v && typeof v === 'object')
+    for (const [k, x] of Object.entries(v as Record<string, unknown>)) if (typeof x === 'number') out[k] = x;
+  return out;
+}
+
+export function isMetricName(m: unknown): m is MetricName {
+  return typeof m === 'string' && m in METRICS;
+}
+
+/** True when score a beats score b on metric m (unknown metrics: higher is better). */
+export function beats(m: string, a: number, b: number): boolean {
+  if (!Number.isFinite(b)) return Number.isFinite(a);
+  if (!Number.isFinite(a)) return false;
+  return isMetricName(m) && !METRICS[m].higherIsBetter ? a < b : a > b;
+}
+
+export function readRunFolder(dir: string): RunFolder {
+  const info = readJson<RunInfo>(path.join(dir, 'run.json'), 'run.json');
+  const metrics = readJson<Record<string, unknown>>(path.join(dir, 'metrics.json'), 'metrics.json');
+  const task = info.config?.task === 'binary' ? 'binary' : 'regression';
+  const mainMetric: MetricName = isMetricName(info.main_metric) ? info.main_metric : task === 'binary' ? 'auc' : 'src';
+
+  const models: ModelRun[] = [];
+  for (const [id, v] of Object.entries(metrics)) {
+    if (RESERVED.has(id) || !v || typeof v !== 'object') continue;
+    const scores = scoresOf(v);
+    if (Object.keys(scores).length === 0) continue;
+    const folds = Array.isArray((v as { folds?: unknown }).folds) ? ((v as { folds: unknown[] }).folds.map(scoresOf)) : [];
+    models.push({
+      id,
+      scores,
+      folds,
+      oof: readOof(path.join(dir, `${id}.oof.csv`)),
+      test: readTest(path.join(dir, `${id}.test.csv`)),
+      importance: readImportance(path.join(dir, `${id}.importance.csv`)),
+    });
+  }
+
+  const ens = metrics.ensemble;
+  const ensemble = ens && typeof ens === 'object' ? (ens as EnsembleInfo) : null;
+  const pseudoRounds: PseudoRound[] = Array.isArray(metrics.pseudo_label_rounds)
+    ? (metrics.pseudo_label_rounds as { round?: unknown; scores?: unknown }[]).map((r, i) => ({
+        round: typeof r.round === 'number' ? r.round : i + 1,
+        scores: scoresOf(r.scores ?? r),
+      }))
+    : [];
+
+  let final: RunFolder['final'];
+  const finalOof = readOof(path.join(dir, 'final.oof.csv'));
+  const finalTest = readTest(path.join(dir, 'final.test.csv'));
+  if (finalOof || finalTest) final = { source: 'final', oof: finalOof, test: finalTest };
+  else {
+    const best = models.reduce<ModelRun | null>((a, b) => (!a || beats(mainMetric, b.scores[mainMetric] ?? NaN, a.scores[mainMetric] ?? NaN) ? b : a), null);
+    final = { source: best?.id ?? 'none', oof: best?.oof ?? null, test: best?.test ?? null };
+  }
+
+  return {
+    dir,
+    name: path.basename(path.resolve(dir)),
+    info,
+    pipeline: info.config?.name ?? path.basename(path.dirname(path.resolve(dir))),
+    task,
+    mainMetric,
+    models,
+    finalScores: scoresOf(metrics.final),
+    ensemble,
+    pseudoRounds,
+    final,
+  };
+}

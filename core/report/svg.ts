@@ -1,0 +1,58 @@
+/**
+ * @file Renders a Vega-Lite spec to an SVG string offline: vega-lite compiles it, vega runs the
+ * dataflow with renderer `none` (no canvas, no DOM, no network) and serialises the scenegraph.
+ * Coordinates are rounded to 2 decimals so outputs are stable and small, and element ids get a
+ * prefix so several SVGs can live in one HTML page without clip-path clashes.
+ *
+ * @example
+ *   const svg = await renderSvg({ data: { values: [{ x: 1, y: 2 }] }, mark: 'point',
+ *     encoding: { x: { field: 'x', type: 'quantitative' }, y: { field: 'y', type: 'quantitative' } } });
+ */
+import * as vega from 'vega';
+import { compile, type TopLevelSpec } from 'vega-lite';
+
+export type VlSpec = TopLevelSpec;
+
+/** Rounds a number for plot data (plots never need more than 4 significant decimals). */
+export function round(x: number, digits = 4): number {
+  if (!Number.isFinite(x)) return x;
+  const f = 10 ** digits;
+  const r = Math.round(x * f) / f;
+  return Object.is(r, -0) ? 0 : r;
+}
+
+/** Rounds every decimal number in an SVG string (path data, transforms, sizes). */
+export function roundSvgNumbers(svg: string, digits = 2): string {
+  return svg.replace(/-?\d+\.\d+(e-?\d+)?/g, (m) => String(round(Number(m), digits)));
+}
+
+/** Prefixes `id="x"` and the `url(#x)` / `href="#x"` references to them. */
+export function prefixSvgIds(svg: string, prefix: string): string {
+  const ids = new Set<string>();
+  for (const m of svg.matchAll(/\sid="([^"]+)"/g)) ids.add(m[1]);
+  if (ids.size === 0) return svg;
+  return svg
+    .replace(/(\sid=")([^"]+)"/g, (m, a: string, id: string) => `${a}${prefix}-${id}"`)
+    .replace(/url\(#([^)]+)\)/g, (m, id: string) => (ids.has(id) ? `url(#${prefix}-${id})` : m))
+    .replace(/(href=")#([^"]+)"/g, (m, a: string, id: string) => (ids.has(id) ? `${a}#${prefix}-${id}"` : m));
+}
+
+const BASE_CONFIG = {
+  font: 'Helvetica, Arial, sans-serif',
+  view: { stroke: '#ddd' },
+  axis: { labelFontSize: 10, titleFontSize: 11, gridColor: '#eee' },
+  legend: { labelFontSize: 10, titleFontSize: 11 },
+  title: { fontSize: 13, anchor: 'start' as const },
+};
+
+export async function renderSvg(spec: VlSpec, opts: { idPrefix?: string } = {}): Promise<string> {
+  const withConfig = { ...spec, config: { ...BASE_CONFIG, ...((spec as { config?: object }).config ?? {}) } } as VlSpec;
+  const compiled = compile(withConfig).spec;
+  const view = new vega.View(vega.parse(compiled), { renderer: 'none' });
+  try {
+    const svg = roundSvgNumbers(await view.toSVG());
+    return opts.idPrefix ? prefixSvgIds(svg, opts.idPrefix) : svg;
+  } finally {
+    view.finalize();
+  }
+}
