@@ -1,0 +1,195 @@
+/**
+ * @file Benchmark of the `gbdt` learner against native XGBoost 1.7 (`xgboost` CLI, Debian
+ * package) on a documented synthetic regression.
+ *
+ * Data (seed 20251125, Random from core/random.ts): 300,000 rows x 100 features, x_j ~ N(0, 1)
+ * rounded to 4 decimals (so the CSV handed to XGBoost holds exactly the same float32 values).
+ * Target:
+ *   y = sin(2 x0) + 0.5 x1^2 + x2 x3 + |x4| + 0.8 [x5 > 0.3] x6 + 0.6 tanh(3 x7) x8
+ *       + 0.5 cos(x9 + x10) + 0.4 x11 x12 x13 + 0.3 max(x14, x15) + sum_{j=16..25} 0.1 (j - 20) x_j / 5
+ *       + N(0, 0.3^2)
+ * so the noise floor (best possible holdout RMSE) is 0.300; x26..x99 are pure noise features.
+ * Split: first 80% of rows train, last 20% holdout (rows are i.i.d.).
+ * Settings (both learners): 500 trees, learning rate 0.05, max_depth 8, 255 bins, L2 lambda 1,
+ * min child hessian 1, 2 threads; the kit additionally caps num_leaves at 255 (leaf-wise).
+ *
+ * Timing: kit = wall time of gbdt.fit (binning, worker start-up and training). XGBoost = wall
+ * time of a 500-round CLI run minus a 0-round run on the same files (the 0-round run parses
+ * the CSV and builds the DMatrix), i.e. training only. Peak memory: the kit's is this process's
+ * max RSS after fit (includes the 120 MB float32 data); XGBoost's comes from /usr/bin/time.
+ *
+ * Usage: npm run bench:gbdt [-- --rows 300000 --trees 500 --threads 2 --no-xgb]
+ * The last line printed is one JSON object {kit_s, kit_rmse, kit_peak_mb, xgb_s, xgb_rmse, ratio}.
+ */
+import { spawnSync } from 'node:child_process';
+import { createWriteStream, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { createMatrix, type Matrix } from '../core/matrix.ts';
+import { Random } from '../core/random.ts';
+import { rmse } from '../core/eval/metrics.ts';
+import { gbdt } from '../models/gbdt/index.ts';
+
+const args = process.argv.slice(2);
+const arg = (name: string, def: number): number => {
+  const i = args.indexOf(`--${name}`);
+  return i >= 0 ? Number(args[i + 1]) : def;
+};
+const ROWS = arg('rows', 300_000);
+const TREES = arg('trees', 500);
+const THREADS = arg('threads', 2);
+const COLS = 100;
+const SEED = 20251125;
+const NOXGB = args.includes('--no-xgb');
+const TMP = path.join(path.dirname(fileURLToPath(import.meta.url)), '.tmp');
+
+function makeData(rows: number): { X: Float32Array; y: Float64Array; text: string[] } {
+  const rng = new Random(SEED);
+  const X = new Float32Array(rows * COLS);
+  const y = new Float64Array(rows);
+  const x = new Float64Array(COLS);
+  for (let r = 0; r < rows; r++) {
+    for (let j = 0; j < COLS; j++) {
+      const v = Math.round(rng.normal() * 1e4) / 1e4;
+      x[j] = Math.fround(v);
+      X[r * COLS + j] = v;
+    }
+    let t =
+      Math.sin(2 * x[0]) +
+      0.5 * x[1] * x[1] +
+      x[2] * x[3] +
+      Math.abs(x[4]) +
+      (x[5] > 0.3 ? 0.8 * x[6] : 0) +
+      0.6 * Math.tanh(3 * x[7]) * x[8] +
+      0.5 * Math.cos(x[9] + x[10]) +
+      0.4 * x[11] * x[12] * x[13] +
+      0.3 * Math.max(x[14], x[15]);
+    for (let j = 16; j <= 25; j++) t += (0.1 * (j - 20) * x[j]) / 5;
+    y[r] = t + 0.3 * rng.normal();
+  }
+  return { X, y, text: [] };
+}
+
+function slice(X: Float32Array, y: Float64Array, r0: number, r1: number): { M: Matrix; y: Float64Array } {
+  const names = Array.from({ length: COLS }, (_, j) => `x${j}`);
+  const M = createMatrix(r1 - r0, COLS, names);
+  M.data.set(X.subarray(r0 * COLS, r1 * COLS));
+  return { M, y: y.slice(r0, r1) };
+}
+
+async function writeCsv(file: string, X: Float32Array, y: Float64Array, r0: number, r1: number): Promise<void> {
+  if (existsSync(file)) return;
+  const tmp = `${file}.part`;
+  const out = createWriteStream(tmp);
+  let buf: string[] = [];
+  for (let r = r0; r < r1; r++) {
+    const row = [y[r].toPrecision(10)];
+    for (let j = 0; j < COLS; j++) row.push(X[r * COLS + j].toFixed(4));
+    buf.push(row.join(','));
+    if (buf.length === 5000) {
+      if (!out.write(buf.join("\n") + "\n")) await new Promise<void>((res) => out.once("drain", () => res()));
+      buf = [];
+    }
+  }
+  if (buf.length) out.write(buf.join('\n') + '\n');
+  await new Promise<void>((res, rej) => out.end((e?: Error | null) => (e ? rej(e) : res())));
+  renameSync(tmp, file);
+}
+
+function runXgb(conf: string, extra: string[]): { seconds: number; peakMb: number | null } {
+  const t0 = process.hrtime.bigint();
+  const r = spawnSync('/usr/bin/time', ['-f', 'MAXRSS %M', 'xgboost', conf, ...extra], { cwd: TMP, encoding: 'utf8' });
+  const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
+  if (r.status !== 0) throw new Error(`xgboost failed: ${r.stderr}`);
+  const m = /MAXRSS (\d+)/.exec(r.stderr);
+  return { seconds, peakMb: m ? Number(m[1]) / 1024 : null };
+}
+
+function hasXgb(): boolean {
+  return !NOXGB && spawnSync('sh', ['-c', 'command -v xgboost'], { encoding: 'utf8' }).status === 0;
+}
+
+async function main(): Promise<void> {
+  const nTrain = Math.floor(ROWS * 0.8);
+  console.log(`gbdt bench: ${ROWS} rows x ${COLS} features (${nTrain} train / ${ROWS - nTrain} holdout), ${TREES} trees, lr 0.05, depth 8, 255 leaves, 255 bins, ${THREADS} threads`);
+  console.log(`load: ${os.loadavg().map((v) => v.toFixed(2)).join(' ')} (1/5/15 min), ${os.availableParallelism()} cores`);
+  const { X, y } = makeData(ROWS);
+  const tr = slice(X, y, 0, nTrain);
+  const te = slice(X, y, nTrain, ROWS);
+  const params = gbdt.params.parse({
+    n_estimators: TREES,
+    learning_rate: 0.05,
+    max_depth: 8,
+    num_leaves: 255,
+    max_bin: 255,
+    lambda_l2: 1,
+    min_sum_hessian_in_leaf: 1,
+    min_data_in_leaf: 1,
+    num_threads: THREADS,
+  });
+  const t0 = process.hrtime.bigint();
+  const model = await gbdt.fit(tr.M, tr.y, params, { seed: SEED, task: 'regression' });
+  const kitS = Number(process.hrtime.bigint() - t0) / 1e9;
+  const kitPeak = process.resourceUsage().maxRSS / 1024;
+  const t1 = process.hrtime.bigint();
+  const pred = model.predict(te.M);
+  const predS = Number(process.hrtime.bigint() - t1) / 1e9;
+  const kitRmse = rmse(te.y, pred);
+  console.log(`kit: train ${kitS.toFixed(2)} s, predict ${te.M.rows} rows ${predS.toFixed(2)} s, holdout RMSE ${kitRmse.toFixed(4)}, peak RSS ${kitPeak.toFixed(0)} MB`);
+  let xgbS: number | null = null;
+  let xgbRmse: number | null = null;
+  if (hasXgb()) {
+    mkdirSync(TMP, { recursive: true });
+    const trainCsv = path.join(TMP, `gbdt-train-${SEED}-${ROWS}.csv`);
+    const testCsv = path.join(TMP, `gbdt-test-${SEED}-${ROWS}.csv`);
+    await writeCsv(trainCsv, X, y, 0, nTrain);
+    await writeCsv(testCsv, X, y, nTrain, ROWS);
+    const conf = path.join(TMP, 'gbdt-xgb.conf');
+    writeFileSync(
+      conf,
+      [
+        'booster = gbtree',
+        'objective = reg:squarederror',
+        'tree_method = hist',
+        'eta = 0.05',
+        'max_depth = 8',
+        'max_bin = 255',
+        'lambda = 1',
+        'min_child_weight = 1',
+        'nthread = 2',
+        `seed = ${SEED}`,
+        `data = "${path.basename(trainCsv)}?format=csv&label_column=0"`,
+        `test:data = "${path.basename(testCsv)}?format=csv&label_column=0"`,
+        'model_out = "gbdt-xgb.model"',
+        'name_pred = "gbdt-xgb.pred"',
+        '',
+      ].join('\n'),
+    );
+    const lb = os.loadavg()[0];
+    const parse = runXgb(conf, ['num_round=0', 'model_out=gbdt-xgb0.model']);
+    const full = runXgb(conf, [`num_round=${TREES}`]);
+    runXgb(conf, ['task=pred', 'model_in=gbdt-xgb.model']);
+    const xp = readFileSync(path.join(TMP, 'gbdt-xgb.pred'), 'utf8').trim().split('\n').map(Number);
+    xgbS = full.seconds - parse.seconds;
+    xgbRmse = rmse(te.y, xp);
+    console.log(
+      `xgboost 1.7 hist: train ${xgbS.toFixed(2)} s (500-round run ${full.seconds.toFixed(2)} s minus 0-round parse run ${parse.seconds.toFixed(2)} s), holdout RMSE ${xgbRmse.toFixed(4)}, peak RSS ${full.peakMb?.toFixed(0)} MB, load before ${lb.toFixed(2)}`,
+    );
+    console.log(`ratio kit/xgboost: ${(kitS / xgbS).toFixed(2)}x`);
+  } else console.log('xgboost CLI not found (apt-get install xgboost): skipping the native reference');
+  console.log(`load after: ${os.loadavg().map((v) => v.toFixed(2)).join(' ')}`);
+  const round = (v: number | null, d: number) => (v === null ? null : Number(v.toFixed(d)));
+  console.log(
+    JSON.stringify({
+      kit_s: round(kitS, 2),
+      kit_rmse: round(kitRmse, 4),
+      kit_peak_mb: round(kitPeak, 0),
+      xgb_s: round(xgbS, 2),
+      xgb_rmse: round(xgbRmse, 4),
+      ratio: xgbS === null ? null : round(kitS / xgbS, 2),
+    }),
+  );
+}
+
+await main();

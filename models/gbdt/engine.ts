@@ -1,0 +1,227 @@
+/**
+ * @file The shared training state and the one job every thread runs. All large arrays live in
+ * SharedArrayBuffers (bins, row partition, gradients, results) while each thread keeps a private
+ * histogram pool for its own features (private memory fills and copies faster); a job is
+ * described in a small shared Int32Array / Float64Array, and each thread handles its own
+ * contiguous range of features: build the smaller child's histogram, derive the sibling by
+ * subtraction, and find the best split of both leaves on those features. The main thread
+ * merges the per-thread results (ties to the lower feature, so results are thread-independent).
+ *
+ * @example
+ *   const st = createEngine(init);       // same call on the main thread and in workers
+ *   runJob(st, threadIndex);             // after the main thread has written a job
+ */
+import { buildHistograms, subtractHistograms } from './histogram.ts';
+import { findBestSplit, newSplit, resetSplit, type LeafSums, type SplitConfig, type SplitInfo } from './split.ts';
+
+/** ctrl layout (Int32). */
+export const C_SEQ = 0;
+export const C_TYPE = 1;
+export const C_SLOT_A = 2;
+export const C_SLOT_B = 3;
+export const C_START = 4;
+export const C_COUNT = 5;
+export const C_DIRECT = 6;
+export const C_FIND_A = 7;
+export const C_FIND_B = 8;
+/** Set by a worker whose job threw. */
+export const C_ERROR = 9;
+export const C_DONE = 16; // + thread index
+export const CTRL_SIZE = 16 + 64;
+
+export const JOB_ROOT = 1;
+export const JOB_PAIR = 2;
+export const JOB_EXIT = 9;
+
+/** Per-thread, per-leaf result record (Float64). */
+const R_GAIN = 0;
+const R_FEATURE = 1;
+const R_THRESHOLD = 2;
+const R_DEFAULT_LEFT = 3;
+const R_CAT = 4;
+const R_LG = 5;
+const R_LH = 6;
+const R_LC = 7;
+const R_RG = 8;
+const R_RH = 9;
+const R_RC = 10;
+export const RES_SIZE = 12;
+
+/** Everything a thread needs; plain data so it can be posted to a worker. */
+export interface EngineInit {
+  n: number;
+  F: number;
+  threads: number;
+  bins: Uint8Array;
+  numBins: Int32Array;
+  histOff: Int32Array;
+  isCat: Uint8Array;
+  /** Histogram slots per thread (one per leaf that may still be split). */
+  slots: number;
+  idx: Int32Array;
+  og: Float64Array;
+  /** Gradients by row (interleaved g, h), read directly by the root pass without bagging. */
+  gh: Float64Array;
+  featMask: Uint8Array;
+  ctrl: Int32Array;
+  jobF: Float64Array;
+  res: Float64Array;
+  catRes: Int32Array;
+  /** Feature range of thread t: [fBegin[t], fBegin[t + 1]). */
+  fBegin: Int32Array;
+  cfg: SplitConfig;
+}
+
+export interface Engine extends EngineInit {
+  /** This thread's histogram pool (private memory: only this thread touches its features). */
+  hist: Float64Array;
+  /** Doubles per slot in this thread's pool. */
+  slotSize: number;
+  /** histOff[f] - offBase is feature f's offset inside a slot of this pool. */
+  offBase: number;
+  split: SplitInfo;
+  sortBuf: Float64Array;
+  orderBuf: Int32Array;
+  feats: Int32Array;
+}
+
+/** The per-thread view of the shared state, with thread t's private histogram pool. */
+export function createEngine(init: EngineInit, t: number): Engine {
+  const f0 = init.fBegin[t];
+  const f1 = init.fBegin[t + 1];
+  const offBase = f1 > f0 ? init.histOff[f0] : 0;
+  const slotSize = f1 > f0 ? init.histOff[f1 - 1] + 2 * init.numBins[f1 - 1] - offBase : 0;
+  const histOff = Int32Array.from(init.histOff, (o) => o - offBase);
+  return {
+    ...init,
+    histOff,
+    hist: new Float64Array(Math.max(1, slotSize * init.slots)),
+    slotSize,
+    offBase,
+    split: newSplit(),
+    sortBuf: new Float64Array(256),
+    orderBuf: new Int32Array(256),
+    feats: new Int32Array(init.F),
+  };
+}
+
+/** Allocates the shared buffers for n rows and the given bins (histograms are per thread). */
+export function allocateEngine(opts: {
+  n: number;
+  bins: Uint8Array;
+  numBins: Int32Array;
+  isCat: Uint8Array;
+  slots: number;
+  threads: number;
+  cfg: SplitConfig;
+}): EngineInit {
+  const { n, bins, numBins, isCat, slots, threads, cfg } = opts;
+  const F = numBins.length;
+  const histOff = new Int32Array(F);
+  let total = 0;
+  for (let f = 0; f < F; f++) {
+    histOff[f] = 2 * total;
+    total += numBins[f];
+  }
+  // Balance feature ranges by bin count.
+  const fBegin = new Int32Array(threads + 1);
+  let acc = 0;
+  let t = 1;
+  for (let f = 0; f < F && t < threads; f++) {
+    acc += numBins[f];
+    if (acc >= (total * t) / threads) fBegin[t++] = f + 1;
+  }
+  for (; t <= threads; t++) fBegin[t] = F;
+  const sab = (bytes: number) => new SharedArrayBuffer(Math.max(8, bytes));
+  return {
+    n,
+    F,
+    threads,
+    bins,
+    numBins: Int32Array.from(numBins),
+    histOff: Int32Array.from(histOff),
+    isCat: Uint8Array.from(isCat),
+    slots,
+    idx: new Int32Array(sab(4 * n)),
+    og: new Float64Array(sab(16 * n)),
+    gh: new Float64Array(sab(16 * n)),
+    featMask: new Uint8Array(sab(F)),
+    ctrl: new Int32Array(sab(4 * CTRL_SIZE)),
+    jobF: new Float64Array(sab(8 * 8)),
+    res: new Float64Array(sab(8 * RES_SIZE * 2 * threads)),
+    catRes: new Int32Array(sab(4 * 8 * 2 * threads)),
+    fBegin,
+    cfg,
+  };
+}
+
+function writeResult(st: Engine, t: number, which: number): void {
+  const s = st.split;
+  const o = (t * 2 + which) * RES_SIZE;
+  const r = st.res;
+  r[o + R_GAIN] = s.gain;
+  r[o + R_FEATURE] = s.feature;
+  r[o + R_THRESHOLD] = s.threshold;
+  r[o + R_DEFAULT_LEFT] = s.defaultLeft ? 1 : 0;
+  r[o + R_CAT] = s.categorical ? 1 : 0;
+  r[o + R_LG] = s.lg;
+  r[o + R_LH] = s.lh;
+  r[o + R_LC] = s.lc;
+  r[o + R_RG] = s.rg;
+  r[o + R_RH] = s.rh;
+  r[o + R_RC] = s.rc;
+  st.catRes.set(s.catBins, (t * 2 + which) * 8);
+}
+
+function findForLeaf(st: Engine, nf: number, slot: number, leaf: LeafSums, t: number, which: number): void {
+  resetSplit(st.split);
+  const base = slot * st.slotSize;
+  for (let j = 0; j < nf; j++) {
+    const f = st.feats[j];
+    findBestSplit(st.hist, base, f, st.histOff[f], st.numBins[f], st.isCat[f] === 1, leaf, st.cfg, st.split, st.sortBuf, st.orderBuf);
+  }
+  writeResult(st, t, which);
+}
+
+/** Runs the current job for thread t's features. */
+export function runJob(st: Engine, t: number): void {
+  const c = st.ctrl;
+  const type = c[C_TYPE];
+  let nf = 0;
+  for (let f = st.fBegin[t]; f < st.fBegin[t + 1]; f++) if (st.featMask[f]) st.feats[nf++] = f;
+  const feats = st.feats.subarray(0, nf);
+  const slotA = c[C_SLOT_A];
+  const baseA = slotA * st.slotSize;
+  buildHistograms(st.bins, st.n, feats, st.histOff, st.numBins, st.hist, baseA, st.idx, c[C_START], c[C_COUNT], c[C_DIRECT] === 1 ? st.gh : st.og);
+  const jf = st.jobF;
+  if (type === JOB_PAIR) {
+    const slotB = c[C_SLOT_B];
+    subtractHistograms(st.hist, slotB * st.slotSize, baseA, feats, st.histOff, st.numBins);
+    if (c[C_FIND_A]) findForLeaf(st, nf, slotA, { g: jf[0], h: jf[1], count: jf[2] }, t, 0);
+    if (c[C_FIND_B]) findForLeaf(st, nf, slotB, { g: jf[3], h: jf[4], count: jf[5] }, t, 1);
+  } else if (c[C_FIND_A]) {
+    findForLeaf(st, nf, slotA, { g: jf[0], h: jf[1], count: jf[2] }, t, 0);
+  }
+}
+
+/** Merges the per-thread results for leaf `which` into `out` (ties: lower thread = lower feature). */
+export function mergeResults(st: EngineInit, which: number, out: SplitInfo): void {
+  resetSplit(out);
+  for (let t = 0; t < st.threads; t++) {
+    const o = (t * 2 + which) * RES_SIZE;
+    const r = st.res;
+    if (!(r[o + R_GAIN] > out.gain)) continue;
+    out.gain = r[o + R_GAIN];
+    out.feature = r[o + R_FEATURE];
+    out.threshold = r[o + R_THRESHOLD];
+    out.defaultLeft = r[o + R_DEFAULT_LEFT] === 1;
+    out.categorical = r[o + R_CAT] === 1;
+    out.lg = r[o + R_LG];
+    out.lh = r[o + R_LH];
+    out.lc = r[o + R_LC];
+    out.rg = r[o + R_RG];
+    out.rh = r[o + R_RH];
+    out.rc = r[o + R_RC];
+    out.catBins.set(st.catRes.subarray((t * 2 + which) * 8, (t * 2 + which) * 8 + 8));
+  }
+}

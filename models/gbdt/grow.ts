@@ -1,0 +1,238 @@
+/**
+ * @file Leaf-wise (best-first) growth of one tree on the binned training set. The rows of each
+ * leaf are a contiguous range of the shared index array, partitioned in place (stably) at
+ * every split; each split runs one thread-pool job that builds the smaller child's histogram
+ * from ordered gradients, gets the larger one by subtraction from the parent's slot, and finds
+ * both children's best splits. The tree comes back in bin space (for updating training and
+ * validation scores) and is converted to raw values for the saved forest.
+ *
+ * @example
+ *   const tree = grower.grow(rowCount, direct); // after writing gradients into engine.gh
+ */
+import { C_COUNT, C_DIRECT, C_FIND_A, C_FIND_B, C_SLOT_A, C_SLOT_B, C_START, C_TYPE, JOB_PAIR, JOB_ROOT, mergeResults, type EngineInit } from './engine.ts';
+import { leafOutput, newSplit, type SplitInfo } from './split.ts';
+import type { ThreadPool } from './pool.ts';
+
+export interface GrowConfig {
+  numLeaves: number;
+  maxDepth: number;
+  minDataInLeaf: number;
+  minSumHessian: number;
+  lambdaL1: number;
+  lambdaL2: number;
+}
+
+/** A tree in bin space. Children: >= 0 node index, < 0 leaf ~index. */
+export interface BinTree {
+  feature: number[];
+  thresholdBin: number[];
+  defaultLeft: boolean[];
+  /** Categorical nodes: bitset over bins (8 words); null for numeric nodes. */
+  catBins: (Int32Array | null)[];
+  left: number[];
+  right: number[];
+  gain: number[];
+  /** Per leaf: Newton value (unshrunk), row range in the index array. */
+  leafValue: number[];
+  leafStart: number[];
+  leafCount: number[];
+}
+
+interface Leaf {
+  start: number;
+  count: number;
+  depth: number;
+  slot: number;
+  g: number;
+  h: number;
+  split: SplitInfo;
+  /** Node whose child pointer refers to this leaf (-1 for the root) and which side. */
+  parent: number;
+  isLeft: boolean;
+}
+
+export class Grower {
+  private readonly tmp: Int32Array;
+  private readonly freeSlots: number[] = [];
+
+  constructor(
+    private readonly st: EngineInit,
+    private readonly pool: ThreadPool,
+    private readonly cfg: GrowConfig,
+    private readonly slots: number,
+    private readonly missingBin: Int32Array,
+  ) {
+    this.tmp = new Int32Array(st.n);
+  }
+
+  private canSplit(count: number, depth: number): boolean {
+    const c = this.cfg;
+    return count >= 2 * c.minDataInLeaf && (c.maxDepth <= 0 || depth < c.maxDepth);
+  }
+
+  /**
+   * Grows a tree on rows idx[0..rowCount). With `direct`, the rows are 0..n-1 in order and the
+   * root histogram reads gradients from engine.gh directly.
+   */
+  grow(rowCount: number, direct: boolean): BinTree {
+    const st = this.st;
+    const { idx, gh, og, ctrl, jobF } = st;
+    const cfg = this.cfg;
+    this.freeSlots.length = 0;
+    for (let s = this.slots - 1; s >= 0; s--) this.freeSlots.push(s);
+    let G = 0;
+    let H = 0;
+    if (direct) {
+      for (let i = 0; i < rowCount; i++) {
+        G += gh[2 * i];
+        H += gh[2 * i + 1];
+      }
+    } else {
+      for (let k = 0; k < rowCount; k++) {
+        const i = idx[k];
+        const g = gh[2 * i];
+        const h = gh[2 * i + 1];
+        og[2 * k] = g;
+        og[2 * k + 1] = h;
+        G += g;
+        H += h;
+      }
+    }
+    const tree: BinTree = { feature: [], thresholdBin: [], defaultLeft: [], catBins: [], left: [], right: [], gain: [], leafValue: [], leafStart: [], leafCount: [] };
+    const root: Leaf = { start: 0, count: rowCount, depth: 0, slot: -1, g: G, h: H, split: newSplit(), parent: -1, isLeft: false };
+    const leaves: Leaf[] = [root];
+    if (this.canSplit(rowCount, 0) && cfg.numLeaves > 1) {
+      root.slot = this.freeSlots.pop()!;
+      ctrl[C_TYPE] = JOB_ROOT;
+      ctrl[C_SLOT_A] = root.slot;
+      ctrl[C_START] = 0;
+      ctrl[C_COUNT] = rowCount;
+      ctrl[C_DIRECT] = direct ? 1 : 0;
+      ctrl[C_FIND_A] = 1;
+      ctrl[C_FIND_B] = 0;
+      jobF[0] = G;
+      jobF[1] = H;
+      jobF[2] = rowCount;
+      this.pool.run();
+      mergeResults(st, 0, root.split);
+    }
+    const bins = st.bins;
+    const n = st.n;
+    while (leaves.length < cfg.numLeaves) {
+      let bi = -1;
+      for (let i = 0; i < leaves.length; i++) if (leaves[i].split.gain > -Infinity && (bi < 0 || leaves[i].split.gain > leaves[bi].split.gain)) bi = i;
+      if (bi < 0) break;
+      const L = leaves[bi];
+      const sp = L.split;
+      // Record the node.
+      const node = tree.feature.length;
+      tree.feature.push(sp.feature);
+      tree.thresholdBin.push(sp.threshold);
+      tree.defaultLeft.push(sp.defaultLeft);
+      tree.catBins.push(sp.categorical ? Int32Array.from(sp.catBins) : null);
+      tree.gain.push(sp.gain);
+      tree.left.push(~bi);
+      tree.right.push(~leaves.length);
+      if (L.parent >= 0) (L.isLeft ? tree.left : tree.right)[L.parent] = node;
+      // Partition rows [start, start + count) stably: left rows first.
+      const col = bins.subarray(sp.feature * n, sp.feature * n + n);
+      const s0 = L.start;
+      const e0 = L.start + L.count;
+      let nl = 0;
+      let nr = 0;
+      const tmp = this.tmp;
+      if (sp.categorical) {
+        const cb = sp.catBins;
+        for (let k = s0; k < e0; k++) {
+          const i = idx[k];
+          const b = col[i];
+          if ((cb[b >> 5] >>> (b & 31)) & 1) idx[s0 + nl++] = i;
+          else tmp[nr++] = i;
+        }
+      } else {
+        const thr = sp.threshold;
+        const miss = this.missingBin[sp.feature];
+        const dl = sp.defaultLeft;
+        for (let k = s0; k < e0; k++) {
+          const i = idx[k];
+          const b = col[i];
+          if (b === miss ? dl : b <= thr) idx[s0 + nl++] = i;
+          else tmp[nr++] = i;
+        }
+      }
+      // A plain loop: TypedArray.set on shared memory takes a slow path.
+      for (let k = 0, d = s0 + nl; k < nr; k++) idx[d + k] = tmp[k];
+      const depth = L.depth + 1;
+      const leftLeaf: Leaf = { start: s0, count: nl, depth, slot: -1, g: sp.lg, h: sp.lh, split: L.split, parent: node, isLeft: true };
+      const rightLeaf: Leaf = { start: s0 + nl, count: nr, depth, slot: -1, g: sp.rg, h: sp.rh, split: newSplit(), parent: node, isLeft: false };
+      const parentSlot = L.slot;
+      leaves[bi] = leftLeaf;
+      leaves.push(rightLeaf);
+      leftLeaf.split = newSplit();
+      const smallIsLeft = nl <= nr;
+      const small = smallIsLeft ? leftLeaf : rightLeaf;
+      const large = smallIsLeft ? rightLeaf : leftLeaf;
+      const findSmall = this.canSplit(small.count, depth);
+      const findLarge = this.canSplit(large.count, depth);
+      if ((!findSmall && !findLarge) || leaves.length >= cfg.numLeaves) {
+        this.freeSlots.push(parentSlot);
+        continue;
+      }
+      // Ordered gradients of the smaller child.
+      const ss = small.start;
+      const sc = small.count;
+      for (let k = 0; k < sc; k++) {
+        const i = idx[ss + k];
+        og[2 * k] = gh[2 * i];
+        og[2 * k + 1] = gh[2 * i + 1];
+      }
+      small.slot = this.freeSlots.pop()!;
+      large.slot = parentSlot;
+      ctrl[C_TYPE] = JOB_PAIR;
+      ctrl[C_SLOT_A] = small.slot;
+      ctrl[C_SLOT_B] = large.slot;
+      ctrl[C_START] = ss;
+      ctrl[C_COUNT] = sc;
+      ctrl[C_DIRECT] = 0;
+      ctrl[C_FIND_A] = findSmall ? 1 : 0;
+      ctrl[C_FIND_B] = findLarge ? 1 : 0;
+      jobF[0] = small.g;
+      jobF[1] = small.h;
+      jobF[2] = small.count;
+      jobF[3] = large.g;
+      jobF[4] = large.h;
+      jobF[5] = large.count;
+      this.pool.run();
+      if (findSmall) mergeResults(st, 0, small.split);
+      if (findLarge) mergeResults(st, 1, large.split);
+      if (!findSmall) this.freeSlots.push(small.slot);
+      if (!findLarge) this.freeSlots.push(large.slot);
+    }
+    for (const leaf of leaves) {
+      tree.leafValue.push(leafOutput(leaf.g, leaf.h, cfg.lambdaL1, cfg.lambdaL2));
+      tree.leafStart.push(leaf.start);
+      tree.leafCount.push(leaf.count);
+    }
+    return tree;
+  }
+}
+
+/** Leaf index of every row of a column-major bin matrix (n rows) for a bin-space tree. */
+export function binTreeLeaves(tree: BinTree, bins: Uint8Array, n: number, missingBin: Int32Array, rows: Int32Array | null, out: Int32Array): void {
+  const count = rows ? rows.length : n;
+  for (let k = 0; k < count; k++) {
+    const r = rows ? rows[k] : k;
+    let node = tree.feature.length ? 0 : -1;
+    while (node >= 0) {
+      const f = tree.feature[node];
+      const b = bins[f * n + r];
+      const cb = tree.catBins[node];
+      let goLeft: boolean;
+      if (cb) goLeft = ((cb[b >> 5] >>> (b & 31)) & 1) === 1;
+      else if (b === missingBin[f]) goLeft = tree.defaultLeft[node];
+      else goLeft = b <= tree.thresholdBin[node];
+      node = goLeft ? tree.left[node] : tree.right[node];
+    }
+    out[k] = ~node;
+  }
+}

@@ -1,0 +1,163 @@
+/**
+ * @file Gradient histograms. A histogram holds, per feature and bin, the sum of gradients and
+ * hessians (interleaved: [g0, h0, g1, h1, ...]); bin counts are recovered from hessians
+ * (LightGBM's cnt_factor). Leaves are built from their row partition with ordered gradients
+ * (the leaf's gradients copied contiguously in partition order), eight features per row pass
+ * so the index and gradient loads are shared; the larger child is parent minus smaller.
+ *
+ * @example
+ *   buildHistograms(bins, n, [0, 1, 2], histOff, hist, base, idx, start, count, og, false);
+ *   subtractHistograms(hist, parentBase, childBase, [0, 1, 2], histOff, numBins);
+ */
+
+/**
+ * Adds the rows of one leaf into the histograms of the given features (zeroed first).
+ * Row k of the leaf is idx[start + k] with gradient og[2k], hessian og[2k + 1] (for the root
+ * without bagging idx is the identity and og the gradients by row).
+ * Features go eight (then four, then one) per pass over the rows; the bin matrix is addressed
+ * with flat offsets (f * n + row), which V8 compiles to tighter loops than per-feature views.
+ */
+export function buildHistograms(
+  bins: Uint8Array,
+  n: number,
+  features: ArrayLike<number>,
+  histOff: Int32Array,
+  numBins: Int32Array,
+  hist: Float64Array,
+  base: number,
+  idx: Int32Array,
+  start: number,
+  count: number,
+  og: Float64Array,
+): void {
+  const nf = features.length;
+  for (let j = 0; j < nf; j++) {
+    const f = features[j];
+    hist.fill(0, base + histOff[f], base + histOff[f] + 2 * numBins[f]);
+  }
+  const ho = (j: number) => base + histOff[features[j]];
+  const co = (j: number) => features[j] * n;
+  let j = 0;
+  for (; j + 8 <= nf; j += 8) {
+    hist8(bins, hist, idx, start, count, og, co(j), co(j + 1), co(j + 2), co(j + 3), co(j + 4), co(j + 5), co(j + 6), co(j + 7),
+      ho(j), ho(j + 1), ho(j + 2), ho(j + 3), ho(j + 4), ho(j + 5), ho(j + 6), ho(j + 7));
+  }
+  for (; j + 4 <= nf; j += 4) hist4(bins, hist, idx, start, count, og, co(j), co(j + 1), co(j + 2), co(j + 3), ho(j), ho(j + 1), ho(j + 2), ho(j + 3));
+  for (; j < nf; j++) hist1(bins, hist, idx, start, count, og, co(j), ho(j));
+}
+
+function hist8(
+  bins: Uint8Array,
+  h: Float64Array,
+  idx: Int32Array,
+  start: number,
+  count: number,
+  og: Float64Array,
+  c0: number,
+  c1: number,
+  c2: number,
+  c3: number,
+  c4: number,
+  c5: number,
+  c6: number,
+  c7: number,
+  o0: number,
+  o1: number,
+  o2: number,
+  o3: number,
+  o4: number,
+  o5: number,
+  o6: number,
+  o7: number,
+): void {
+  for (let k = 0; k < count; k++) {
+    const i = idx[start + k];
+    const g = og[2 * k];
+    const hh = og[2 * k + 1];
+    let b = o0 + 2 * bins[c0 + i];
+    h[b] += g;
+    h[b + 1] += hh;
+    b = o1 + 2 * bins[c1 + i];
+    h[b] += g;
+    h[b + 1] += hh;
+    b = o2 + 2 * bins[c2 + i];
+    h[b] += g;
+    h[b + 1] += hh;
+    b = o3 + 2 * bins[c3 + i];
+    h[b] += g;
+    h[b + 1] += hh;
+    b = o4 + 2 * bins[c4 + i];
+    h[b] += g;
+    h[b + 1] += hh;
+    b = o5 + 2 * bins[c5 + i];
+    h[b] += g;
+    h[b + 1] += hh;
+    b = o6 + 2 * bins[c6 + i];
+    h[b] += g;
+    h[b + 1] += hh;
+    b = o7 + 2 * bins[c7 + i];
+    h[b] += g;
+    h[b + 1] += hh;
+  }
+}
+
+function hist4(
+  bins: Uint8Array,
+  h: Float64Array,
+  idx: Int32Array,
+  start: number,
+  count: number,
+  og: Float64Array,
+  c0: number,
+  c1: number,
+  c2: number,
+  c3: number,
+  o0: number,
+  o1: number,
+  o2: number,
+  o3: number,
+): void {
+  for (let k = 0; k < count; k++) {
+    const i = idx[start + k];
+    const g = og[2 * k];
+    const hh = og[2 * k + 1];
+    let b = o0 + 2 * bins[c0 + i];
+    h[b] += g;
+    h[b + 1] += hh;
+    b = o1 + 2 * bins[c1 + i];
+    h[b] += g;
+    h[b + 1] += hh;
+    b = o2 + 2 * bins[c2 + i];
+    h[b] += g;
+    h[b + 1] += hh;
+    b = o3 + 2 * bins[c3 + i];
+    h[b] += g;
+    h[b + 1] += hh;
+  }
+}
+
+function hist1(bins: Uint8Array, h: Float64Array, idx: Int32Array, start: number, count: number, og: Float64Array, c: number, o: number): void {
+  for (let k = 0; k < count; k++) {
+    const b = o + 2 * bins[c + idx[start + k]];
+    h[b] += og[2 * k];
+    h[b + 1] += og[2 * k + 1];
+  }
+}
+
+/** hist[parentBase..] -= hist[childBase..] for the given features: the parent slot becomes the sibling. */
+export function subtractHistograms(
+  hist: Float64Array,
+  parentBase: number,
+  childBase: number,
+  features: ArrayLike<number>,
+  histOff: Int32Array,
+  numBins: Int32Array,
+): void {
+  for (let j = 0; j < features.length; j++) {
+    const f = features[j];
+    const p = parentBase + histOff[f];
+    const c = childBase + histOff[f];
+    const len = 2 * numBins[f];
+    for (let k = 0; k < len; k++) hist[p + k] -= hist[c + k];
+  }
+}
