@@ -15,7 +15,7 @@
  * @example
  *   - id: imgstats
  *     kind: image-stats
- *     params: { size: 256, hue_bins: 8, concurrency: 4 }
+ *     params: { size: 128, hue_bins: 8, concurrency: 8 }
  */
 import fs from 'node:fs';
 import sharp from 'sharp';
@@ -26,6 +26,9 @@ import { defineFeature } from './feature.ts';
 
 /** Pixel statistics (everything but the file-level sizes), in output order. */
 export const PIXEL_STATS = ['brightness', 'contrast', 'saturation', 'colourfulness', 'entropy', 'sharpness'] as const;
+
+/** 1/v for v in 1..255 (0 for 0): saturation without a division per pixel. */
+const RECIPROCAL = Float64Array.from({ length: 256 }, (_, v) => (v === 0 ? 0 : 1 / v));
 
 /**
  * Statistics of an interleaved 8-bit RGB(+) buffer: PIXEL_STATS then the hue histogram.
@@ -56,7 +59,7 @@ export function pixelStats(px: Uint8Array, width: number, height: number, channe
     const max = r > g ? (r > b ? r : b) : g > b ? g : b;
     const min = r < g ? (r < b ? r : b) : g < b ? g : b;
     const chroma = max - min;
-    const s = max === 0 ? 0 : chroma / max;
+    const s = chroma * RECIPROCAL[max];
     sumS += s;
     const rg = r - g;
     const yb = 0.5 * (r + g) - b;
@@ -149,10 +152,10 @@ export const imageStats = defineFeature({
   summary: 'image size, brightness, contrast, saturation, colourfulness, entropy, sharpness, hue histogram',
   params: z
     .object({
-      size: z.number().int().min(16).max(2048).default(256).describe('decode and downscale to fit this box (pixels) before the pixel statistics'),
+      size: z.number().int().min(16).max(2048).default(128).describe('decode and downscale to fit this box (pixels) before the pixel statistics'),
       hue_bins: z.number().int().min(0).max(64).default(8).describe('hue histogram bins (0: none)'),
       log_sizes: z.boolean().default(true).describe('log1p of width, height and file bytes (they span orders of magnitude)'),
-      concurrency: z.number().int().min(1).max(64).default(4).describe('images decoded at a time (sharp decodes on its own threads)'),
+      concurrency: z.number().int().min(1).max(64).default(8).describe('images decoded at a time (sharp decodes on its own threads)'),
     })
     .strict(),
   async compute({ table, log }, params) {
