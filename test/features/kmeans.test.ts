@@ -1,0 +1,67 @@
+import { describe, expect, it } from 'vitest';
+import { createMatrix, type Matrix } from '../../core/matrix.ts';
+import { Random } from '../../core/random.ts';
+import { kmeansFeature } from '../../features/kmeans.ts';
+import { at, fakeContext, fakeTable } from './fake-context.ts';
+
+const DIM = 8;
+const PER = 60;
+
+/** Three Gaussian blobs far apart (planted labels), then two all-zero (missing) rows. */
+function planted(): { block: Matrix; truth: number[] } {
+  const rng = new Random(11);
+  const centres = [0, 1, 2].map(() => Array.from({ length: DIM }, () => rng.normal() * 5));
+  const truth: number[] = [];
+  const rows: number[][] = [];
+  for (let i = 0; i < 3 * PER; i++) {
+    const c = i % 3; // interleaved, so sampling and order do not line up with clusters
+    truth.push(c);
+    rows.push(centres[c].map((x) => x + rng.normal() * 0.3));
+  }
+  rows.push(new Array(DIM).fill(0), new Array(DIM).fill(0));
+  const block = createMatrix(rows.length, DIM, Array.from({ length: DIM }, (_, j) => `emb.e${j}`));
+  rows.forEach((v, r) => block.data.set(v, r * DIM));
+  return { block, truth };
+}
+
+describe('kmeans', () => {
+  const { block, truth } = planted();
+  const table = fakeTable({ n: block.rows });
+  const params = kmeansFeature.params.parse({ k: [3, 5], n_dist: 2, normalize: false, fit_rows: 100 });
+  const run = (seed: number) => kmeansFeature.compute(fakeContext(table, { emb: block }, seed), params) as Matrix;
+
+  it('recovers planted clusters (fitted on a 100-row sample, all rows assigned)', () => {
+    const m = run(7);
+    expect(m.names).toEqual(['km3', 'km3_d1', 'km3_d2', 'km5', 'km5_d1', 'km5_d2']);
+    expect(m.categorical).toEqual([true, false, false, true, false, false]);
+    const idOf = new Map<number, number>();
+    for (let r = 0; r < truth.length; r++) {
+      const id = at(m, r, 'km3');
+      if (!idOf.has(truth[r])) idOf.set(truth[r], id);
+      expect(id).toBe(idOf.get(truth[r])); // one id per planted cluster...
+    }
+    expect(new Set(idOf.values()).size).toBe(3); // ...and distinct ids
+    for (let r = 0; r < truth.length; r++) {
+      expect(at(m, r, 'km3_d1')).toBeLessThan(2); // near its centroid (noise sd 0.3 in 8 dims)
+      expect(at(m, r, 'km3_d2')).toBeGreaterThan(at(m, r, 'km3_d1'));
+      expect(at(m, r, 'km5_d2')).toBeGreaterThanOrEqual(at(m, r, 'km5_d1'));
+    }
+  });
+
+  it('is deterministic for a seed', () => {
+    expect(Array.from(run(7).data)).toEqual(Array.from(run(7).data));
+    const other = run(8);
+    expect(other.rows).toBe(block.rows); // another seed still runs (labels may be permuted)
+  });
+
+  it('gives missing (all-zero) rows NaN', () => {
+    const m = run(7);
+    for (const r of [block.rows - 2, block.rows - 1]) for (let c = 0; c < m.cols; c++) expect(m.data[r * m.cols + c]).toBeNaN();
+  });
+
+  it('names the block to read when several inputs are given', () => {
+    expect(() => kmeansFeature.compute(fakeContext(table, { emb: block, other: block }), params)).toThrow(/name the one to read with params.input/);
+    const m = kmeansFeature.compute(fakeContext(table, { emb: block, other: block }), { ...params, input: 'other', k: [3] }) as Matrix;
+    expect(m.cols).toBe(3);
+  });
+});
