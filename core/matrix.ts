@@ -71,3 +71,12 @@ export function hconcat(blocks: readonly Matrix[]): Matrix {
   }
   return out;
 }
+
+/** Stacks blocks with the same columns on top of each other. */
+export function vconcat(a: Matrix, b: Matrix): Matrix {
+  if (a.cols !== b.cols) throw new Error(`matrix: stacking ${a.cols} columns on ${b.cols}`);
+  const out = createMatrix(a.rows + b.rows, a.cols, a.names, a.categorical);
+  out.data.set(a.data);
+  out.data.set(b.data, a.data.length);
+  return out;
+}

@@ -171,6 +171,25 @@ function crossCheck(p: Pipeline, locate: (p: readonly PathKey[]) => string): voi
       if (!featureIds.includes(fid)) fail(['models', i, 'features', j], `unknown feature id "${fid}"${suggest(fid, featureIds)}; defined: ${featureIds.join(', ')}`);
     });
   });
+  const e = p.ensemble;
+  if (e.stacker.kind !== 'nnls' && !models.has(e.stacker.kind))
+    fail(['ensemble', 'stacker', 'kind'], `unknown stacker "${e.stacker.kind}"; use nnls or a learner kind: ${models.kinds.join(', ')}`);
+  e.stacker.raw_features.forEach((fid, j) => {
+    if (!featureIds.includes(fid)) fail(['ensemble', 'stacker', 'raw_features', j], `unknown feature id "${fid}"${suggest(fid, featureIds)}`);
+  });
+  let below = p.models.map((m) => m.id);
+  e.levels.forEach((level, li) => {
+    const next: string[] = [];
+    const used = new Set<string>();
+    for (const [gid, members] of Object.entries(level)) {
+      members.forEach((mid, j) => {
+        if (!below.includes(mid)) fail(['ensemble', 'levels', li, gid, j], `"${mid}" is not an output of the level below${suggest(mid, below)}; available: ${below.join(', ')}`);
+        used.add(mid);
+      });
+      next.push(gid);
+    }
+    below = [...next, ...below.filter((b) => !used.has(b))];
+  });
   const v = p.validation;
   if (v.scheme !== 'time' && v.folds < 2) fail(['validation', 'folds'], `expected >= 2 for ${v.scheme}`);
 }

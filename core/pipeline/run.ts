@@ -20,6 +20,7 @@ import { readDataset } from '../data/read-dataset.ts';
 import type { Table } from '../data/table.ts';
 import { makeFolds } from '../eval/folds.ts';
 import { formatScores, score, better, type Scores } from '../eval/score.ts';
+import { hconcat } from '../matrix.ts';
 import type { MetricName } from '../eval/metrics.ts';
 import { renderSubmission, submissionFileName } from '../submit/write.ts';
 import { validateSubmissionText } from '../submit/validate.ts';
@@ -28,6 +29,9 @@ import { KIT_VERSION, gitCommit } from '../version.ts';
 import { loadPipeline } from './load.ts';
 import { computeFeatures } from './feature-stage.ts';
 import { FoldFeatureCache, trainModel, type ModelResult } from './train-stage.ts';
+import { ensemble, type EnsembleResult } from './ensemble-stage.ts';
+import { fitPostprocess } from './postprocess.ts';
+import { pseudoLabels } from './pseudo-labels.ts';
 import type { Pipeline } from './schema.ts';
 
 export interface RunOptions {
@@ -48,6 +52,12 @@ export interface RunResult {
   /** Final test predictions in test-set order. */
   testPredictions: Float64Array;
   table: Table;
+}
+
+interface Round {
+  round: number;
+  results: ModelResult[];
+  ens: EnsembleResult;
 }
 
 export function defaultModelsDir(): string {
@@ -97,7 +107,8 @@ export async function runPipeline(file: string, opts: RunOptions = {}): Promise<
 
   const y = table.label.slice(0, table.nTrain);
   const groups = v.group === 'uid' ? table.uid.slice(0, table.nTrain) : (table.columns[v.group] as { values: (string | null)[] }).values.slice(0, table.nTrain).map((g) => (g === null ? null : String(g)));
-  const postdate = table.columns.postdate;
+  const dateCol = table.columns.postdate;
+  const postdate = dateCol?.type === 'number' ? dateCol.values : new Float64Array(table.n).fill(NaN);
   const folds = makeFolds(
     table.nTrain,
     {
@@ -105,7 +116,7 @@ export async function runPipeline(file: string, opts: RunOptions = {}): Promise<
       folds: v.folds,
       shuffle: v.shuffle,
       groups,
-      times: postdate?.type === 'number' ? postdate.values.subarray(0, table.nTrain) : undefined,
+      times: postdate.subarray(0, table.nTrain),
       validFraction: v.valid_fraction,
     },
     rng.fork('folds'),
@@ -113,38 +124,38 @@ export async function runPipeline(file: string, opts: RunOptions = {}): Promise<
   log.info('validation', v.scheme === 'time' ? `time-ordered holdout: newest ${(v.valid_fraction * 100).toFixed(0)}% of train` : `${v.scheme}, ${folds.k} folds`);
 
   const foldCache = new FoldFeatureCache(blocks, y);
-  const results: ModelResult[] = [];
-  for (const entry of pipeline.models) {
-    results.push(await trainModel({ entry, table, blocks, foldCache, folds, task: pipeline.task, y, rng: rng.fork(`model:${entry.id}`), log }));
-  }
-
-  // Ensemble: the best model by the main metric, or the mean of all.
   const metric = mainMetric(pipeline);
   const validated = Array.from({ length: table.nTrain }, (_, r) => r).filter((r) => folds.fold[r] >= 0);
-  let finalOof: Float64Array;
-  let finalTest: Float64Array;
-  if (pipeline.ensemble.method === 'mean' && results.length > 1) {
-    finalOof = results[0].oof.map((_, r) => results.reduce((s, m) => s + m.oof[r], 0) / results.length);
-    finalTest = results[0].test.map((_, i) => results.reduce((s, m) => s + m.test[i], 0) / results.length);
-  } else {
-    const best = results.reduce((a, b) => (better(metric, b.scores[metric]!, a.scores[metric]!) ? b : a));
-    log.info('ensemble', `final = ${best.id} (best CV ${metric.toUpperCase()})`);
-    finalOof = best.oof;
-    finalTest = best.test;
+  const rawIds = pipeline.ensemble.stacker.raw_features;
+  const raw = rawIds.length ? hconcat(rawIds.map((i) => blocks.fixed.get(i)!)) : null;
+
+  // Round 0 trains on real rows; each pseudo-label round adds test rows labelled, fold by fold,
+  // by that fold's ensemble of the previous round (so no validation label reaches them).
+  const rounds: Round[] = [];
+  let pseudo: Parameters<typeof trainModel>[0]['pseudo'];
+  for (let round = 0; round <= pipeline.pseudo_labels.rounds; round++) {
+    if (round > 0) log.info('pseudo-labels', `round ${round}: ${pseudo!.rows.length} test rows, weight ${pipeline.pseudo_labels.weight}`);
+    const results: ModelResult[] = [];
+    for (const entry of pipeline.models) {
+      results.push(await trainModel({ entry, table, blocks, foldCache, folds, task: pipeline.task, y, rng: rng.fork(`model:${entry.id}`), log, pseudo }));
+    }
+    const ens = await ensemble(results, pipeline.ensemble, { y, folds, raw, nTrain: table.nTrain, metric, task: pipeline.task, rng: rng.fork(`ensemble:${round}`), log });
+    log.info('ensemble', `round ${round}: ${formatScores(ens.final.scores)}`, { round, scores: ens.final.scores });
+    rounds.push({ round, results, ens });
+    pseudo = pseudoLabels(ens.final, pipeline.pseudo_labels);
   }
-  // Post-processing: clip to the training label range, then scale.
-  let lo = Infinity;
-  let hi = -Infinity;
-  for (const v2 of y) {
-    lo = Math.min(lo, v2);
-    hi = Math.max(hi, v2);
-  }
-  const post = (p: Float64Array) =>
-    p.map((x) => (pipeline.postprocess.clip ? Math.min(hi, Math.max(lo, x)) : x) * pipeline.postprocess.scale);
-  finalOof = post(finalOof);
-  finalTest = post(finalTest);
+  // Validation rows never change across rounds, so their CV scores compare: keep the best round.
+  const chosen = rounds.reduce((a, b) => (better(metric, b.ens.final.scores[metric]!, a.ens.final.scores[metric]!) ? b : a));
+  if (rounds.length > 1) log.info('pseudo-labels', `keeping round ${chosen.round} (best CV ${metric.toUpperCase()})`);
+  const { results, ens } = chosen;
+
+  const pp = fitPostprocess(pipeline.postprocess, Float64Array.from(validated, (r) => ens.final.oof[r]), Float64Array.from(validated, (r) => y[r]), Float64Array.from(validated, (r) => postdate[r]), metric);
+  const finalOof = new Float64Array(table.nTrain).fill(NaN);
+  const ppOof = pp.apply(Float64Array.from(validated, (r) => ens.final.oof[r]), Float64Array.from(validated, (r) => postdate[r]));
+  validated.forEach((r, i) => (finalOof[r] = ppOof[i]));
+  const finalTest = pp.apply(ens.final.test, postdate.subarray(table.nTrain));
   const finalScores = score(pipeline.task, validated.map((r) => y[r]), validated.map((r) => finalOof[r]));
-  log.info('final', `CV: ${formatScores(finalScores)}`);
+  log.info('final', `CV: ${formatScores(finalScores)}`, { postprocess: pp.fitted });
 
   // Run folder and submission.
   const ts = opts.timestamp ?? stamp();
@@ -162,6 +173,8 @@ export async function runPipeline(file: string, opts: RunOptions = {}): Promise<
     writeFileAtomic(path.join(runDir, `${m.id}.importance.csv`), csv(['feature', 'importance'], imp));
   }
   metrics.final = { ...finalScores };
+  metrics.ensemble = { method: pipeline.ensemble.method, weights: ens.weights, groups: ens.groups, postprocess: pp.fitted } as never;
+  if (rounds.length > 1) metrics.pseudo_label_rounds = rounds.map((r) => ({ round: r.round, scores: r.ens.final.scores, chosen: r === chosen })) as never;
   writeFileAtomic(path.join(runDir, 'final.oof.csv'), csv(['pid', 'label', 'fold', 'prediction'], table.pid.slice(0, table.nTrain).map((pid, r) => [pid, y[r], folds.fold[r], Number.isNaN(finalOof[r]) ? '' : finalOof[r]])));
   writeFileAtomic(path.join(runDir, 'final.test.csv'), csv(['pid', 'prediction'], table.pid.slice(table.nTrain).map((pid, i) => [pid, finalTest[i]])));
   writeFileAtomic(path.join(runDir, 'metrics.json'), JSON.stringify(metrics, null, 2) + '\n');

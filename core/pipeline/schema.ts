@@ -34,7 +34,24 @@ export const validationSchema = z
 export const postprocessSchema = z
   .object({
     clip: z.boolean().default(true).describe('clip predictions to the training label range'),
-    scale: z.number().positive().default(1).describe('multiply final predictions by this factor (the 2025 video winner used 1.05)'),
+    calibrate: z.boolean().default(false).describe('affine calibration a + b*p fitted on the out-of-fold predictions'),
+    scale: z
+      .union([z.number().positive(), z.literal('auto')])
+      .default(1)
+      .describe('multiply predictions by this factor, or "auto": the factor in scale_range best for the main metric on OOF (the 2025 video winner used 1.05 for MAPE)'),
+    scale_range: z.tuple([z.number().positive(), z.number().positive()]).default([0.9, 1.1]).describe('search range of scale: auto'),
+    date_trend: z
+      .boolean()
+      .default(false)
+      .describe('fit the OOF residual trend over post date and extend it to the (newer) test posts; the 2025 image winner lowered the newest posts'),
+  })
+  .strict();
+
+export const pseudoLabelSchema = z
+  .object({
+    rounds: z.number().int().min(0).default(0).describe('refinement rounds; each retrains every learner with pseudo-labelled test rows'),
+    fraction: z.number().gt(0).max(1).default(1).describe('share of test rows used, the most confident first (least disagreement between fold models)'),
+    weight: z.number().gt(0).max(1).default(0.5).describe('training weight of a pseudo-labelled row (real rows weigh 1)'),
   })
   .strict();
 
@@ -54,9 +71,28 @@ export const submissionSchema = z
 
 export const ensembleSchema = z
   .object({
-    method: z.enum(['best', 'mean']).default('best').describe('best: the model with the best CV metric; mean: average of all models'),
+    method: z
+      .enum(['best', 'mean', 'blend', 'stack'])
+      .default('best')
+      .describe('how outputs are combined: best CV member, mean, blend (greedy weights for the main metric), stack (stacker on OOF predictions)'),
+    stacker: z
+      .object({
+        kind: z.string().default('nnls').describe('nnls (non-negative ridge) or any learner kind, e.g. gbdt'),
+        alpha: z.number().min(0).default(0.001).describe('L2 penalty of nnls'),
+        params: z.record(z.string(), z.unknown()).default({}).describe('params of a learner stacker'),
+        raw_features: z.array(ID).default([]).describe('label-free feature blocks given to a learner stacker beside the OOF predictions'),
+      })
+      .strict()
+      .prefault({}),
+    blend_steps: z.number().int().min(1).default(100).describe('greedy selection steps of blend'),
+    levels: z
+      .array(z.record(ID, z.array(ID).min(1)))
+      .default([])
+      .describe('tiers: each level maps a group id to member ids of the level below (model ids first); the last outputs are combined into the final prediction'),
   })
   .strict();
+
+export type EnsembleConfig = z.output<typeof ensembleSchema>;
 
 export function buildPipelineSchema(features: Registry<FeatureDef>, models: Registry<ModelDef>) {
   const featureEntries = features.all().map((f) =>
@@ -100,6 +136,7 @@ export function buildPipelineSchema(features: Registry<FeatureDef>, models: Regi
       features: z.array(union(featureEntries)).min(1),
       models: z.array(union(modelEntries)).min(1),
       ensemble: ensembleSchema.prefault({}),
+      pseudo_labels: pseudoLabelSchema.prefault({}),
       postprocess: postprocessSchema.prefault({}),
       submission: submissionSchema.prefault({}),
     })

@@ -4,7 +4,7 @@
  * validation rows get their out-of-fold prediction. Every validated row must be predicted
  * exactly once; test predictions are the mean of the fold models.
  */
-import { hconcat, takeRows, type Matrix } from '../matrix.ts';
+import { hconcat, takeRows, vconcat, type Matrix } from '../matrix.ts';
 import type { Random } from '../random.ts';
 import type { RunLog } from '../report/run-log.ts';
 import type { Table } from '../data/table.ts';
@@ -23,6 +23,8 @@ export interface ModelResult {
   oof: Float64Array;
   /** Mean of the fold models' test predictions. */
   test: Float64Array;
+  /** Each fold model's test predictions. */
+  testFolds: Float64Array[];
   folds: Scores[];
   scores: Scores;
   importance: Record<string, number>;
@@ -57,6 +59,11 @@ export async function trainModel(opts: {
   y: Float64Array;
   /** Per train row weight (0 drops a row from fitting; outlier filter). */
   weight?: Float64Array;
+  /**
+   * Pseudo-labelled test rows joining the training rows of every fold (never validation):
+   * test row indices (0-based within test), and per fold their labels.
+   */
+  pseudo?: { rows: Int32Array; labels: Float64Array[]; weight: number };
   rng: Random;
   log: RunLog;
 }): Promise<ModelResult> {
@@ -71,6 +78,7 @@ export async function trainModel(opts: {
   const oof = new Float64Array(nTrain).fill(NaN);
   const predicted = new Int32Array(nTrain);
   const test = new Float64Array(table.nTest);
+  const testFolds: Float64Array[] = [];
   const foldScores: Scores[] = [];
   const importance: Record<string, number> = {};
   const t0 = Date.now();
@@ -86,16 +94,24 @@ export async function trainModel(opts: {
       return hconcat(parts);
     };
     const fitted = (id: string) => opts.foldCache.get(id, f, train);
-    const Xtr = build(train, (id) => fitted(id).train);
+    let Xtr = build(train, (id) => fitted(id).train);
     const Xva = build(valid, (id) => fitted(id).apply(valid));
     const Xte = build(testRows, (id) => fitted(id).apply(testRows));
-    const ytr = Float64Array.from(train, (r) => y[r]);
+    let ytr = Float64Array.from(train, (r) => y[r]);
     const yva = Float64Array.from(valid, (r) => y[r]);
+    let wtr = opts.weight ? Float64Array.from(train, (r) => opts.weight![r]) : undefined;
+    const pseudo = opts.pseudo;
+    if (pseudo && pseudo.rows.length) {
+      // Pseudo rows are test rows: their features are the test features of this fold.
+      Xtr = vconcat(Xtr, takeRows(Xte, pseudo.rows));
+      ytr = Float64Array.from([...ytr, ...pseudo.labels[f]]);
+      wtr = Float64Array.from([...(wtr ?? new Float64Array(train.length).fill(1)), ...new Float64Array(pseudo.rows.length).fill(pseudo.weight)]);
+    }
     const model = await def.fit(Xtr, ytr, entry.params, {
       seed: opts.rng.fork(`fold${f}`).seed,
       task: opts.task,
       valid: { X: Xva, y: yva },
-      weight: opts.weight ? Float64Array.from(train, (r) => opts.weight![r]) : undefined,
+      weight: wtr,
       log: (m) => log.event(`model:${entry.id}`, { fold: f, message: m }),
     });
     const pva = model.predict(Xva);
@@ -104,6 +120,7 @@ export async function trainModel(opts: {
       predicted[r]++;
     });
     const pte = model.predict(Xte);
+    testFolds.push(pte);
     for (let i = 0; i < pte.length; i++) test[i] += pte[i] / folds.k;
     for (const [name, v] of Object.entries(model.importance())) importance[name] = (importance[name] ?? 0) + v / folds.k;
     const s = score(opts.task, yva, pva);
@@ -120,5 +137,5 @@ export async function trainModel(opts: {
   const scores = score(opts.task, validated.map((r) => y[r]), validated.map((r) => oof[r]));
   const seconds = (Date.now() - t0) / 1000;
   log.info(`model ${entry.id}`, `CV: ${formatScores(scores)} (${seconds.toFixed(1)}s)`, { model: entry.id, scores });
-  return { id: entry.id, kind: entry.kind, oof, test, folds: foldScores, scores, importance, seconds };
+  return { id: entry.id, kind: entry.kind, oof, test, testFolds, folds: foldScores, scores, importance, seconds };
 }
