@@ -6,6 +6,7 @@
  *   smp synth --track image|video --posts N --out DIR [--seed S]
  *   smp schema [--out pipelines/schema.json]
  *   smp kinds
+ *   smp compare <run dirs...> [--html out.html]
  *   smp demo            (npm start: generate data/sample if missing, run pipelines/demo.yaml)
  */
 import fs from 'node:fs';
@@ -103,6 +104,18 @@ program
     for (const f of features.all()) console.log(`  ${f.kind.padEnd(20)} ${f.summary}`);
     console.log('learners:');
     for (const m of models.all()) console.log(`  ${m.kind.padEnd(20)} ${m.summary}`);
+  });
+
+program
+  .command('compare')
+  .description('leaderboard of runs: pipeline, run, seed, final CV metrics and each learner\'s main metric')
+  .argument('<runs...>', 'run folders (runs/<pipeline>/<timestamp>), or folders holding them (runs/<pipeline>, runs)')
+  .option('--html <file>', 'also write the leaderboard as a self-contained HTML file')
+  .action(async (dirs: string[], o: { html?: string }) => {
+    const { compareRuns } = await import('./report/compare.ts');
+    const r = await compareRuns(dirs, o);
+    console.log(r.text);
+    if (r.html) console.log(`wrote ${r.html}`);
   });
 
 program

@@ -45,10 +45,37 @@ const BASE_CONFIG = {
   title: { fontSize: 13, anchor: 'start' as const },
 };
 
-export async function renderSvg(spec: VlSpec, opts: { idPrefix?: string } = {}): Promise<string> {
+/** A vega logger that hands warnings and errors to one callback instead of the console. */
+function collectingLogger(onWarning: (message: string) => void) {
+  let lvl = vega.Warn;
+  const say = (...args: unknown[]) => onWarning(args.map(String).join(' '));
+  const logger = {
+    level(l?: number) {
+      if (l === undefined) return lvl;
+      lvl = l;
+      return logger;
+    },
+    error: (...a: unknown[]) => (say(...a), logger),
+    warn: (...a: unknown[]) => (lvl >= vega.Warn && say(...a), logger),
+    info: () => logger,
+    debug: () => logger,
+  };
+  return logger;
+}
+
+export interface RenderOptions {
+  /** Prefix of element ids (several SVGs in one page). */
+  idPrefix?: string;
+  /** Receives vega-lite / vega warnings (default: stderr with a [report] prefix). */
+  onWarning?: (message: string) => void;
+}
+
+export async function renderSvg(spec: VlSpec, opts: RenderOptions = {}): Promise<string> {
+  const onWarning = opts.onWarning ?? ((m: string) => process.stderr.write(`[report] vega warning: ${m}\n`));
+  const logger = collectingLogger(onWarning);
   const withConfig = { ...spec, config: { ...BASE_CONFIG, ...((spec as { config?: object }).config ?? {}) } } as VlSpec;
-  const compiled = compile(withConfig).spec;
-  const view = new vega.View(vega.parse(compiled), { renderer: 'none' });
+  const compiled = compile(withConfig, { logger: logger as never }).spec;
+  const view = new vega.View(vega.parse(compiled), { renderer: 'none', logger: logger as never });
   try {
     const svg = roundSvgNumbers(await view.toSVG());
     return opts.idPrefix ? prefixSvgIds(svg, opts.idPrefix) : svg;

@@ -18,7 +18,7 @@ export function foldSpreadSpec(models: readonly { model: string; folds: readonly
   const x = { field: 'model', type: 'nominal' as const, title: null, sort: models.map((m) => m.model), axis: { labelAngle: 0 } };
   return {
     title: o.title ?? `Fold spread of ${metric.toUpperCase()} per learner`,
-    width: { step: 70 },
+    width: Math.max(120, 90 * models.length),
     height: 240,
     layer: [
       { data: { values: means }, mark: { type: 'tick', color: '#d62728', thickness: 2, size: 30 }, encoding: { x, y } },
