@@ -4,5 +4,6 @@
 import { createRegistry } from '../core/registry.ts';
 import type { ModelDef } from './model.ts';
 import { ridge } from './ridge.ts';
+import { mlp } from './mlp.ts';
 
-export const models = createRegistry<ModelDef>('learner', [ridge] as ModelDef[]);
+export const models = createRegistry<ModelDef>('learner', [ridge, mlp] as ModelDef[]);
