@@ -1,0 +1,75 @@
+/**
+ * @file `clip-text`: CLIP text embeddings (default CLIP ViT-B/32's text tower,
+ * `Xenova/clip-vit-base-patch32`, 512 floats, in the same space as `clip-image`) of a post's
+ * title, its tags (joined by spaces) or both (title, then tags), cut to the model's token limit
+ * (77 for CLIP; the end token is kept), L2-normalised, plus a `missing` flag for posts with
+ * no text. Cached per (model, field, post id + text hash) in .npy shards like clip-image.
+ *
+ * @example
+ *   - id: cliptitle
+ *     kind: clip-text
+ *     params: { field: title }
+ *   - id: cliptags
+ *     kind: clip-text
+ *     params: { field: tags }
+ */
+import { z } from 'zod';
+import { defineFeature } from './feature.ts';
+import { DEFAULT_CLIP_MODEL, loadClipText } from './embed/models.ts';
+import { extractEmbeddings } from './embed/extract.ts';
+import { embeddingBlock, loadOptions, reportMissing, rowCacheDir, runParams, textColumn, textKey } from './embed/common.ts';
+
+const params = z
+  .object({
+    model: z.string().default(DEFAULT_CLIP_MODEL).describe('CLIP model id in the models folder (text tower onnx/text_model.onnx)'),
+    field: z.enum(['title', 'tags', 'both']).default('title').describe('text to embed: the title, the tags joined by spaces, or the title followed by the tags'),
+    max_length: z.number().int().min(2).optional().describe("token limit (default and upper bound: the model's own, 77 for CLIP)"),
+    ...runParams,
+  })
+  .strict();
+
+export function postTexts(table: Parameters<typeof textColumn>[0], field: 'title' | 'tags' | 'both', kind: string): string[] {
+  const title = field === 'tags' ? null : textColumn(table, 'title', kind);
+  const tags = field === 'title' ? null : textColumn(table, 'tags', kind);
+  return Array.from({ length: table.n }, (_, r) => [title?.[r], tags?.[r]].filter((s) => s && s.trim()).join(' ').trim());
+}
+
+export const clipText = defineFeature({
+  kind: 'clip-text',
+  version: 1,
+  summary: 'CLIP text embedding of title, tags or both (L2-normalised) + missing flag; cached per row',
+  params,
+  async compute(ctx, p) {
+    const { table, log } = ctx;
+    const enc = await loadClipText(p.model, loadOptions(ctx.modelsDir, p));
+    const maxLength = Math.min(p.max_length ?? enc.maxLength, enc.maxLength);
+    const texts = postTexts(table, p.field, 'clip-text');
+    const res = await extractEmbeddings<string[]>({
+      cacheDir: rowCacheDir(ctx.cacheDir, 'clip-text', { model: p.model, dtype: p.dtype, fingerprint: enc.fingerprint, maxLength, v: 1 }),
+      info: { kind: 'clip-text', model: p.model, dtype: p.dtype, fingerprint: enc.fingerprint, maxLength },
+      keys: texts.map((t, r) => `${table.pid[r]}:${textKey(t)}`),
+      dim: enc.dim,
+      batchSize: p.batch_size,
+      shardRows: p.shard_rows,
+      label: 'clip-text',
+      log,
+      prepare: async (rows) => rows.map((r) => texts[r]),
+      run: async (batch) => embedTexts(batch, enc.dim, (t) => enc.embed(t, maxLength)),
+    });
+    reportMissing(log, 'clip-text', res.missing, (r) => `${table.pid[r]} (empty ${p.field})`);
+    return embeddingBlock(res.data, res.missing, enc.dim);
+  },
+});
+
+/** Embeds the non-empty texts of a batch; empty ones are flagged missing with a zero vector. */
+export async function embedTexts(batch: readonly string[], dim: number, embed: (texts: string[]) => Promise<Float32Array>) {
+  const out = new Float32Array(batch.length * dim);
+  const missing = new Uint8Array(batch.length);
+  const good: number[] = [];
+  batch.forEach((t, i) => (t ? good.push(i) : (missing[i] = 1)));
+  if (good.length) {
+    const emb = await embed(good.map((i) => batch[i]));
+    good.forEach((i, k) => out.set(emb.subarray(k * dim, (k + 1) * dim), i * dim));
+  }
+  return { data: out, missing };
+}
