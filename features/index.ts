@@ -14,5 +14,25 @@ import { crossModal } from './cross-modal.ts';
 import { kmeansFeature } from './kmeans.ts';
 import { hclust } from './hclust.ts';
 import { pca } from './pca.ts';
+import { clipImage } from './clip-image.ts';
+import { clipText } from './clip-text.ts';
+import { textEmbedding } from './text-embedding.ts';
+import { tagStats } from './tag-stats.ts';
 
-export const features = createRegistry<FeatureDef>('feature', [metadata, time, user, textStats, tfidfSvd, userLabelStats, imageStats, crossModal, kmeansFeature, hclust, pca] as FeatureDef[]);
+export const features = createRegistry<FeatureDef>('feature', [
+  metadata,
+  time,
+  user,
+  textStats,
+  tfidfSvd,
+  userLabelStats,
+  imageStats,
+  crossModal,
+  kmeansFeature,
+  hclust,
+  pca,
+  clipImage,
+  clipText,
+  textEmbedding,
+  tagStats,
+] as FeatureDef[]);

@@ -4,6 +4,11 @@
 import { createRegistry } from '../core/registry.ts';
 import type { ModelDef } from './model.ts';
 import { ridge } from './ridge.ts';
+import { gbdt } from './gbdt/index.ts';
 import { mlp } from './mlp.ts';
 
-export const models = createRegistry<ModelDef>('learner', [ridge, mlp] as ModelDef[]);
+export const models = createRegistry<ModelDef>('learner', [
+  ridge,
+  gbdt,
+  mlp,
+] as ModelDef[]);

@@ -60,6 +60,25 @@ interface Round {
   ens: EnsembleResult;
 }
 
+/** Training weights from the label outlier filter (0 = not fitted on), or undefined. */
+function labelWeights(y: Float64Array, cfg: Pipeline['labels'], log: RunLog): Float64Array | undefined {
+  if (cfg.outliers === 'keep') return undefined;
+  const sorted = Float64Array.from(y).sort();
+  const q = (p: number) => {
+    const x = p * (sorted.length - 1);
+    const i = Math.floor(x);
+    return sorted[i] + (sorted[Math.min(i + 1, sorted.length - 1)] - sorted[i]) * (x - i);
+  };
+  const [q1, q3] = [q(0.25), q(0.75)];
+  const lo = q1 - cfg.iqr_k * (q3 - q1);
+  const hi = q3 + cfg.iqr_k * (q3 - q1);
+  const w = y.map((v) => (v >= lo && v <= hi ? 1 : 0));
+  const dropped = w.length - w.reduce((s, v) => s + v, 0);
+  log.info('labels', `IQR filter keeps labels in [${lo.toFixed(3)}, ${hi.toFixed(3)}]: ${dropped} of ${y.length} train rows not fitted on`);
+  log.count('label_outliers', dropped);
+  return w;
+}
+
 export function defaultModelsDir(): string {
   return process.env.SMP_MODELS_DIR ?? path.join(process.env.XDG_CACHE_HOME ?? path.join(os.homedir(), '.cache'), 'smp-kit', 'models');
 }
@@ -123,6 +142,7 @@ export async function runPipeline(file: string, opts: RunOptions = {}): Promise<
   );
   log.info('validation', v.scheme === 'time' ? `time-ordered holdout: newest ${(v.valid_fraction * 100).toFixed(0)}% of train` : `${v.scheme}, ${folds.k} folds`);
 
+  const weight = labelWeights(y, pipeline.labels, log);
   const foldCache = new FoldFeatureCache(blocks, y);
   const metric = mainMetric(pipeline);
   const validated = Array.from({ length: table.nTrain }, (_, r) => r).filter((r) => folds.fold[r] >= 0);
@@ -137,7 +157,7 @@ export async function runPipeline(file: string, opts: RunOptions = {}): Promise<
     if (round > 0) log.info('pseudo-labels', `round ${round}: ${pseudo!.rows.length} test rows, weight ${pipeline.pseudo_labels.weight}`);
     const results: ModelResult[] = [];
     for (const entry of pipeline.models) {
-      results.push(await trainModel({ entry, table, blocks, foldCache, folds, task: pipeline.task, y, rng: rng.fork(`model:${entry.id}`), log, pseudo }));
+      results.push(await trainModel({ entry, table, blocks, foldCache, folds, task: pipeline.task, y, rng: rng.fork(`model:${entry.id}`), log, pseudo, weight }));
     }
     const ens = await ensemble(results, pipeline.ensemble, { y, folds, raw, nTrain: table.nTrain, metric, task: pipeline.task, rng: rng.fork(`ensemble:${round}`), log });
     log.info('ensemble', `round ${round}: ${formatScores(ens.final.scores)}`, { round, scores: ens.final.scores });

@@ -47,6 +47,13 @@ export const postprocessSchema = z
   })
   .strict();
 
+export const labelsSchema = z
+  .object({
+    outliers: z.enum(['keep', 'iqr']).default('keep').describe('iqr: train rows with labels outside [Q1 - k*IQR, Q3 + k*IQR] are not fitted on (still validated)'),
+    iqr_k: z.number().positive().default(1.5).describe('k of the IQR outlier filter'),
+  })
+  .strict();
+
 export const pseudoLabelSchema = z
   .object({
     rounds: z.number().int().min(0).default(0).describe('refinement rounds; each retrains every learner with pseudo-labelled test rows'),
@@ -133,6 +140,7 @@ export function buildPipelineSchema(features: Registry<FeatureDef>, models: Regi
         .strict(),
       models_dir: z.string().optional().describe('folder of model weights (default: SMP_MODELS_DIR or ~/.cache/smp-kit/models)'),
       validation: validationSchema.prefault({}),
+      labels: labelsSchema.prefault({}),
       features: z.array(union(featureEntries)).min(1),
       models: z.array(union(modelEntries)).min(1),
       ensemble: ensembleSchema.prefault({}),
