@@ -15,7 +15,8 @@
  *
  *   label = 5.9
  *         + user base popularity      b_u ~ N(0, 2.0) per user; also visible, noisily, in
- *                                     photo_count, ispro and user_description[0..7]
+ *                                     photo_count, ispro and user_description[0]
+ *                                     (= b_u / 2 + N(0, 1); dims 1..7 are user noise)
  *         + category effect           fixed per Category, -0.6 .. +0.7 (see CATEGORIES)
  *         + hour of day               0.5 * cos(2 pi (hour_utc - 20) / 24)  (evenings best)
  *         + tag count                 0.06 * number of tags (0..24)
@@ -164,7 +165,7 @@ function makeUsers(rng: Random, nUsers: number): User[] {
     const ispro = rng.next() < 1 / (1 + Math.exp(-(base - 1))) ? 1 : 0;
     const tz = rng.pick(TIMEZONES);
     const firstdate = T0 - Math.round((30 + rng.next() * 3000) * 86400);
-    const latent = [base + 0.5 * rng.normal(), ...Array.from({ length: 7 }, () => rng.normal())];
+    const latent = [0.5 * base + rng.normal(), ...Array.from({ length: 7 }, () => rng.normal())];
     const hasLoc = rng.next() < 0.55;
     users.push({
       uid,
@@ -477,7 +478,7 @@ Train and test are split by time: the test posts are the newest.
 \`\`\`
 label = 5.9
       + b_u                         user base popularity, N(0, 2.0) per user; photo_count, ispro and
-                                    user_description[0] (= b_u + noise) carry it
+                                    user_description[0] (= b_u / 2 + N(0, 1)) carry it
       + category effect             Fashion +0.5, Food +0.3, Travel&Active&Sports +0.1, Entertainment 0,
                                     Holiday&Celebrations +0.2, Social&People +0.7, Animal +0.4,
                                     Urban -0.3, Whether&Season -0.2, Electronics -0.6, Family -0.1
