@@ -53,14 +53,18 @@ export function kmeansPlusPlus(points: number[][], k: number, rng: Random): numb
     for (let i = 0; i < n; i++) total += d2[i];
     if (total <= 0) break; // every point coincides with a seed: no distinct point left
     let target = rng.next() * total;
-    let pick = n - 1;
+    let pick = -1;
+    let last = -1; // last point not yet a seed, should rounding leave target >= 0 at the end
     for (let i = 0; i < n; i++) {
+      if (d2[i] <= 0) continue;
+      last = i;
       target -= d2[i];
-      if (target < 0 && d2[i] > 0) {
+      if (target < 0) {
         pick = i;
         break;
       }
     }
+    if (pick < 0) pick = last;
     chosen.push(pick);
     for (let i = 0; i < n; i++) {
       const d = sqDist(flat, i * dim, flat, pick * dim, dim);

@@ -64,4 +64,17 @@ describe('kmeans', () => {
     const m = kmeansFeature.compute(fakeContext(table, { emb: block, other: block }), { ...params, input: 'other', k: [3] }) as Matrix;
     expect(m.cols).toBe(3);
   });
+
+  it('fits fewer clusters than k when fewer distinct rows exist, without failing', () => {
+    const few = createMatrix(12, 2, ['a', 'b']);
+    for (let r = 0; r < 12; r++) few.data.set(r % 2 ? [1, 2] : [3, -1], r * 2);
+    const ctx = fakeContext(fakeTable({ n: 12 }), { few });
+    const m = kmeansFeature.compute(ctx, kmeansFeature.params.parse({ k: [5], n_dist: 3, normalize: false })) as Matrix;
+    const ids = new Set(Array.from({ length: 12 }, (_, r) => at(m, r, 'km5')));
+    expect(ids.size).toBe(2);
+    for (let r = 0; r < 12; r++) {
+      expect(at(m, r, 'km5_d1')).toBeCloseTo(0, 6);
+      expect(at(m, r, 'km5_d3')).toBeNaN(); // only two centroids
+    }
+  });
 });
