@@ -1,0 +1,114 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { writeReport, buildReportHtml } from '../../core/report/write-report.ts';
+import { readRunFolder, splitCsvLine } from '../../core/report/run-folder.ts';
+import { readFeatureColumns, cacheDirOf } from '../../core/report/feature-columns.ts';
+import { writeFakeRun } from './fake-run.ts';
+
+let work: string;
+beforeAll(() => {
+  work = fs.mkdtempSync(path.join(os.tmpdir(), 'smp-report-'));
+});
+afterAll(() => fs.rmSync(work, { recursive: true, force: true }));
+
+const figures = (html: string) => [...html.matchAll(/<figure class="plot[^"]*" id="plot-([^"]+)"[^>]*>([\s\S]*?)<\/figure>/g)].map((m) => ({ name: m[1], body: m[2] }));
+
+describe('writeReport', () => {
+  it('writes a self-contained report.html with every regression plot rendered', async () => {
+    const dir = writeFakeRun({ work: path.join(work, 'a') });
+    const file = await writeReport(dir);
+    expect(file).toBe(path.join(dir, 'report.html'));
+    const html = fs.readFileSync(file, 'utf8');
+    // self-contained: no scripts, no external resources
+    expect(html).not.toMatch(/<script|<link[^>]+href="(?!data:)|src="http|@import|url\(http/i);
+    const figs = figures(html);
+    expect(figs.map((f) => f.name)).toEqual(['pred-vs-actual', 'residuals', 'distribution', 'importance-ridge', 'importance-gbdt', 'correlation', 'fold-spread']);
+    for (const f of figs) {
+      expect(f.body, f.name).toMatch(/^<svg[\s\S]*<\/svg>/);
+      expect(f.body, f.name).toMatch(/role-mark/);
+    }
+    expect(html).not.toContain('plot failed');
+    // ids are unique across the inline SVGs
+    const ids = [...html.matchAll(/\sid="([^"]+)"/g)].map((m) => m[1]);
+    expect(new Set(ids).size).toBe(ids.length);
+  });
+
+  it('shows the run summary, every fold of every learner, ensemble weights and pseudo-label rounds', async () => {
+    const dir = writeFakeRun({ work: path.join(work, 'b'), seed: 11 });
+    const html = await buildReportHtml(dir);
+    const metrics = JSON.parse(fs.readFileSync(path.join(dir, 'metrics.json'), 'utf8'));
+    expect(html).toContain('<dt>seed</dt><dd>11</dd>');
+    expect(html).toContain('data/sample: 600 train, 200 test posts');
+    expect(html).toContain('12.5 s');
+    const cv = html.match(/<table class="cv">([\s\S]*?)<\/table>/)![1];
+    // 2 learners x (5 folds + overall) + final
+    expect(cv.match(/<tr/g)!.length - 1).toBe(13);
+    expect(cv).toContain(`<td class="num">${metrics.gbdt.folds[3].src.toFixed(4)}</td>`);
+    expect(cv).toContain(`<td class="num">${metrics.final.src.toFixed(4)}</td>`);
+    // best learner by SRC highlighted
+    const best = metrics.gbdt.src > metrics.ridge.src ? 'gbdt' : 'ridge';
+    expect(cv).toMatch(new RegExp(`<tr class="total best"><td>${best}</td>`));
+    const weights = html.match(/<table class="weights">([\s\S]*?)<\/table>/)![1];
+    expect(weights).toMatch(/gbdt<\/td><td class="num">0\.7000[\s\S]*ridge<\/td><td class="num">0\.3000/);
+    const pseudo = html.match(/<table class="pseudo">([\s\S]*?)<\/table>/)![1];
+    expect(pseudo).toContain('0.6300');
+    expect(html).toContain('final.oof.csv / final.test.csv');
+  });
+
+  it('falls back to the best learner without final.*.csv and to OOF correlations without the cache', async () => {
+    const dir = writeFakeRun({ work: path.join(work, 'c'), final: false, cache: false, extras: false });
+    const run = readRunFolder(dir);
+    const best = run.models[0].scores.src > run.models[1].scores.src ? run.models[0] : run.models[1];
+    expect(run.final.source).toBe(best.id);
+    expect(run.final.oof!.prediction).toEqual(best.oof!.prediction);
+    expect(run.ensemble).toBeNull();
+    expect(run.pseudoRounds).toEqual([]);
+    const html = await buildReportHtml(dir);
+    expect(html).toContain(`best learner: ${best.id}`);
+    expect(html).toContain('OOF predictions instead');
+    expect(html).toContain('ridge (OOF)');
+    expect(html).not.toContain('id="pseudo"');
+  });
+
+  it('correlates the cached feature columns named in importance.csv with the label', async () => {
+    const dir = writeFakeRun({ work: path.join(work, 'd') });
+    const run = readRunFolder(dir);
+    const rows = [0, 5, 599];
+    const cols = readFeatureColumns(cacheDirOf(dir), run.info.feature_keys!, ['meta.likes', 'time.hour', 'userstats.mean', 'nope.x'], rows);
+    // userstats is label-aware (not cached), nope has no key
+    expect([...cols.keys()].sort()).toEqual(['meta.likes', 'time.hour']);
+    expect(cols.get('time.hour')!.every((h) => Number.isInteger(h) && h >= 0 && h < 24)).toBe(true);
+    const html = await buildReportHtml(dir);
+    const corr = figures(html).find((f) => f.name === 'correlation')!.body;
+    expect(corr).toContain('meta.likes');
+    expect(corr).toContain('time.hour');
+    // likes drives the label: strong positive r in the label row
+    const r = Number(/aria-label="b: meta\.likes; a: label; r: ([\d.]+)"/.exec(corr)![1]);
+    expect(r).toBeGreaterThan(0.5);
+  });
+
+  it('binary runs get a ROC curve and a confusion matrix instead of regression plots', async () => {
+    const dir = writeFakeRun({ work: path.join(work, 'e'), task: 'binary' });
+    const html = await buildReportHtml(dir);
+    const names = figures(html).map((f) => f.name);
+    expect(names).toEqual(expect.arrayContaining(['roc', 'confusion', 'distribution', 'fold-spread']));
+    expect(names).not.toContain('pred-vs-actual');
+    expect(names).not.toContain('residuals');
+    const conf = figures(html).find((f) => f.name === 'confusion')!.body;
+    const counts = [...conf.matchAll(/aria-roledescription="text mark"[^>]*>(\d+)<\/text>/g)].map((m) => Number(m[1]));
+    // validated rows only: 600 minus every 17th row
+    expect(counts.reduce((s, x) => s + x, 0)).toBe(600 - Math.floor(600 / 17));
+    expect(html).toMatch(/final CV AUC 0\.\d{4}/);
+  });
+
+  it('fails with the folder name when run.json is missing', async () => {
+    fs.mkdirSync(path.join(work, 'empty'), { recursive: true });
+    await expect(writeReport(path.join(work, 'empty'))).rejects.toThrow(/empty: not a run folder \(no run\.json\)/);
+  });
+
+  it('reads quoted CSV fields', () => {
+    expect(splitCsvLine('a,"b,c","d""e",')).toEqual(['a', 'b,c', 'd"e', '']);
+  });
+});
