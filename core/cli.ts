@@ -7,6 +7,8 @@
  *   smp schema [--out pipelines/schema.json]
  *   smp kinds
  *   smp compare <run dirs...> [--html out.html]
+ *   smp models list [--dir DIR]                   (models folder: SMP_MODELS_DIR or ~/.cache/smp-kit/models)
+ *   smp models fetch <model id> [--dir DIR] [--dtype fp32|q8|...] [--host URL]
  *   smp demo            (npm start: generate data/sample if missing, run pipelines/demo.yaml)
  */
 import fs from 'node:fs';
@@ -42,7 +44,9 @@ program
   .option('--seed <n>', 'override the pipeline seed', int('--seed'))
   .option('--data <dir>', 'dataset folder (overrides data.root)')
   .option('--quiet', 'no progress lines')
-  .action(async (file: string, o: { seed?: number; data?: string; quiet?: boolean }) => {
+  .option('--allow-download', 'let embedding features download missing models into the models folder')
+  .action(async (file: string, o: { seed?: number; data?: string; quiet?: boolean; allowDownload?: boolean }) => {
+    if (o.allowDownload) process.env.SMP_ALLOW_DOWNLOAD = '1';
     const { runPipeline } = await import('./pipeline/run.ts');
     const r = await runPipeline(file, o);
     console.log(JSON.stringify({ run: path.relative(process.cwd(), r.runDir), submission: path.relative(process.cwd(), r.zipPath), final: r.metrics.final }));
@@ -116,6 +120,49 @@ program
     const r = await compareRuns(dirs, o);
     console.log(r.text);
     if (r.html) console.log(`wrote ${r.html}`);
+  });
+
+const modelsCmd = program.command('models').description('embedding models in the models folder (--dir, else SMP_MODELS_DIR, else ~/.cache/smp-kit/models)');
+
+modelsCmd
+  .command('list')
+  .description('models present in the models folder, their size and what they can be loaded as')
+  .option('--dir <dir>', 'models folder')
+  .action(async (o: { dir?: string }) => {
+    const { defaultModelsDir } = await import('./pipeline/run.ts');
+    const { listModels } = await import('../features/embed/models.ts');
+    const dir = path.resolve(o.dir ?? defaultModelsDir());
+    const list = listModels(dir);
+    console.log(`models folder: ${dir}`);
+    if (list.length === 0) console.log('  (no models; get one with `smp models fetch Xenova/clip-vit-base-patch32`)');
+    for (const m of list) console.log(`  ${m.id.padEnd(40)} ${(m.bytes / 1e6).toFixed(1).padStart(8)} MB  ${m.roles.join(', ') || 'incomplete'}  [${m.dtypes.join(', ')}]`);
+  });
+
+modelsCmd
+  .command('fetch')
+  .description('download a model (CLIP: both towers, processor, tokenizer; otherwise a feature-extraction model) into the models folder')
+  .argument('<id>', 'Hugging Face model id, e.g. Xenova/clip-vit-base-patch32 or Xenova/all-MiniLM-L6-v2')
+  .option('--dir <dir>', 'models folder')
+  .option('--dtype <dtype>', 'weights variant: fp32, fp16, q8, int8, uint8, q4, q4f16, bnb4', 'fp32')
+  .option('--host <url>', 'hub mirror (default HF_ENDPOINT or https://huggingface.co/)')
+  .action(async (id: string, o: { dir?: string; dtype: string; host?: string }) => {
+    const { defaultModelsDir } = await import('./pipeline/run.ts');
+    const { DTYPES, fetchModel } = await import('../features/embed/models.ts');
+    if (!(DTYPES as readonly string[]).includes(o.dtype)) throw new UserError(`--dtype: expected one of ${DTYPES.join(', ')}`);
+    const dir = path.resolve(o.dir ?? defaultModelsDir());
+    const seen = new Set<string>();
+    const m = await fetchModel(id, {
+      modelsDir: dir,
+      dtype: o.dtype as (typeof DTYPES)[number],
+      host: o.host,
+      onProgress: (e) => {
+        if (e.status === 'done' && e.file && !seen.has(e.file)) {
+          seen.add(e.file);
+          process.stderr.write(`[models] ${id}/${e.file}\n`);
+        }
+      },
+    });
+    console.log(`${m.id}: ${(m.bytes / 1e6).toFixed(1)} MB in ${m.folder} (${m.roles.join(', ') || 'incomplete'})`);
   });
 
 program

@@ -378,7 +378,11 @@ export async function fetchModel(id: string, o: FetchOptions): Promise<ModelList
       await p.dispose();
     }
   } catch (e) {
-    throw new UserError(`smp models fetch ${id}: download into ${folder} failed: ${(e as Error).message}`);
+    const msg = (e as Error).message;
+    const hint = /fetch failed|ENOTFOUND|ECONNREFUSED|EAI_AGAIN/.test(msg)
+      ? ` (no network? On an offline machine copy the model's files into ${folder}; for a mirror pass --host or set HF_ENDPOINT)`
+      : '';
+    throw new UserError(`smp models fetch ${id}: download into ${folder} failed: ${msg}${hint}`);
   } finally {
     env.allowRemoteModels = false;
   }
