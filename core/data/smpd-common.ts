@@ -5,7 +5,8 @@
  * label file.
  *
  * Column names are the lower-cased source field names, except Alltags -> `tags` (list, split on
- * whitespace) and Postdate -> `postdate` (unix seconds). Missing values: "0" or "" for
+ * whitespace), Postdate -> `postdate` (unix seconds) and timezone_timezone_id (2019/2020) ->
+ * `timezone_id`. timezone_offset is a number ("+08:00" -> 8). Missing values: "0" or "" for
  * Postdate/Latitude/Longitude -> NaN; "None" Pathalias -> null; "" / "None" -> NaN for numbers;
  * an empty description string -> a NaN vector row.
  */
@@ -24,7 +25,7 @@ import {
   splitWords,
 } from './io.ts';
 
-type Rule = 'number' | 'zeroMissing' | 'string' | 'noneString' | 'tags' | 'vector' | 'infer';
+type Rule = 'number' | 'zeroMissing' | 'string' | 'noneString' | 'tags' | 'vector' | 'tzOffset' | 'infer';
 
 /** Known SMPD fields. Anything else found in a file becomes a column via type inference. */
 const FIELDS: Record<string, { column: string; rule: Rule }> = {
@@ -46,7 +47,7 @@ const FIELDS: Record<string, { column: string; rule: Rule }> = {
   photo_count: { column: 'photo_count', rule: 'number' },
   ispro: { column: 'ispro', rule: 'number' },
   canbuypro: { column: 'canbuypro', rule: 'number' },
-  timezone_offset: { column: 'timezone_offset', rule: 'infer' },
+  timezone_offset: { column: 'timezone_offset', rule: 'tzOffset' },
   timezone_id: { column: 'timezone_id', rule: 'infer' },
   timezone_timezone_id: { column: 'timezone_id', rule: 'infer' }, // 2019/2020 name
   user_description: { column: 'user_description', rule: 'vector' },
@@ -130,6 +131,16 @@ export function joinRecords(recs: JsonRecord[], file: string, rowOf: Map<string,
         }
         break;
       }
+      case 'tzOffset': {
+        const out = cols.numberColumn(column);
+        for (let i = 0; i < recs.length; i++) {
+          const row = rowsOfRec[i];
+          if (row < 0) continue;
+          ctx.record = i;
+          out[row] = parseTzOffset(recs[i][field], ctx);
+        }
+        break;
+      }
       case 'string':
       case 'noneString': {
         const out = cols.stringColumn(column);
@@ -185,6 +196,18 @@ export function joinRecords(recs: JsonRecord[], file: string, rowOf: Map<string,
     }
   }
   return { unmatched, uncovered };
+}
+
+/**
+ * A time-zone offset as a number: numeric values as they are (participants' code casts the
+ * field to int), "+08:00" / "-0530" / "UTC+8" forms as hours (8, -5.5, 8).
+ */
+export function parseTzOffset(v: unknown, ctx: Ctx): number {
+  if (typeof v === 'string') {
+    const m = /^\s*(?:utc|gmt)?\s*([+-])(\d{1,2}):?(\d{2})?\s*$/i.exec(v);
+    if (m) return (m[1] === '-' ? -1 : 1) * (Number(m[2]) + (m[3] ? Number(m[3]) / 60 : 0));
+  }
+  return parseNumber(v, ctx);
 }
 
 /**

@@ -323,6 +323,7 @@ describe('SMPD 2019/2020 layout (fixture)', () => {
     expect(Array.from(num(t.columns.photo_count)).slice(0, 2)).toEqual([100, 101]);
     expect(Number.isNaN(num(t.columns.photo_count)[2])).toBe(true);
     expect(str(t.columns.timezone_id)[0]).toBe('Asia/Shanghai');
+    expect(num(t.columns.timezone_offset)[0]).toBe(8); // "+08:00"
     expect(Number.isNaN(num(t.columns.photo_firstdate)[0])).toBe(true);
     const ud = t.columns.user_description;
     expect(ud.type === 'vector' && ud.dim).toBe(399);

@@ -70,6 +70,8 @@ describe('synthImage', () => {
     for (const c of ['category', 'subcategory', 'concept', 'title', 'mediatype', 'tags', 'latitude', 'geoaccuracy', 'pathalias', 'ispublic', 'photo_count', 'ispro', 'timezone_id']) {
       expect(t.columns[c], c).toBeDefined();
     }
+    const tz = t.columns.timezone_offset;
+    expect(tz.type === 'number' && tz.values.every((x) => Number.isFinite(x))).toBe(true);
     const ud = t.columns.user_description;
     const ld = t.columns.location_description;
     expect(ud.type === 'vector' && ud.dim).toBe(399);
