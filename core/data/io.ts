@@ -9,10 +9,9 @@
  *   const b = new ColumnsBuilder(n); b.number('postdate', row, parseNumber(v, ctx));
  */
 
-import { existsSync, statSync } from 'node:fs';
+import { createReadStream, statSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { createInterface } from 'node:readline';
-import { createReadStream } from 'node:fs';
 import { UserError, place } from '../errors.ts';
 import type { Column } from './table.ts';
 
@@ -103,7 +102,6 @@ export function isDir(p: string): boolean {
   }
 }
 
-export { existsSync };
 
 export async function readText(file: string): Promise<string> {
   let text = await readFile(file, 'utf8');

@@ -181,20 +181,17 @@ export async function readSmpVideoSplit(root: string, split: 'train' | 'test', o
   if (isFile(usersFile)) {
     const users = await readJsonl(usersFile);
     const first = new Map<string, { rec: JsonRecord; line: number; json: string }>();
-    let identical = 0;
     const conflicts: string[] = [];
     for (const { rec, line } of users) {
       const u = parseId(rec.uid, { file: usersFile, line, field: 'uid' });
       const json = JSON.stringify(rec, Object.keys(rec).sort());
       const prev = first.get(u);
       if (!prev) first.set(u, { rec, line, json });
-      else if (prev.json === json) identical++;
-      else conflicts.push(`"${u}" (lines ${prev.line} and ${line})`);
+      else if (prev.json !== json) conflicts.push(`"${u}" (lines ${prev.line} and ${line})`);
     }
     if (conflicts.length > 0) {
       opts.onWarning?.(`${usersFile}: ${conflicts.length} uid(s) have conflicting duplicate rows, kept the first: ${conflicts.slice(0, 5).join(', ')}${conflicts.length > 5 ? ', ...' : ''}`);
     }
-    void identical;
     const fields = fieldsOf(users).filter((f) => f !== 'uid');
     let missingUsers = 0;
     const recOfRow: (JsonRecord | null)[] = uid.map((u) => {
