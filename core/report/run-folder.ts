@@ -60,14 +60,20 @@ export interface ModelRun {
   importance: { feature: string; importance: number }[];
 }
 
+/** metrics.json `ensemble`: weights are {learner: w} or {group: {member: w}}; other keys shown as-is. */
 export interface EnsembleInfo {
-  weights?: Record<string, number>;
+  method?: string;
+  weights?: Record<string, number | Record<string, number>>;
+  groups?: { id: string; members: string[]; scores: ScoreMap }[];
+  postprocess?: Record<string, number>;
   [k: string]: unknown;
 }
 
 export interface PseudoRound {
   round: number;
   scores: ScoreMap;
+  /** True for the round the runner kept (when it says). */
+  chosen?: boolean;
 }
 
 export interface RunFolder {
@@ -213,9 +219,10 @@ export function readRunFolder(dir: string): RunFolder {
   const ens = metrics.ensemble;
   const ensemble = ens && typeof ens === 'object' ? (ens as EnsembleInfo) : null;
   const pseudoRounds: PseudoRound[] = Array.isArray(metrics.pseudo_label_rounds)
-    ? (metrics.pseudo_label_rounds as { round?: unknown; scores?: unknown }[]).map((r, i) => ({
-        round: typeof r.round === 'number' ? r.round : i + 1,
+    ? (metrics.pseudo_label_rounds as { round?: unknown; scores?: unknown; chosen?: unknown }[]).map((r, i) => ({
+        round: typeof r.round === 'number' ? r.round : i,
         scores: scoresOf(r.scores ?? r),
+        ...(typeof r.chosen === 'boolean' ? { chosen: r.chosen } : {}),
       }))
     : [];
 

@@ -104,22 +104,57 @@ function ensembleSection(run: RunFolder): string {
     const method = (run.info.config?.ensemble as { method?: string } | undefined)?.method;
     return section('Ensemble', `<p class="note">${esc(method ? `method: ${method}` : 'no ensemble information')}${run.final.source !== 'final' ? esc(`; final predictions = ${run.final.source}`) : ''}</p>`, 'ensemble');
   }
-  let body = '';
-  if (e.weights && typeof e.weights === 'object') {
-    const w = Object.entries(e.weights).filter(([, x]) => typeof x === 'number');
-    body += table(['learner', 'weight'], w.sort((a, b) => b[1] - a[1]), { className: 'weights' });
+  const parts: string[] = [];
+  const shown = new Set<string>();
+  if (typeof e.method === 'string') {
+    parts.push(`<p>method: <b>${esc(e.method)}</b></p>`);
+    shown.add('method');
   }
-  const rest = Object.fromEntries(Object.entries(e).filter(([k]) => k !== 'weights'));
-  if (Object.keys(rest).length) body += `<pre>${esc(JSON.stringify(rest, null, 2))}</pre>`;
-  return section('Ensemble', body || '<p class="note">empty</p>', 'ensemble');
+  const w = e.weights as Record<string, unknown> | undefined;
+  if (w && typeof w === 'object') {
+    shown.add('weights');
+    const flat = Object.entries(w).filter((x): x is [string, number] => typeof x[1] === 'number');
+    const nested = Object.entries(w).filter((x): x is [string, Record<string, unknown>] => !!x[1] && typeof x[1] === 'object');
+    // flat {learner: weight}, or per level / group {group: {member: weight}}
+    if (flat.length) parts.push(table(['learner', 'weight'], flat.sort((a, b) => b[1] - a[1]), { className: 'weights' }));
+    if (nested.length)
+      parts.push(
+        table(
+          ['group', 'member', 'weight'],
+          nested.flatMap(([g, ws]) => Object.entries(ws).filter((x): x is [string, number] => typeof x[1] === 'number').sort((a, b) => b[1] - a[1]).map(([m, x]) => [g, m, x])),
+          { className: 'weights' },
+        ),
+      );
+  }
+  if (Array.isArray(e.groups)) {
+    shown.add('groups');
+    const groups = e.groups as { id?: string; members?: string[]; scores?: Record<string, number> }[];
+    const metrics = [...new Set(groups.flatMap((g) => Object.keys(g.scores ?? {})))];
+    if (groups.length)
+      parts.push(table(['group', 'members', ...metrics.map((m) => `CV ${m.toUpperCase()}`)], groups.map((g) => [g.id ?? '', (g.members ?? []).join(', '), ...metrics.map((m) => g.scores?.[m])]), { className: 'groups' }));
+  }
+  const pp = e.postprocess as Record<string, unknown> | undefined;
+  if (pp && typeof pp === 'object') {
+    shown.add('postprocess');
+    const items = Object.entries(pp);
+    parts.push(items.length ? `<p>post-processing fitted on OOF rows:</p>${dl(items)}` : '<p class="note">no post-processing fitted</p>');
+  }
+  const rest = Object.fromEntries(Object.entries(e).filter(([k]) => !shown.has(k)));
+  if (Object.keys(rest).length) parts.push(`<pre>${esc(JSON.stringify(rest, null, 2))}</pre>`);
+  return section('Ensemble', parts.join('\n') || '<p class="note">empty</p>', 'ensemble');
 }
 
 function pseudoSection(run: RunFolder): string {
   if (!run.pseudoRounds.length) return '';
   const metrics = [...new Set(run.pseudoRounds.flatMap((r) => Object.keys(r.scores)))];
+  const hasChosen = run.pseudoRounds.some((r) => r.chosen !== undefined);
   return section(
     'Pseudo-label rounds',
-    table(['round', ...metrics.map((m) => m.toUpperCase())], run.pseudoRounds.map((r) => [r.round, ...metrics.map((m) => r.scores[m])]), { className: 'pseudo' }),
+    table(
+      ['round', ...metrics.map((m) => `CV ${m.toUpperCase()}`), ...(hasChosen ? ['kept'] : [])],
+      run.pseudoRounds.map((r) => [r.round, ...metrics.map((m) => r.scores[m]), ...(hasChosen ? [r.chosen ? 'yes' : ''] : [])]),
+      { className: 'pseudo', rowClass: (i) => (run.pseudoRounds[i].chosen ? 'best' : '') },
+    ) + '<p class="note">Round 0 trains on labelled rows only; each later round adds pseudo-labelled test rows to training folds.</p>',
     'pseudo',
   );
 }

@@ -69,7 +69,7 @@ async function openAndCheck(file: string, shot: string): Promise<PageCheck> {
       const box = svg?.getBoundingClientRect();
       // marks: graphics inside vega mark groups (paths, lines, text) that occupy space
       const marks = svg ? [...svg.querySelectorAll('.role-mark > *')].filter((el) => {
-        const b = (el as SVGGraphicsElement).getBBox?.();
+        const b = (el as unknown as { getBBox?: () => { width: number; height: number } }).getBBox?.();
         return b && (b.width > 0 || b.height > 0);
       }).length : 0;
       return { name: f.getAttribute('data-plot') ?? '?', svgs: f.querySelectorAll(':scope > svg').length, marks, width: box?.width ?? 0, height: box?.height ?? 0, failed: f.classList.contains('failed') };

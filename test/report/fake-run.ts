@@ -69,10 +69,16 @@ export function writeFakeRun(o: FakeRunOptions): string {
   const validated = [...Array(nTrain).keys()].filter((r) => fold[r] >= 0);
   metrics.final = score(task, validated.map((r) => label[r]), validated.map((r) => finalP[r]));
   if (o.extras !== false) {
-    metrics.ensemble = { weights: { ridge: 0.3, gbdt: 0.7 }, levels: 1 };
+    // as core/pipeline/run.ts writes them
+    metrics.ensemble = {
+      method: 'blend',
+      weights: { final: { ridge: 0.3, gbdt: 0.7 } },
+      groups: [{ id: 'final', members: ['ridge', 'gbdt'], scores: metrics.final }],
+      postprocess: { scale: 1.02 },
+    };
     metrics.pseudo_label_rounds = [
-      { round: 1, scores: { [mainMetric]: 0.61 } },
-      { round: 2, scores: { [mainMetric]: 0.63 } },
+      { round: 0, scores: { [mainMetric]: 0.61 }, chosen: false },
+      { round: 1, scores: { [mainMetric]: 0.63 }, chosen: true },
     ];
   }
   if (o.final !== false) {

@@ -50,11 +50,26 @@ describe('writeReport', () => {
     // best learner by SRC highlighted
     const best = metrics.gbdt.src > metrics.ridge.src ? 'gbdt' : 'ridge';
     expect(cv).toMatch(new RegExp(`<tr class="total best"><td>${best}</td>`));
+    // ensemble as the runner writes it: per-group weights, groups with scores, post-processing
     const weights = html.match(/<table class="weights">([\s\S]*?)<\/table>/)![1];
-    expect(weights).toMatch(/gbdt<\/td><td class="num">0\.7000[\s\S]*ridge<\/td><td class="num">0\.3000/);
+    expect(weights).toMatch(/<td>final<\/td><td>gbdt<\/td><td class="num">0\.7000[\s\S]*<td>final<\/td><td>ridge<\/td><td class="num">0\.3000/);
+    expect(html).toContain('method: <b>blend</b>');
+    expect(html.match(/<table class="groups">([\s\S]*?)<\/table>/)![1]).toContain('ridge, gbdt');
+    expect(html).toContain('<dt>scale</dt><dd>1.0200</dd>');
     const pseudo = html.match(/<table class="pseudo">([\s\S]*?)<\/table>/)![1];
-    expect(pseudo).toContain('0.6300');
+    expect(pseudo).toMatch(/<tr class="best"><td class="num">1<\/td><td class="num">0\.6300<\/td><td>yes<\/td>/);
     expect(html).toContain('final.oof.csv / final.test.csv');
+  });
+
+  it('also shows flat {learner: weight} ensemble weights', async () => {
+    const dir = writeFakeRun({ work: path.join(work, 'f'), nTrain: 100, nTest: 20, cache: false });
+    const mf = path.join(dir, 'metrics.json');
+    const m = JSON.parse(fs.readFileSync(mf, 'utf8'));
+    m.ensemble = { weights: { ridge: 0.25, gbdt: 0.75 }, levels: 2 };
+    fs.writeFileSync(mf, JSON.stringify(m));
+    const html = await buildReportHtml(dir);
+    expect(html.match(/<table class="weights">([\s\S]*?)<\/table>/)![1]).toMatch(/gbdt<\/td><td class="num">0\.7500[\s\S]*ridge<\/td><td class="num">0\.2500/);
+    expect(html).toContain('&quot;levels&quot;: 2');
   });
 
   it('falls back to the best learner without final.*.csv and to OOF correlations without the cache', async () => {
