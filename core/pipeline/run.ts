@@ -14,6 +14,7 @@ import path from 'node:path';
 import { UserError } from '../errors.ts';
 import { Random } from '../random.ts';
 import { RunLog } from '../report/run-log.ts';
+import { writeReport } from '../report/write-report.ts';
 import { BlockCache, fingerprintFiles } from '../cache/block-cache.ts';
 import { writeFileAtomic } from '../cache/atomic.ts';
 import { readDataset } from '../data/read-dataset.ts';
@@ -231,7 +232,15 @@ export async function runPipeline(file: string, opts: RunOptions = {}): Promise<
     config: pipeline,
   };
   writeFileAtomic(path.join(runDir, 'run.json'), JSON.stringify(runInfo, null, 2) + '\n');
+  // The report reads only the run folder (and the block cache); a report failure never fails the run.
+  let reportPath: string | null = null;
+  try {
+    reportPath = await writeReport(runDir);
+  } catch (e) {
+    log.warn('report', `report.html not written: ${(e as Error).message}`);
+  }
   log.info('done', `run folder ${path.relative(process.cwd(), runDir) || runDir}`);
   log.info('done', `submission ${path.relative(process.cwd(), zipPath) || zipPath} (${((Date.now() - started) / 1000).toFixed(1)}s)`);
+  if (reportPath) log.info('done', `report ${path.relative(process.cwd(), reportPath) || reportPath}`);
   return { pipeline, runDir, zipPath, metrics, testPredictions: finalTest, table };
 }
