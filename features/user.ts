@@ -11,6 +11,7 @@
  */
 import { z } from 'zod';
 import { createMatrix, fromColumns, hconcat, type Matrix } from '../core/matrix.ts';
+import { UserError } from '../core/errors.ts';
 import { defineFeature } from './feature.ts';
 import { asNumbers, asStrings, asVector, categoryCodes, hasColumn } from './columns.ts';
 
@@ -29,6 +30,7 @@ export const user = defineFeature({
     .object({
       log1p: z.boolean().default(true).describe('log1p of count columns (counts span orders of magnitude)'),
       vectors: z.boolean().default(true).describe('include the user/location description vectors (image track)'),
+      only_vectors: z.boolean().default(false).describe('output the description vectors alone (e.g. as the input of a pca block)'),
       uid_code: z.boolean().default(false).describe('add the user id itself as a categorical column (users seen in train and test)'),
     })
     .strict(),
@@ -60,8 +62,8 @@ export const user = defineFeature({
       names.push('uid_code');
       categorical.push(true);
     }
-    const blocks: Matrix[] = [fromColumns(columns, names, categorical)];
-    if (params.vectors) {
+    const blocks: Matrix[] = params.only_vectors ? [] : [fromColumns(columns, names, categorical)];
+    if (params.vectors || params.only_vectors) {
       for (const name of VECTORS) {
         const col = table.columns[name];
         if (!col) continue;
@@ -71,6 +73,7 @@ export const user = defineFeature({
         blocks.push(m);
       }
     }
+    if (!blocks.length) throw new UserError('user: only_vectors is set but the dataset has no description vectors (image track user data)');
     return hconcat(blocks);
   },
 });

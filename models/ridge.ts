@@ -1,6 +1,7 @@
 /**
  * @file `ridge`: L2-regularised linear regression, solved in closed form (Cholesky). Numeric
- * columns are standardised on the training rows (missing -> mean, i.e. 0 after scaling);
+ * columns are standardised on the training rows (missing -> mean, i.e. 0 after scaling;
+ * clipped to 8 standard deviations);
  * categorical columns are one-hot encoded over their most frequent levels. A fast, stable
  * baseline and a good stacker.
  *
@@ -23,6 +24,9 @@ interface RidgeState {
   sigmoid: boolean;
 }
 
+/** Standardised values are clipped to +-CLIP standard deviations. */
+const CLIP = 8;
+
 function designWidth(state: Pick<RidgeState, 'columns'>): number {
   return state.columns.reduce((s, c) => s + (c.type === 'num' ? 1 : c.levels.length), 0);
 }
@@ -34,7 +38,9 @@ function encodeRow(state: Pick<RidgeState, 'columns'>, X: Matrix, r: number, out
     const v = X.data[r * X.cols + c];
     const col = state.columns[c];
     if (col.type === 'num') {
-      out[k++] = Number.isFinite(v) ? (v - col.mean) / col.scale : 0;
+      // Clipped: a value far outside the training range (rare flag, new extreme) must not
+      // swing a linear prediction by many label units.
+      out[k++] = Number.isFinite(v) ? Math.max(-CLIP, Math.min(CLIP, (v - col.mean) / col.scale)) : 0;
     } else {
       for (const level of col.levels) out[k++] = v === level ? 1 : 0;
     }
