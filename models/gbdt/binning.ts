@@ -38,8 +38,47 @@ function sampleRows(rows: number, max: number, rng: Random): Int32Array {
   return out;
 }
 
-function numericMapper(values: Float32Array, maxBin: number): BinMapper {
-  values.sort();
+/** Sorts float32 values (no NaN) ascending: LSD radix sort on order-preserving key bits (~4x TypedArray.sort). */
+export function sortFloat32(values: Float32Array): Float32Array {
+  const n = values.length;
+  let a: Uint32Array = new Uint32Array(values.buffer, values.byteOffset, n);
+  let b: Uint32Array = new Uint32Array(n);
+  for (let i = 0; i < n; i++) {
+    const x = a[i];
+    a[i] = x & 0x80000000 ? ~x >>> 0 : (x | 0x80000000) >>> 0;
+  }
+  const count = new Int32Array(2048);
+  for (const [shift, bits] of [
+    [0, 11],
+    [11, 11],
+    [22, 10],
+  ]) {
+    count.fill(0);
+    const mask = (1 << bits) - 1;
+    for (let i = 0; i < n; i++) count[(a[i] >>> shift) & mask]++;
+    let sum = 0;
+    for (let k = 0; k <= mask; k++) {
+      const t = count[k];
+      count[k] = sum;
+      sum += t;
+    }
+    for (let i = 0; i < n; i++) {
+      const x = a[i];
+      b[count[(x >>> shift) & mask]++] = x;
+    }
+    const t = a;
+    a = b;
+    b = t;
+  }
+  for (let i = 0; i < n; i++) {
+    const x = a[i];
+    a[i] = x & 0x80000000 ? (x & 0x7fffffff) >>> 0 : ~x >>> 0;
+  }
+  return new Float32Array(a.buffer, a.byteOffset, n);
+}
+
+function numericMapper(unsorted: Float32Array, maxBin: number): BinMapper {
+  const values = sortFloat32(unsorted);
   const total = values.length;
   let distinct = 0;
   for (let i = 0; i < total; i++) if (i === 0 || values[i] !== values[i - 1]) distinct++;
@@ -85,17 +124,57 @@ function categoricalMapper(values: Float32Array, maxBin: number): BinMapper {
 export function fitBinMappers(X: Matrix, maxBin: number, sampleCount: number, rng: Random): BinMapper[] {
   const rows = sampleRows(X.rows, sampleCount, rng);
   const out: BinMapper[] = [];
-  const buf = new Float32Array(rows.length);
-  for (let c = 0; c < X.cols; c++) {
-    let k = 0;
+  const F = X.cols;
+  const data = X.data;
+  // Gather the sample a block of columns at a time: each sampled row is read once per block.
+  const BLOCK = 16;
+  const bufs = Array.from({ length: Math.min(BLOCK, F) }, () => new Float32Array(rows.length));
+  const len = new Int32Array(BLOCK);
+  for (let c0 = 0; c0 < F; c0 += BLOCK) {
+    const c1 = Math.min(F, c0 + BLOCK);
+    len.fill(0);
     for (let i = 0; i < rows.length; i++) {
-      const v = X.data[rows[i] * X.cols + c];
-      if (v === v) buf[k++] = v;
+      const base = rows[i] * F;
+      for (let c = c0; c < c1; c++) {
+        const v = data[base + c];
+        if (v === v) bufs[c - c0][len[c - c0]++] = v;
+      }
     }
-    const vals = buf.slice(0, k);
-    out.push(X.categorical[c] ? categoricalMapper(vals, Math.min(maxBin, 255)) : numericMapper(vals, maxBin));
+    for (let c = c0; c < c1; c++) {
+      const vals = bufs[c - c0].subarray(0, len[c - c0]);
+      out.push(X.categorical[c] ? categoricalMapper(vals, Math.min(maxBin, 255)) : numericMapper(vals, maxBin));
+    }
   }
   return out;
+}
+
+const CELLS = 4096;
+const lookups = new WeakMap<BinMapper, { table: Uint8Array; lo: number; scale: number }>();
+
+/**
+ * A uniform grid over [first bound, last finite bound]: table[c] is the bin of the cell's lower
+ * edge, so a value's bin is found from its cell by stepping forward over the few bounds inside.
+ */
+function lookup(m: BinMapper): { table: Uint8Array; lo: number; scale: number } {
+  let t = lookups.get(m);
+  if (t) return t;
+  const b = m.bounds;
+  const lo = b[0];
+  const hi = b.length >= 2 ? b[b.length - 2] : lo;
+  const scale = hi > lo ? CELLS / (hi - lo) : 0;
+  const table = new Uint8Array(CELLS + 1);
+  let bin = 0;
+  for (let c = 0; c <= CELLS; c++) {
+    const edge = scale > 0 ? lo + c / scale : lo;
+    while (edge > b[bin]) bin++;
+    // The edge is computed in floating point: step back if it overshoots the exact edge.
+    table[c] = bin;
+  }
+  // Guard against rounding in `edge`: a cell must never start past the bin of its smallest value.
+  for (let c = 1; c <= CELLS; c++) if (table[c] > 0) table[c] = Math.max(table[c - 1], table[c] - 1);
+  t = { table, lo, scale };
+  lookups.set(m, t);
+  return t;
 }
 
 /** Bin of one value. */
@@ -120,32 +199,38 @@ export function binValue(m: BinMapper, v: number): number {
 export function binMatrix(X: Matrix, mappers: readonly BinMapper[], shared: boolean): Uint8Array {
   const n = X.rows;
   const F = X.cols;
-  const out = new Uint8Array(shared ? new SharedArrayBuffer(n * F) : new ArrayBuffer(n * F));
+  const out = new Uint8Array(shared ? new SharedArrayBuffer(Math.max(1, n * F)) : new ArrayBuffer(n * F));
   const data = X.data;
-  for (let f = 0; f < F; f++) {
-    const m = mappers[f];
-    const col = out.subarray(f * n, (f + 1) * n);
-    if (m.categorical) {
-      for (let r = 0; r < n; r++) col[r] = binValue(m, data[r * F + f]);
-      continue;
-    }
-    const b = m.bounds;
-    const nb = b.length;
-    const miss = m.numBins - 1;
-    for (let r = 0; r < n; r++) {
-      const v = data[r * F + f];
-      if (v !== v) {
-        col[r] = miss;
+  // Row blocks keep the block's values in cache while every column is binned.
+  const BLOCK = 256;
+  for (let r0 = 0; r0 < n; r0 += BLOCK) {
+    const r1 = Math.min(n, r0 + BLOCK);
+    for (let f = 0; f < F; f++) {
+      const m = mappers[f];
+      const o = f * n;
+      if (m.categorical) {
+        for (let r = r0; r < r1; r++) out[o + r] = binValue(m, data[r * F + f]);
         continue;
       }
-      let lo = 0;
-      let hi = nb - 1;
-      while (lo < hi) {
-        const mid = (lo + hi) >>> 1;
-        if (v <= b[mid]) hi = mid;
-        else lo = mid + 1;
+      const b = m.bounds;
+      const miss = m.numBins - 1;
+      const { table, lo, scale } = lookup(m);
+      const last = table.length - 1;
+      for (let r = r0; r < r1; r++) {
+        const v = data[r * F + f];
+        if (v !== v) {
+          out[o + r] = miss;
+          continue;
+        }
+        // Start at the bin of the grid cell's lower edge, then step forward (usually 0-1 steps).
+        let bin = 0;
+        if (v > lo) {
+          const c = (v - lo) * scale;
+          bin = table[c < last ? c | 0 : last];
+        }
+        while (v > b[bin]) bin++;
+        out[o + r] = bin;
       }
-      col[r] = lo;
     }
   }
   return out;

@@ -140,8 +140,14 @@ function findNumeric(h: Float64Array, o: number, f: number, nb: number, leaf: Le
       if (lh > maxLh) break;
       const rg = G - lg;
       let s: number;
-      if (l1 === 0) s = (lg * lg) / (lh + l2) + (rg * rg) / (H - lh + l2);
-      else s = leafGain(lg, lh, l1, l2) + leafGain(rg, H - lh, l1, l2);
+      if (l1 === 0) {
+        // Division-free prefilter: lg^2/b + rg^2/d > target  <=>  lg^2 d + rg^2 b > target b d (b, d > 0),
+        // with a little slack; survivors are confirmed with the exact gain below.
+        const b = lh + l2;
+        const d = H - lh + l2;
+        if (lg * lg * d + rg * rg * b < (bestSum + parent) * b * d * (1 - 1e-9)) continue;
+        s = (lg * lg) / b + (rg * rg) / d;
+      } else s = leafGain(lg, lh, l1, l2) + leafGain(rg, H - lh, l1, l2);
       if (s - parent > bestSum) {
         bestSum = s - parent;
         bestT = t;
