@@ -180,7 +180,7 @@ function correlationPlot(run: RunFolder, notes: string[]): PlotEntry | null {
       return {
         name: 'correlation',
         spec: correlationSpec([{ name: 'label', values: label }, ...names.map((n) => ({ name: n, values: cols.get(n)! }))]),
-        caption: `Top ${names.length} features of ${imp.id} by importance that the block cache holds, ${rows.length} train rows.`,
+        caption: `Pearson r over ${rows.length} train rows; the top ${names.length} features of ${imp.id} by importance that the block cache holds.`,
       };
     }
     notes.push('Correlation heatmap: no cached feature block holds the top features (cache cleared, or label-aware blocks), so it shows the learners\' OOF predictions instead.');
@@ -191,9 +191,9 @@ function correlationPlot(run: RunFolder, notes: string[]): PlotEntry | null {
     name: 'correlation',
     spec: correlationSpec(
       [{ name: 'label', values: label }, ...preds.map((m) => ({ name: `${m.id} (OOF)`, values: Float64Array.from(rows, (r) => m.oof!.prediction[r]) }))],
-      { title: 'Correlation (Pearson r) of learners\' OOF predictions and the label' },
+      { title: 'Correlation of OOF predictions and the label' },
     ),
-    caption: 'Feature values not available from the cache; learners\' out-of-fold predictions instead.',
+    caption: 'Pearson r; feature values not available from the block cache, so learners\' out-of-fold predictions instead.',
   };
 }
 
@@ -205,8 +205,8 @@ export function reportPlots(run: RunFolder, notes: string[] = []): PlotEntry[] {
   const src = run.final.source === 'final' ? 'final predictions' : `best learner ${run.final.source}`;
   if (run.task === 'regression') {
     if (oof) {
-      plots.push({ name: 'pred-vs-actual', spec: predVsActualSpec({ label: oof.label, prediction: oof.prediction }), caption: `Out-of-fold ${src}; dashed: y = x.` });
-      plots.push({ name: 'residuals', spec: residualsSpec({ label: oof.label, prediction: oof.prediction }), caption: `Out-of-fold ${src}; red: mean residual per bin of actual (all validated rows).` });
+      plots.push({ name: 'pred-vs-actual', spec: predVsActualSpec({ label: oof.label, prediction: oof.prediction }), caption: `Out-of-fold ${src}; ${oof.prediction.filter(Number.isFinite).length > 2000 ? '2000 evenly spaced' : 'all'} of ${oof.prediction.filter(Number.isFinite).length} validated posts; symmetric-log axes; dashed: y = x.` });
+      plots.push({ name: 'residuals', spec: residualsSpec({ label: oof.label, prediction: oof.prediction }), caption: `Predicted - actual, out-of-fold ${src}; symmetric-log x axis; red: mean residual per bin of actual (all validated rows).` });
     } else notes.push('No out-of-fold predictions in the run folder: predicted-vs-actual and residual plots left out.');
     const series = [];
     if (oof) series.push({ name: 'train label', values: oof.label });
@@ -223,7 +223,7 @@ export function reportPlots(run: RunFolder, notes: string[] = []): PlotEntry[] {
       series.push({ name: 'train OOF, class 1', values: oof.prediction.filter((_, i) => oof.label[i] > 0.5) });
     }
     if (test) series.push({ name: 'test predicted', values: test.prediction });
-    if (series.length) plots.push({ name: 'distribution', spec: distributionSpec(series, { title: 'Predicted probability by class (train OOF) and on test', xTitle: 'predicted probability' }), caption: `Share of posts per bin; ${src}.` });
+    if (series.length) plots.push({ name: 'distribution', spec: distributionSpec(series, { title: 'Predicted probability by class', xTitle: 'predicted probability' }), caption: `Share of posts per bin: train OOF by actual class, and test; ${src}.` });
   }
   for (const m of run.models)
     if (m.importance.length) plots.push({ name: `importance-${m.id}`, spec: importanceSpec(m.importance, { top: 30, title: `Top ${Math.min(30, m.importance.length)} features of ${m.id}` }), caption: `From ${m.id}.importance.csv (${m.importance.length} features).` });

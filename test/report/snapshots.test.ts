@@ -42,7 +42,7 @@ describe('plot snapshots', () => {
     const svg = await snapshot('pred-vs-actual', predVsActualSpec({ label, prediction: p }));
     const symbols = svg.match(/<g class="mark-symbol role-mark[^>]*>([\s\S]*?)<\/g>/)![1];
     expect(count(symbols, /<path /g)).toBe(39);
-    expect(svg).toContain('39 of 39 posts');
+    expect(svg).toContain('Predicted vs actual');
   });
 
   it('importance: top-N bars in descending order', async () => {

@@ -13,7 +13,7 @@ export function correlationSpec(columns: { name: string; values: ArrayLike<numbe
   const order = columns.map((c) => c.name);
   const cell = Math.max(22, Math.min(40, Math.floor(480 / Math.max(1, order.length))));
   return {
-    title: o.title ?? 'Correlation (Pearson r) of top features and the label, train rows',
+    title: o.title ?? 'Correlation of top features and the label',
     width: { step: cell },
     height: { step: cell },
     data: { values },

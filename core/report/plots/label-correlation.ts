@@ -15,7 +15,7 @@ export function labelCorrelationSpec(rows: readonly { column: string; spearman: 
     { column: r.column, kind: 'Pearson', r: round(r.pearson, 3), order: i, n: r.n },
   ]);
   return {
-    title: o.title ?? 'Correlation of numeric columns with the label (train)',
+    title: o.title ?? 'Correlation with the label (train)',
     width: 360,
     height: { step: 10 },
     data: { values },

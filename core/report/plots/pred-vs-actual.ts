@@ -22,7 +22,7 @@ export function predVsActualSpec(o: { label: ArrayLike<number>; prediction: Arra
   if (!Number.isFinite(lo)) [lo, hi] = [0, 1];
   const scale = { type: 'symlog' as const, domain: [lo, hi], nice: false, zero: false };
   return {
-    title: o.title ?? `Predicted vs actual (out-of-fold, ${values.length} of ${rows.length} posts, symlog axes)`,
+    title: o.title ?? 'Predicted vs actual (out-of-fold)',
     width: 360,
     height: 360,
     layer: [

@@ -33,7 +33,7 @@ export function residualsSpec(o: { label: ArrayLike<number>; prediction: ArrayLi
   }
   const x = { field: 'actual', type: 'quantitative' as const, scale: { type: 'symlog' as const, zero: false }, title: 'actual' };
   return {
-    title: o.title ?? 'Residuals (predicted - actual) vs actual, out-of-fold',
+    title: o.title ?? 'Residuals vs actual (out-of-fold)',
     width: 360,
     height: 300,
     layer: [
