@@ -17,7 +17,7 @@ import { groupMeanSpec, type GroupMean } from './plots/group-mean.ts';
 import { labelCorrelationSpec } from './plots/label-correlation.ts';
 import { mean } from './stats.ts';
 
-const CATEGORY_COLUMNS = ['category', 'subcategory', 'concept', 'mediatype', 'video_format', 'video_ratio'];
+const CATEGORY_COLUMNS = ['category', 'subcategory', 'concept', 'post_text_language', 'video_ratio', 'post_location', 'mediatype', 'video_format'];
 const ACTIVITY = [
   [1, 1],
   [2, 5],
@@ -54,8 +54,15 @@ export function groupMeans(table: Table, key: (row: number) => string | null, li
     .slice(0, limit);
 }
 
+/** The first known categorical column with at least two values among train rows. */
 export function categoryColumn(table: Table): string | null {
-  for (const c of CATEGORY_COLUMNS) if (table.columns[c]?.type === 'string') return c;
+  for (const c of CATEGORY_COLUMNS) {
+    const col = table.columns[c];
+    if (col?.type !== 'string') continue;
+    const seen = new Set<string>();
+    for (let r = 0; r < table.nTrain && seen.size < 2; r++) if (col.values[r]) seen.add(col.values[r]!);
+    if (seen.size >= 2) return c;
+  }
   return null;
 }
 

@@ -31,6 +31,9 @@ describe('EDA', () => {
   it('groups train labels by category, hour (UTC) and user activity', () => {
     const t = fakeTable();
     expect(categoryColumn(t)).toBe('category');
+    // a one-valued column is no grouping: the next candidate is used
+    const one = { ...t, columns: { ...t.columns, category: { type: 'string' as const, values: Array(10).fill('x') }, video_ratio: { type: 'string' as const, values: Array.from({ length: 10 }, (_, i) => (i % 2 ? '9:16' : '16:9')) } } };
+    expect(categoryColumn(one)).toBe('video_ratio');
     const cat = groupMeans(t, (r) => (t.columns.category as { values: (string | null)[] }).values[r]);
     expect(cat).toEqual([
       { group: 'Food', mean: (1 + 2 + 3 + 7) / 4, count: 4 },
