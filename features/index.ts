@@ -17,6 +17,7 @@ import { pca } from './pca.ts';
 import { clipImage } from './clip-image.ts';
 import { clipText } from './clip-text.ts';
 import { textEmbedding } from './text-embedding.ts';
+import { videoFrames } from './video-frames.ts';
 import { tagStats } from './tag-stats.ts';
 
 export const features = createRegistry<FeatureDef>('feature', [
@@ -34,5 +35,6 @@ export const features = createRegistry<FeatureDef>('feature', [
   clipImage,
   clipText,
   textEmbedding,
+  videoFrames,
   tagStats,
 ] as FeatureDef[]);

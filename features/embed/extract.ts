@@ -36,6 +36,8 @@ export interface ExtractOptions<P> {
   prefetch?: number;
   label: string;
   log: RunLog;
+  /** L2-normalise each row of the batch output (default true; false when the kind normalises parts itself). */
+  normalize?: boolean;
   /** What to record in the cache folder's info.json. */
   info?: Record<string, unknown>;
   prepare(rows: number[]): Promise<P>;
@@ -43,7 +45,7 @@ export interface ExtractOptions<P> {
 }
 
 export interface Extracted {
-  /** n x dim, L2-normalised rows (zero rows where missing). */
+  /** n x dim, L2-normalised rows unless `normalize: false` (zero rows where missing). */
   data: Float32Array;
   missing: Uint8Array;
   computed: number;
@@ -126,7 +128,7 @@ export async function extractEmbeddings<P>(o: ExtractOptions<P>): Promise<Extrac
       start(b + prefetch);
       const out = await o.run(input, rows);
       if (out.data.length !== rows.length * dim) throw new Error(`${o.label}: batch gave ${out.data.length} floats for ${rows.length} rows of ${dim}`);
-      l2normalize(out.data, dim);
+      if (o.normalize ?? true) l2normalize(out.data, dim);
       rows.forEach((r, i) => {
         if (out.missing[i]) {
           missing[r] = 1;

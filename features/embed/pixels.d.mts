@@ -18,3 +18,4 @@ export function cropNormalize(rgb: Uint8Array, width: number, height: number, sp
 export function decodeResized(input: string | Buffer, spec: ClipImageSpec): Promise<{ rgb: Uint8Array; width: number; height: number }>;
 export function preprocessInto(file: string | null, spec: ClipImageSpec, out: Float32Array, offset?: number): Promise<boolean>;
 export function preprocessBatch(files: readonly (string | null)[], spec: ClipImageSpec, inflight?: number): Promise<{ data: Float32Array; ok: Uint8Array }>;
+export function preprocessRaw(rgb: Uint8Array, width: number, height: number, spec: ClipImageSpec, out: Float32Array, offset?: number): Promise<void>;

@@ -70,16 +70,25 @@ export async function decodeResized(input, spec) {
   const meta = await sharp(buf).metadata();
   if (!meta.width || !meta.height) throw new Error('no image dimensions');
   const swap = (meta.orientation ?? 1) >= 5;
-  const w = swap ? meta.height : meta.width;
-  const h = swap ? meta.width : meta.height;
+  return resizeCrop(sharp(buf).rotate(), swap ? meta.height : meta.width, swap ? meta.width : meta.height, spec);
+}
+
+/** Shortest-edge resize of a w x h (display orientation) sharp image, cropped by sharp when it covers the crop. */
+async function resizeCrop(img, w, h, spec) {
   const [nw, nh] = resizedSize(w, h, spec.shortestEdge);
-  let img = sharp(buf).rotate();
   if (nw !== w || nh !== h) img = img.resize(nw, nh, { fit: 'fill', kernel: spec.kernel });
   if (nw >= spec.cropWidth && nh >= spec.cropHeight && (nw > spec.cropWidth || nh > spec.cropHeight))
     img = img.extract({ left: Math.floor((nw - spec.cropWidth) / 2), top: Math.floor((nh - spec.cropHeight) / 2), width: spec.cropWidth, height: spec.cropHeight });
   const { data, info } = await img.removeAlpha().toColourspace('srgb').raw().toBuffer({ resolveWithObject: true });
   if (info.channels !== 3) throw new Error(`expected 3 channels after conversion, got ${info.channels}`);
   return { rgb: new Uint8Array(data.buffer, data.byteOffset, data.byteLength), width: info.width, height: info.height };
+}
+
+/** Preprocesses raw interleaved RGB pixels (e.g. a video frame) into `out` at `offset`. */
+export async function preprocessRaw(rgb, width, height, spec, out, offset = 0) {
+  const img = sharp(Buffer.from(rgb.buffer, rgb.byteOffset, rgb.byteLength), { raw: { width, height, channels: 3 } });
+  const r = await resizeCrop(img, width, height, spec);
+  cropNormalize(r.rgb, r.width, r.height, spec, out, offset);
 }
 
 /**

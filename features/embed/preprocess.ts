@@ -23,7 +23,7 @@ import { UserError } from '../../core/errors.ts';
 import type { ClipImageSpec } from './pixels.mjs';
 
 export type { ClipImageSpec } from './pixels.mjs';
-export { cropNormalize, decodeResized, pixelCount, preprocessBatch, preprocessInto, resizedSize } from './pixels.mjs';
+export { cropNormalize, decodeResized, pixelCount, preprocessBatch, preprocessInto, preprocessRaw, resizedSize } from './pixels.mjs';
 
 const KERNELS: Record<number, ClipImageSpec['kernel']> = { 0: 'nearest', 1: 'lanczos3', 2: 'linear', 3: 'cubic' };
 
