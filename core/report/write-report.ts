@@ -10,7 +10,8 @@
  *               with the label (feature values from the block cache, else learners' OOF
  *               predictions), fold score spread.
  * A plot that fails to render becomes a figure with the error (and a warning on stderr); the
- * rest of the report is still written.
+ * rest of the report is still written. `{ png: true }` also writes `plots/<name>.png` when the
+ * optional @resvg/resvg-js is installed, and notes in the report that it skipped them if not.
  *
  * @example
  *   const file = await writeReport('runs/demo/20260101-120000'); // -> .../report.html
@@ -22,6 +23,7 @@ import { dl, esc, figure, fmt, htmlPage, section, table } from './html.ts';
 import { beats, readRunFolder, type ModelRun, type RunFolder } from './run-folder.ts';
 import { cacheDirOf, readFeatureColumns } from './feature-columns.ts';
 import { renderSvg, type VlSpec } from './svg.ts';
+import { loadPng } from './png.ts';
 import { sampleIndices } from './stats.ts';
 import { predVsActualSpec } from './plots/pred-vs-actual.ts';
 import { residualsSpec } from './plots/residuals.ts';
@@ -234,12 +236,14 @@ export function reportPlots(run: RunFolder, notes: string[] = []): PlotEntry[] {
   return plots;
 }
 
-/** Renders every plot; a failing plot becomes an error figure. */
-export async function renderFigures(plots: readonly PlotEntry[]): Promise<string[]> {
+/** Renders every plot; a failing plot becomes an error figure. `onSvg` sees each SVG (PNG export). */
+export async function renderFigures(plots: readonly PlotEntry[], onSvg?: (name: string, svg: string) => void): Promise<string[]> {
   const out: string[] = [];
   for (const p of plots) {
     try {
-      out.push(figure(p.name, await renderSvg(p.spec, { idPrefix: p.name }), p.caption));
+      const svg = await renderSvg(p.spec, { idPrefix: p.name });
+      onSvg?.(p.name, svg);
+      out.push(figure(p.name, svg, p.caption));
     } catch (e) {
       process.stderr.write(`[report] warning: plot ${p.name} failed: ${(e as Error).message}\n`);
       out.push(figure(p.name, { error: (e as Error).message }, p.caption));
@@ -248,11 +252,18 @@ export async function renderFigures(plots: readonly PlotEntry[]): Promise<string
   return out;
 }
 
-export async function buildReportHtml(runDir: string): Promise<string> {
+export interface ReportOptions {
+  /** Also write `plots/<name>.png` beside report.html (needs the optional @resvg/resvg-js). */
+  png?: boolean;
+}
+
+export async function buildReportHtml(runDir: string, opts: ReportOptions = {}): Promise<string> {
   const run = readRunFolder(runDir);
   const notes: string[] = [];
   const plots = reportPlots(run, notes);
-  const figures = await renderFigures(plots);
+  const toPng = opts.png ? await loadPng() : null;
+  if (opts.png && !toPng) notes.push('PNG export skipped: @resvg/resvg-js is not installed (npm install @resvg/resvg-js).');
+  const figures = await renderFigures(plots, toPng ? (name, svg) => writeFileAtomic(path.join(runDir, 'plots', `${name}.png`), toPng(svg)) : undefined);
   const subtitle = `${run.name} · seed ${fmt(run.info.seed)} · ${run.info.started ?? ''}`;
   return htmlPage(`${run.pipeline} run report`, subtitle, [
     summarySection(run),
@@ -265,8 +276,8 @@ export async function buildReportHtml(runDir: string): Promise<string> {
 }
 
 /** Writes `<runDir>/report.html` and returns its path. */
-export async function writeReport(runDir: string): Promise<string> {
-  const html = await buildReportHtml(runDir);
+export async function writeReport(runDir: string, opts: ReportOptions = {}): Promise<string> {
+  const html = await buildReportHtml(runDir, opts);
   const file = path.join(runDir, 'report.html');
   fs.mkdirSync(runDir, { recursive: true });
   writeFileAtomic(file, html);

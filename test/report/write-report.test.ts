@@ -6,6 +6,7 @@ import { writeReport, buildReportHtml } from '../../core/report/write-report.ts'
 import { readRunFolder, splitCsvLine } from '../../core/report/run-folder.ts';
 import { readFeatureColumns, cacheDirOf } from '../../core/report/feature-columns.ts';
 import { writeFakeRun } from './fake-run.ts';
+import { loadPng } from '../../core/report/png.ts';
 
 let work: string;
 beforeAll(() => {
@@ -116,6 +117,18 @@ describe('writeReport', () => {
     // validated rows only: 600 minus every 17th row
     expect(counts.reduce((s, x) => s + x, 0)).toBe(600 - Math.floor(600 / 17));
     expect(html).toMatch(/final CV AUC 0\.\d{4}/);
+  });
+
+  it('PNG export: written when @resvg/resvg-js is installed, else skipped with a note', async () => {
+    const dir = writeFakeRun({ work: path.join(work, 'png'), nTrain: 100, nTest: 20, cache: false });
+    const file = await writeReport(dir, { png: true });
+    const html = fs.readFileSync(file, 'utf8');
+    if (await loadPng()) {
+      expect(fs.readdirSync(path.join(dir, 'plots'))).toContain('pred-vs-actual.png');
+    } else {
+      expect(fs.existsSync(path.join(dir, 'plots'))).toBe(false);
+      expect(html).toContain('PNG export skipped: @resvg/resvg-js is not installed');
+    }
   });
 
   it('fails with the folder name when run.json is missing', async () => {
