@@ -192,7 +192,8 @@ function batchLoss(tf: Tf, task: Task, loss: MlpParams['loss'], delta: number, o
       l = tf.add(tf.mul(tf.square(q), 0.5), tf.mul(tf.sub(e, q), delta));
     }
   }
-  return tf.div(tf.sum(tf.mul(l, w)), tf.sum(w)) as TF.Scalar;
+  // A batch of zero-weight rows contributes nothing (instead of 0/0).
+  return tf.div(tf.sum(tf.mul(l, w)), tf.maximum(tf.sum(w), 1e-12)) as TF.Scalar;
 }
 
 /** Raw network outputs (training scale) for all rows of X, in batches; weights uploaded once. */
@@ -303,6 +304,13 @@ async function fitMlp(X: Matrix, y: Float64Array, p: MlpParams, ctx: FitContext)
   };
   const weight = ctx.weight ?? new Float64Array(n).fill(1);
   if (weight.length !== n) throw new Error(`mlp: ${n} rows but ${weight.length} weights`);
+  let wsum = 0;
+  for (let i = 0; i < n; i++) {
+    if (!Number.isFinite(y[i])) throw new UserError(`mlp: label of training row ${i} is ${y[i]}`);
+    if (!(weight[i] >= 0)) throw new UserError(`mlp: weight of training row ${i} is ${weight[i]}`);
+    wsum += weight[i];
+  }
+  if (!(wsum > 0)) throw new UserError('mlp: all training weights are 0');
 
   // Target scaling (weighted, training rows only).
   let yMean = 0;
@@ -325,7 +333,7 @@ async function fitMlp(X: Matrix, y: Float64Array, p: MlpParams, ctx: FitContext)
   const init = initParams(spec, rng.fork('init'));
   const shuffleRng = rng.fork('shuffle');
   const dropoutRng = rng.fork('dropout');
-  const valid = ctx.valid && ctx.valid.X.rows > 0 ? ctx.valid : undefined;
+  const valid = ctx.valid && ctx.valid.y.some((v) => Number.isFinite(v)) ? ctx.valid : undefined;
   if (valid) checkColumns(encoding, valid.X);
   const validYs = valid ? Float64Array.from(valid.y, (v) => (v - yMean) / yScale) : undefined;
 
@@ -447,8 +455,13 @@ async function fitMlp(X: Matrix, y: Float64Array, p: MlpParams, ctx: FitContext)
       if (valid && validYs) {
         const raw = rawPredict(tf, { encoding, spec }, vars as Map<string, TF.Tensor>, valid.X, p.predict_batch_size);
         let s = 0;
-        for (let i = 0; i < raw.length; i++) s += rowLoss(task, p.loss, p.huber_delta, raw[i], validYs[i]);
-        monitor = s / raw.length;
+        let m = 0;
+        for (let i = 0; i < raw.length; i++)
+          if (Number.isFinite(validYs[i])) {
+            s += rowLoss(task, p.loss, p.huber_delta, raw[i], validYs[i]);
+            m++;
+          }
+        monitor = m ? s / m : NaN;
         metrics.valid_loss = monitor;
         if (monitor < bestLoss) {
           bestLoss = monitor;
