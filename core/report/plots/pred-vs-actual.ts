@@ -33,7 +33,7 @@ export function predVsActualSpec(o: { label: ArrayLike<number>; prediction: Arra
       },
       {
         data: { values },
-        mark: { type: 'point', filled: true, size: 10, opacity: 0.35, color: '#1f77b4' },
+        mark: { type: 'point', filled: true, size: 10, opacity: 0.35, color: '#1f77b4', aria: false },
         encoding: {
           x: { field: 'actual', type: 'quantitative', scale, title: 'actual' },
           y: { field: 'predicted', type: 'quantitative', scale, title: 'predicted' },

@@ -37,7 +37,7 @@ export function residualsSpec(o: { label: ArrayLike<number>; prediction: ArrayLi
     width: 360,
     height: 300,
     layer: [
-      { data: { values }, mark: { type: 'point', filled: true, size: 10, opacity: 0.35, color: '#1f77b4' }, encoding: { x, y: { field: 'residual', type: 'quantitative', title: 'residual' } } },
+      { data: { values }, mark: { type: 'point', filled: true, size: 10, opacity: 0.35, color: '#1f77b4', aria: false }, encoding: { x, y: { field: 'residual', type: 'quantitative', title: 'residual' } } },
       { data: { values: [{ zero: 0 }] }, mark: { type: 'rule', color: '#999', strokeDash: [4, 4] }, encoding: { y: { field: 'zero', type: 'quantitative' } } },
       { data: { values: trend }, mark: { type: 'line', color: '#d62728', strokeWidth: 2, point: { color: '#d62728', size: 14 } }, encoding: { x, y: { field: 'residual', type: 'quantitative' } } },
     ],
