@@ -43,9 +43,10 @@ program
   .argument('<pipeline>', 'pipeline YAML file')
   .option('--seed <n>', 'override the pipeline seed', int('--seed'))
   .option('--data <dir>', 'dataset folder (overrides data.root)')
+  .option('--set <path=value...>', 'override pipeline fields, e.g. --set validation.scheme=time models[0].params.learning_rate=0.05')
   .option('--quiet', 'no progress lines')
   .option('--allow-download', 'let embedding features download missing models into the models folder')
-  .action(async (file: string, o: { seed?: number; data?: string; quiet?: boolean; allowDownload?: boolean }) => {
+  .action(async (file: string, o: { seed?: number; data?: string; set?: string[]; quiet?: boolean; allowDownload?: boolean }) => {
     if (o.allowDownload) process.env.SMP_ALLOW_DOWNLOAD = '1';
     const { runPipeline } = await import('./pipeline/run.ts');
     const r = await runPipeline(file, o);

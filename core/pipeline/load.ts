@@ -8,7 +8,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { isMap, isSeq, isScalar, LineCounter, parseDocument, type Document, type Node } from 'yaml';
+import { isMap, isSeq, isScalar, LineCounter, parse as parseYaml, parseDocument, type Document, type Node } from 'yaml';
 import type { z } from 'zod';
 import { UserError } from '../errors.ts';
 import { features } from '../../features/index.ts';
@@ -97,7 +97,27 @@ function allowedKeys(schema: z.ZodType, p: readonly PathKey[], data: unknown): s
   return s?.shape ? Object.keys(s.shape) : [];
 }
 
-export function loadPipeline(file: string, overrides: { data?: string; seed?: number } = {}): LoadedPipeline {
+/** Applies `--set a.b[0].c=value` overrides (values parsed as YAML) to the raw document. */
+export function applySets(raw: Record<string, unknown>, sets: readonly string[]): void {
+  for (const set of sets) {
+    const eq = set.indexOf('=');
+    if (eq <= 0) throw new UserError(`--set ${set}: expected path=value, e.g. validation.scheme=time`);
+    const keys = set
+      .slice(0, eq)
+      .split(/\.|\[(\d+)\]/)
+      .filter((k) => k !== undefined && k !== '')
+      .map((k) => (/^\d+$/.test(k) ? Number(k) : k));
+    let node: any = raw;
+    keys.slice(0, -1).forEach((k, i) => {
+      if (node[k] === undefined || node[k] === null) node[k] = typeof keys[i + 1] === 'number' ? [] : {};
+      node = node[k];
+      if (typeof node !== 'object') throw new UserError(`--set ${set}: ${formatPath(keys.slice(0, i + 1))} is not a mapping or list`);
+    });
+    node[keys[keys.length - 1]] = parseYaml(set.slice(eq + 1));
+  }
+}
+
+export function loadPipeline(file: string, overrides: { data?: string; seed?: number; set?: readonly string[] } = {}): LoadedPipeline {
   if (!fs.existsSync(file)) throw new UserError(`pipeline file not found: ${file}`);
   const text = fs.readFileSync(file, 'utf8');
   const lc = new LineCounter();
@@ -111,6 +131,7 @@ export function loadPipeline(file: string, overrides: { data?: string; seed?: nu
   const raw = doc.toJS() as Record<string, unknown>;
   const locate = makeLocator(rel, doc, lc);
   if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) throw new UserError(`${rel}:1:1 a pipeline file is a YAML mapping`);
+  if (overrides.set?.length) applySets(raw, overrides.set);
 
   // Unknown kinds first: the union error alone would not list the valid kinds.
   for (const [section, registry] of [['features', features], ['models', models]] as const) {

@@ -38,6 +38,8 @@ import type { Pipeline } from './schema.ts';
 export interface RunOptions {
   seed?: number;
   data?: string;
+  /** `path=value` overrides of pipeline fields (`--set validation.scheme=time`). */
+  set?: string[];
   /** Base folder for runs/, submissions/ and .cache/ (default: the working directory). */
   workDir?: string;
   quiet?: boolean;
@@ -100,7 +102,7 @@ export async function runPipeline(file: string, opts: RunOptions = {}): Promise<
   const started = Date.now();
   const work = path.resolve(opts.workDir ?? '.');
   const log = new RunLog({ quiet: opts.quiet });
-  const { pipeline, locate } = loadPipeline(file, { data: opts.data, seed: opts.seed });
+  const { pipeline, locate } = loadPipeline(file, { data: opts.data, seed: opts.seed, set: opts.set });
   const rng = new Random(pipeline.seed);
   log.info('pipeline', `${pipeline.name} (${pipeline.track} track, seed ${pipeline.seed}), data ${pipeline.data.root}`);
 

@@ -69,3 +69,16 @@ describe('pipeline loading', () => {
     expect(load('name: [unclosed\n')).toThrow(/p\.yaml:\d+:\d+ invalid YAML/);
   });
 });
+
+describe('--set overrides', () => {
+  it('overrides nested fields with YAML values before validation', () => {
+    const dir = tmpDir('set');
+    const file = writeFile(path.join(dir, 'p.yaml'), BASE);
+    const { pipeline } = loadPipeline(file, { set: ['validation.scheme=time', 'models[0].params.alpha=2.5', 'data.optional=[text]'] });
+    expect(pipeline.validation.scheme).toBe('time');
+    expect(pipeline.models[0].params.alpha).toBe(2.5);
+    expect(pipeline.data.optional).toEqual(['text']);
+    expect(() => loadPipeline(file, { set: ['validation.scheme=sometimes'] })).toThrow(/validation\.scheme: Invalid option/);
+    expect(() => loadPipeline(file, { set: ['novalue'] })).toThrow(/expected path=value/);
+  });
+});
