@@ -122,7 +122,7 @@ export function leaderboardSpec(b: Board): VlSpec | null {
     mark: { type: 'point', filled: true, size: 70 },
     encoding: {
       y: { field: 'run', type: 'nominal', sort: b.rows.map(label), title: null, axis: { labelLimit: 260 } },
-      x: { field: 'value', type: 'quantitative', scale: { zero: false }, title: m.toUpperCase() },
+      x: { field: 'value', type: 'quantitative', scale: { zero: false }, title: m.toUpperCase(), axis: { format: '.4~f' } },
       color: { field: 'learner', type: 'nominal', title: 'learner' },
       shape: { field: 'learner', type: 'nominal' },
     },

@@ -21,9 +21,9 @@ export function round(x: number, digits = 4): number {
   return Object.is(r, -0) ? 0 : r;
 }
 
-/** Rounds every decimal number in an SVG string (path data, transforms, sizes). */
+/** Rounds the decimal numbers inside SVG tags (path data, transforms, sizes); text content (axis labels, cell values) is left as formatted. */
 export function roundSvgNumbers(svg: string, digits = 2): string {
-  return svg.replace(/-?\d+\.\d+(e-?\d+)?/g, (m) => String(round(Number(m), digits)));
+  return svg.replace(/<[^>]*>/g, (tag) => tag.replace(/-?\d+\.\d+(e-?\d+)?/g, (m) => String(round(Number(m), digits))));
 }
 
 /** Prefixes `id="x"` and the `url(#x)` / `href="#x"` references to them. */

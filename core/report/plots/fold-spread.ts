@@ -14,7 +14,7 @@ export function foldSpreadSpec(models: readonly { model: string; folds: readonly
     const f = m.folds.filter(Number.isFinite);
     return { model: m.model, value: round(f.reduce((s, x) => s + x, 0) / Math.max(1, f.length)) };
   }).filter((m) => Number.isFinite(m.value) && points.some((p) => p.model === m.model));
-  const y = { field: 'value', type: 'quantitative' as const, title: metric.toUpperCase(), scale: { zero: false } };
+  const y = { field: 'value', type: 'quantitative' as const, title: metric.toUpperCase(), scale: { zero: false }, axis: { format: '.4~f' } };
   const x = { field: 'model', type: 'nominal' as const, title: null, sort: models.map((m) => m.model), axis: { labelAngle: 0 } };
   return {
     title: o.title ?? `Fold spread of ${metric.toUpperCase()} per learner`,
