@@ -65,6 +65,25 @@ describe('models folder', () => {
     await expect(clipImage.compute(ctx, clipImage.params.parse({}))).rejects.toBeInstanceOf(UserError);
   });
 
+  it('a damaged model file or a failed download is a UserError with the folder and the fetch command', async () => {
+    const dir = path.join(root, 'damaged');
+    buildTinyModels(dir);
+    fs.writeFileSync(path.join(dir, TINY_BERT_ID, 'onnx', 'model.onnx'), 'not onnx');
+    const bad = loadTextEncoder(TINY_BERT_ID, { modelsDir: dir });
+    await expect(bad).rejects.toBeInstanceOf(UserError);
+    await expect(bad).rejects.toThrow(`model "${TINY_BERT_ID}" in ${path.join(dir, TINY_BERT_ID)} could not be loaded`);
+    await expect(bad).rejects.toThrow(`smp models fetch ${TINY_BERT_ID}`);
+    // downloads allowed, but the hub is unreachable (a closed local port)
+    process.env.HF_ENDPOINT = 'http://127.0.0.1:9/';
+    try {
+      const down = loadClipText('smp-fixtures/not-here', { modelsDir: dir, allowDownload: true });
+      await expect(down).rejects.toBeInstanceOf(UserError);
+      await expect(down).rejects.toThrow(/could not download config\.json, tokenizer\.json, tokenizer_config\.json, onnx\/text_model\.onnx into .*not-here/);
+    } finally {
+      delete process.env.HF_ENDPOINT;
+    }
+  });
+
   it('lists present models with their roles', () => {
     const list = listModels(modelsDir);
     expect(list.map((m) => m.id)).toEqual([TINY_BERT_ID, TINY_CLIP_ID]);

@@ -107,7 +107,8 @@ function configure(modelsDir: string, allowDownload: boolean): void {
   env.cacheDir = modelsDir;
   env.useFSCache = true;
   env.allowRemoteModels = allowDownload;
-  if (process.env.HF_ENDPOINT) env.remoteHost = process.env.HF_ENDPOINT.endsWith('/') ? process.env.HF_ENDPOINT : process.env.HF_ENDPOINT + '/';
+  const host = process.env.HF_ENDPOINT || 'https://huggingface.co/';
+  env.remoteHost = host.endsWith('/') ? host : host + '/';
 }
 
 function pretrainedOptions(o: LoadOptions, allowDownload: boolean): Record<string, unknown> {
@@ -134,13 +135,28 @@ function fingerprint(folder: string, files: readonly string[]): string {
 
 const loaded = new Map<string, Promise<unknown>>();
 
-/** Loads once per process for the same (folder, id, role, dtype, threads). */
-function memo<T>(key: string, load: () => Promise<T>): Promise<T> {
+/**
+ * Loads once per process for the same (folder, id, role, dtype, threads). A failure after the
+ * file check (a download that failed, a corrupt or incompatible file) becomes a UserError that
+ * names the model folder and how to re-fetch, with transformers.js's message appended.
+ */
+function memo<T>(key: string, id: string, roles: ModelRole[], o: LoadOptions, load: () => Promise<T>): Promise<T> {
   let p = loaded.get(key) as Promise<T> | undefined;
   if (!p) {
-    p = load();
+    p = load().catch((e: unknown) => {
+      loaded.delete(key);
+      if (e instanceof UserError) throw e;
+      const folder = modelFolder(o.modelsDir, id);
+      const dtype = o.dtype ?? 'fp32';
+      const missing = [...new Set(roles.flatMap((r) => requiredFiles(r, dtype)))].filter((f) => !fs.existsSync(path.join(folder, f)));
+      const msg = (e as Error)?.message ?? String(e);
+      throw new UserError(
+        missing.length
+          ? `model "${id}": could not download ${missing.join(', ')} into ${folder} (${msg}). Without network, fetch it elsewhere with \`smp models fetch ${id} --dir <folder>\` and copy it here.`
+          : `model "${id}" in ${folder} could not be loaded (${msg}). Its files may be damaged or not a ${roles.join('/')} model; fetch it again with \`smp models fetch ${id}\`.`,
+      );
+    });
     loaded.set(key, p);
-    p.catch(() => loaded.delete(key));
   }
   return p;
 }
@@ -174,7 +190,7 @@ export interface ClipVision {
 }
 
 export function loadClipVision(id: string, o: LoadOptions): Promise<ClipVision> {
-  return memo(`vision|${o.modelsDir}|${id}|${o.dtype}|${o.threads}`, async () => {
+  return memo(`vision|${o.modelsDir}|${id}|${o.dtype}|${o.threads}`, id, ['clip-vision'], o, async () => {
     const { folder, allow, files } = await prepare(id, ['clip-vision'], o);
     const model = await CLIPVisionModelWithProjection.from_pretrained(id, pretrainedOptions(o, allow));
     const spec = clipImageSpec(readJson(path.join(folder, 'preprocessor_config.json')), path.join(folder, 'preprocessor_config.json'));
@@ -256,7 +272,7 @@ function textMaxLength(tokenizer: PreTrainedTokenizer, config: Record<string, un
 }
 
 export function loadClipText(id: string, o: LoadOptions): Promise<ClipText> {
-  return memo(`cliptext|${o.modelsDir}|${id}|${o.dtype}|${o.threads}`, async () => {
+  return memo(`cliptext|${o.modelsDir}|${id}|${o.dtype}|${o.threads}`, id, ['clip-text'], o, async () => {
     const { folder, allow, files } = await prepare(id, ['clip-text'], o);
     const opts = pretrainedOptions(o, allow);
     const tokenizer = await AutoTokenizer.from_pretrained(id, opts);
@@ -276,7 +292,7 @@ export function loadClipText(id: string, o: LoadOptions): Promise<ClipText> {
 
 /** Any `feature-extraction` model (BERT, MiniLM, MPNet, ...), loaded through transformers.js's pipeline. */
 export function loadTextEncoder(id: string, o: LoadOptions): Promise<TextEncoder> {
-  return memo(`fe|${o.modelsDir}|${id}|${o.dtype}|${o.threads}`, async () => {
+  return memo(`fe|${o.modelsDir}|${id}|${o.dtype}|${o.threads}`, id, ['feature-extraction'], o, async () => {
     const { folder, allow, files } = await prepare(id, ['feature-extraction'], o);
     const extractor = await pipeline('feature-extraction', id, pretrainedOptions(o, allow) as never);
     const tokenizer = extractor.tokenizer as PreTrainedTokenizer;
