@@ -56,6 +56,7 @@ export const clipImage = defineFeature({
         info: { kind: 'clip-image', model: p.model, dtype: p.dtype, fingerprint: vision.fingerprint, spec: vision.spec },
         keys,
         dim: vision.dim,
+        stride: vision.dim + 1,
         batchSize: p.batch_size,
         shardRows: p.shard_rows,
         prefetch: Math.max(2, p.workers + 1),

@@ -49,6 +49,7 @@ export const clipText = defineFeature({
       info: { kind: 'clip-text', model: p.model, dtype: p.dtype, fingerprint: enc.fingerprint, maxLength },
       keys: texts.map((t, r) => `${table.pid[r]}:${textKey(t)}`),
       dim: enc.dim,
+      stride: enc.dim + 1,
       batchSize: p.batch_size,
       shardRows: p.shard_rows,
       label: 'clip-text',

@@ -13,11 +13,10 @@
  *     params: { frames: 8, pooling: [mean, max], workers: 2 }
  */
 import { z } from 'zod';
-import { createMatrix } from '../core/matrix.ts';
 import { defineFeature } from './feature.ts';
 import { DEFAULT_CLIP_MODEL, loadClipVision } from './embed/models.ts';
 import { extractEmbeddings, l2normalize } from './embed/extract.ts';
-import { fileKey, loadOptions, reportMissing, rowCacheDir, runParams } from './embed/common.ts';
+import { embeddingBlock, fileKey, loadOptions, reportMissing, rowCacheDir, runParams } from './embed/common.ts';
 import { pixelCount, preprocessRaw } from './embed/preprocess.ts';
 import { sampleFrames } from './embed/video.ts';
 
@@ -54,6 +53,7 @@ export const videoFrames = defineFeature({
       info: { kind: 'video-frames', model: p.model, frames: p.frames, pooling: p.pooling, fingerprint: vision.fingerprint },
       keys: table.media.map((f, r) => `${table.pid[r]}:${fileKey(f)}`),
       dim,
+      stride: dim + 1,
       normalize: false,
       batchSize: p.batch_size,
       shardRows: p.shard_rows,
@@ -122,12 +122,6 @@ export const videoFrames = defineFeature({
       },
     });
     reportMissing(log, 'video-frames', res.missing, (r) => `${table.pid[r]} (${table.media[r] ?? 'no video'})`);
-    const names = [...p.pooling.flatMap((kind) => Array.from({ length: d }, (_, j) => `${kind}_${j}`)), 'missing'];
-    const m = createMatrix(table.n, dim + 1, names);
-    for (let r = 0; r < table.n; r++) {
-      m.data.set(res.data.subarray(r * dim, (r + 1) * dim), r * (dim + 1));
-      m.data[r * (dim + 1) + dim] = res.missing[r];
-    }
-    return m;
+    return embeddingBlock(res.data, res.missing, dim, p.pooling.flatMap((kind) => Array.from({ length: d }, (_, j) => `${kind}_${j}`)));
   },
 });

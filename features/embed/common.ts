@@ -14,7 +14,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
 import { hashOf } from '../../core/cache/block-cache.ts';
-import { createMatrix, type Matrix } from '../../core/matrix.ts';
+import type { Matrix } from '../../core/matrix.ts';
 import type { Column, Table } from '../../core/data/table.ts';
 import { UserError } from '../../core/errors.ts';
 import { DTYPES, type LoadOptions } from './models.ts';
@@ -52,16 +52,17 @@ export function rowCacheDir(cacheDir: string, kind: string, identity: Record<str
   return path.join(cacheDir, 'embed', `${kind}-${hashOf(identity)}`);
 }
 
-/** The output block: dim embedding columns and a 0/1 `missing` flag. */
-export function embeddingBlock(data: Float32Array, missing: Uint8Array, dim: number): Matrix {
+/**
+ * The output block: dim embedding columns and a 0/1 `missing` flag. `data` holds n rows of
+ * dim + 1 floats (extractEmbeddings with stride dim + 1) and becomes the block without a copy.
+ */
+export function embeddingBlock(data: Float32Array, missing: Uint8Array, dim: number, names?: readonly string[]): Matrix {
   const n = missing.length;
-  const names = [...Array.from({ length: dim }, (_, j) => `emb_${j}`), 'missing'];
-  const m = createMatrix(n, dim + 1, names);
-  for (let r = 0; r < n; r++) {
-    m.data.set(data.subarray(r * dim, (r + 1) * dim), r * (dim + 1));
-    m.data[r * (dim + 1) + dim] = missing[r];
-  }
-  return m;
+  const cols = dim + 1;
+  if (data.length !== n * cols) throw new Error(`embedding block: ${data.length} floats for ${n} rows of ${cols}`);
+  for (let r = 0; r < n; r++) data[r * cols + dim] = missing[r];
+  const colNames = [...(names ?? Array.from({ length: dim }, (_, j) => `emb_${j}`)), 'missing'];
+  return { rows: n, cols, data, names: colNames, categorical: new Array<boolean>(cols).fill(false) };
 }
 
 /** Text of a string or list column per row ('' when missing). */

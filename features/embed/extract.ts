@@ -30,6 +30,8 @@ export interface ExtractOptions<P> {
   /** Row key per table row (post id + input fingerprint). */
   keys: readonly string[];
   dim: number;
+  /** Floats per output row (default dim): room for extra columns, e.g. the missing flag, so the block needs no copy. */
+  stride?: number;
   batchSize: number;
   shardRows: number;
   /** Batches prepared ahead of the one running (default 2). */
@@ -45,7 +47,7 @@ export interface ExtractOptions<P> {
 }
 
 export interface Extracted {
-  /** n x dim, L2-normalised rows unless `normalize: false` (zero rows where missing). */
+  /** n rows of `stride` floats, the first dim of each the embedding, L2-normalised unless `normalize: false` (zeros where missing). */
   data: Float32Array;
   missing: Uint8Array;
   computed: number;
@@ -67,11 +69,13 @@ export function l2normalize(data: Float32Array, dim: number): void {
 export async function extractEmbeddings<P>(o: ExtractOptions<P>): Promise<Extracted> {
   const n = o.keys.length;
   const dim = o.dim;
+  const stride = o.stride ?? dim;
+  if (stride < dim) throw new Error(`${o.label}: stride ${stride} < dim ${dim}`);
   const cache = new RowCache(o.cacheDir, dim);
   if (o.info) cache.describe(o.info);
-  const data = new Float32Array(n * dim);
+  const data = new Float32Array(n * stride);
   const missing = new Uint8Array(n);
-  const found = cache.lookup(o.keys, data, missing);
+  const found = cache.lookup(o.keys, data, missing, stride);
 
   // one computation per distinct key; duplicates are copied afterwards
   const firstRow = new Map<string, number>();
@@ -106,7 +110,7 @@ export async function extractEmbeddings<P>(o: ExtractOptions<P>): Promise<Extrac
     const block = new Float32Array(pendingRows.length * dim);
     const flags = new Uint8Array(pendingRows.length);
     pendingRows.forEach((r, i) => {
-      block.set(data.subarray(r * dim, (r + 1) * dim), i * dim);
+      block.set(data.subarray(r * stride, r * stride + dim), i * dim);
       flags[i] = missing[r];
     });
     cache.write(
@@ -132,8 +136,8 @@ export async function extractEmbeddings<P>(o: ExtractOptions<P>): Promise<Extrac
       rows.forEach((r, i) => {
         if (out.missing[i]) {
           missing[r] = 1;
-          data.fill(0, r * dim, (r + 1) * dim);
-        } else data.set(out.data.subarray(i * dim, (i + 1) * dim), r * dim);
+          data.fill(0, r * stride, r * stride + dim);
+        } else data.set(out.data.subarray(i * dim, (i + 1) * dim), r * stride);
       });
       pendingRows.push(...rows);
       computed += rows.length;
@@ -145,7 +149,7 @@ export async function extractEmbeddings<P>(o: ExtractOptions<P>): Promise<Extrac
     bar?.done();
   }
   for (const [r, first] of dupes) {
-    data.copyWithin(r * dim, first * dim, (first + 1) * dim);
+    data.copyWithin(r * stride, first * stride, first * stride + dim);
     missing[r] = missing[first];
   }
   let nMissing = 0;

@@ -44,10 +44,11 @@ export class RowCache {
   }
 
   /**
-   * Copies cached rows into `out` (n x dim) and `missing` for each key found in a shard;
-   * returns 1 per found row. Unreadable shards are skipped (their rows are recomputed).
+   * Copies cached rows into `out` (row r at r * stride, default stride dim) and `missing` for
+   * each key found in a shard; returns 1 per found row. Unreadable shards are skipped (their
+   * rows are recomputed).
    */
-  lookup(keys: readonly string[], out: Float32Array, missing: Uint8Array): Uint8Array {
+  lookup(keys: readonly string[], out: Float32Array, missing: Uint8Array, stride = this.dim): Uint8Array {
     const found = new Uint8Array(keys.length);
     const want = new Map<string, number[]>();
     keys.forEach((k, r) => {
@@ -81,7 +82,7 @@ export class RowCache {
       for (const [i, rows] of hits) {
         const src = npy.data.subarray(i * this.dim, (i + 1) * this.dim);
         for (const r of rows) {
-          out.set(src, r * this.dim);
+          out.set(src, r * stride);
           missing[r] = miss.has(i) ? 1 : 0;
           found[r] = 1;
         }
