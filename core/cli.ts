@@ -31,6 +31,12 @@ function track(v: string): 'image' | 'video' {
   return v;
 }
 
+/** Last line of a run: one JSON object (run folder, zip, report, final CV) for scripts. */
+function printResult(r: { runDir: string; zipPath: string; reportPath: string | null; metrics: Record<string, unknown> }): void {
+  const rel = (p: string) => path.relative(process.cwd(), p) || p;
+  console.log(JSON.stringify({ run: rel(r.runDir), submission: rel(r.zipPath), report: r.reportPath ? rel(r.reportPath) : null, final: r.metrics.final }));
+}
+
 const program = new Command()
   .name('smp')
   .description('smp-kit: popularity-prediction pipelines from SMP data to a validated, zipped submission')
@@ -50,7 +56,7 @@ program
     if (o.allowDownload) process.env.SMP_ALLOW_DOWNLOAD = '1';
     const { runPipeline } = await import('./pipeline/run.ts');
     const r = await runPipeline(file, o);
-    console.log(JSON.stringify({ run: path.relative(process.cwd(), r.runDir), submission: path.relative(process.cwd(), r.zipPath), final: r.metrics.final }));
+    printResult(r);
   });
 
 program
@@ -181,7 +187,7 @@ program
     }
     const { runPipeline } = await import('./pipeline/run.ts');
     const r = await runPipeline(path.join(KIT_ROOT, 'pipelines', 'demo.yaml'), { seed: o.seed, data: sample });
-    console.log(JSON.stringify({ run: path.relative(process.cwd(), r.runDir), submission: path.relative(process.cwd(), r.zipPath), final: r.metrics.final }));
+    printResult(r);
   });
 
 try {

@@ -51,6 +51,8 @@ export interface RunResult {
   pipeline: Pipeline;
   runDir: string;
   zipPath: string;
+  /** report.html, or null when it could not be written (the run log says why). */
+  reportPath: string | null;
   metrics: Record<string, Scores & { folds?: Scores[] }>;
   /** Final test predictions in test-set order. */
   testPredictions: Float64Array;
@@ -244,5 +246,5 @@ export async function runPipeline(file: string, opts: RunOptions = {}): Promise<
   log.info('done', `run folder ${path.relative(process.cwd(), runDir) || runDir}`);
   log.info('done', `submission ${path.relative(process.cwd(), zipPath) || zipPath} (${((Date.now() - started) / 1000).toFixed(1)}s)`);
   if (reportPath) log.info('done', `report ${path.relative(process.cwd(), reportPath) || reportPath}`);
-  return { pipeline, runDir, zipPath, metrics, testPredictions: finalTest, table };
+  return { pipeline, runDir, zipPath, reportPath, metrics, testPredictions: finalTest, table };
 }
