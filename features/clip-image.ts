@@ -15,6 +15,7 @@
  *     kind: clip-image
  *     params: { model: Xenova/clip-vit-base-patch32, batch_size: 32, workers: 2 }
  */
+import fs from 'node:fs';
 import { z } from 'zod';
 import { defineFeature } from './feature.ts';
 import { ImagePool, type Preprocessed } from './embed/image-pool.ts';
@@ -93,7 +94,10 @@ export const clipImage = defineFeature({
           return { data: out, missing };
         },
       });
-      reportMissing(log, 'clip-image', res.missing, (r) => `${table.pid[r]} (${table.media[r] ?? 'no image'})`);
+      reportMissing(log, 'clip-image', res.missing, (r) => {
+        const f = table.media[r];
+        return `${table.pid[r]} (${f === null ? 'no image' : `${fs.existsSync(f) ? 'unreadable' : 'not found'}: ${f}`})`;
+      });
       return embeddingBlock(res.data, res.missing, vision.dim);
     } finally {
       await pool.close();

@@ -12,6 +12,7 @@
  *     kind: video-frames
  *     params: { frames: 8, pooling: [mean, max], workers: 2 }
  */
+import fs from 'node:fs';
 import { z } from 'zod';
 import { defineFeature } from './feature.ts';
 import { DEFAULT_CLIP_MODEL, loadClipVision } from './embed/models.ts';
@@ -121,7 +122,10 @@ export const videoFrames = defineFeature({
         return { data: out, missing };
       },
     });
-    reportMissing(log, 'video-frames', res.missing, (r) => `${table.pid[r]} (${table.media[r] ?? 'no video'})`);
+    reportMissing(log, 'video-frames', res.missing, (r) => {
+      const f = table.media[r];
+      return `${table.pid[r]} (${f === null ? 'no video' : `${fs.existsSync(f) ? 'unreadable or no frames' : 'not found'}: ${f}`})`;
+    });
     return embeddingBlock(res.data, res.missing, dim, p.pooling.flatMap((kind) => Array.from({ length: d }, (_, j) => `${kind}_${j}`)));
   },
 });
