@@ -2,13 +2,12 @@
  * @file Benchmark of the `gbdt` learner against native XGBoost 1.7 (`xgboost` CLI, Debian
  * package) on a documented synthetic regression.
  *
- * Data (seed 20251125, Random from core/random.ts): 300,000 rows x 100 features, x_j ~ N(0, 1)
+ * Data (seed 20251125, Random from core/random.ts): 300,000 rows x 100 features, x_j ~ U(0, 1)
  * rounded to 4 decimals (so the CSV handed to XGBoost holds exactly the same float32 values).
- * Target:
- *   y = sin(2 x0) + 0.5 x1^2 + x2 x3 + |x4| + 0.8 [x5 > 0.3] x6 + 0.6 tanh(3 x7) x8
- *       + 0.5 cos(x9 + x10) + 0.4 x11 x12 x13 + 0.3 max(x14, x15) + sum_{j=16..25} 0.1 (j - 20) x_j / 5
- *       + N(0, 0.3^2)
- * so the noise floor (best possible holdout RMSE) is 0.300; x26..x99 are pure noise features.
+ * Target: Friedman #1 scaled by 1/10 plus a gated and a smooth interaction,
+ *   y = sin(pi x0 x1) + 2 (x2 - 0.5)^2 + x3 + 0.5 x4 + 0.5 [x5 > 0.5] x6
+ *       + 0.3 tanh(5 (x7 - 0.5)) x8 + N(0, 0.3^2)
+ * so the noise floor (best possible holdout RMSE) is 0.300; x9..x99 are pure noise features.
  * Split: first 80% of rows train, last 20% holdout (rows are i.i.d.).
  * Settings (both learners): 500 trees, learning rate 0.05, max_depth 8, 255 bins, L2 lambda 1,
  * min child hessian 1, 2 threads; the kit additionally caps num_leaves at 255 (leaf-wise).
@@ -53,21 +52,17 @@ function makeData(rows: number): { X: Float32Array; y: Float64Array; text: strin
   const x = new Float64Array(COLS);
   for (let r = 0; r < rows; r++) {
     for (let j = 0; j < COLS; j++) {
-      const v = Math.round(rng.normal() * 1e4) / 1e4;
+      const v = Math.round(rng.next() * 1e4) / 1e4;
       x[j] = Math.fround(v);
       X[r * COLS + j] = v;
     }
-    let t =
-      Math.sin(2 * x[0]) +
-      0.5 * x[1] * x[1] +
-      x[2] * x[3] +
-      Math.abs(x[4]) +
-      (x[5] > 0.3 ? 0.8 * x[6] : 0) +
-      0.6 * Math.tanh(3 * x[7]) * x[8] +
-      0.5 * Math.cos(x[9] + x[10]) +
-      0.4 * x[11] * x[12] * x[13] +
-      0.3 * Math.max(x[14], x[15]);
-    for (let j = 16; j <= 25; j++) t += (0.1 * (j - 20) * x[j]) / 5;
+    const t =
+      Math.sin(Math.PI * x[0] * x[1]) +
+      2 * (x[2] - 0.5) ** 2 +
+      x[3] +
+      0.5 * x[4] +
+      (x[5] > 0.5 ? 0.5 * x[6] : 0) +
+      0.3 * Math.tanh(5 * (x[7] - 0.5)) * x[8];
     y[r] = t + 0.3 * rng.normal();
   }
   return { X, y, text: [] };
@@ -131,10 +126,11 @@ async function main(): Promise<void> {
     min_sum_hessian_in_leaf: 1,
     min_data_in_leaf: 1,
     num_threads: THREADS,
+    verbose: args.includes('--verbose') ? 100 : 0,
   });
   const c0 = process.cpuUsage();
   const t0 = process.hrtime.bigint();
-  const model = await gbdt.fit(tr.M, tr.y, params, { seed: SEED, task: 'regression' });
+  const model = await gbdt.fit(tr.M, tr.y, params, { seed: SEED, task: 'regression', log: (m) => console.log(m) });
   const kitS = Number(process.hrtime.bigint() - t0) / 1e9;
   const cu = process.cpuUsage(c0);
   const kitCpu = (cu.user + cu.system) / 1e6;
@@ -148,8 +144,8 @@ async function main(): Promise<void> {
   let xgbRmse: number | null = null;
   if (hasXgb()) {
     mkdirSync(TMP, { recursive: true });
-    const trainCsv = path.join(TMP, `gbdt-train-${SEED}-${ROWS}.csv`);
-    const testCsv = path.join(TMP, `gbdt-test-${SEED}-${ROWS}.csv`);
+    const trainCsv = path.join(TMP, `gbdt-v2-train-${SEED}-${ROWS}.csv`);
+    const testCsv = path.join(TMP, `gbdt-v2-test-${SEED}-${ROWS}.csv`);
     await writeCsv(trainCsv, X, y, 0, nTrain);
     await writeCsv(testCsv, X, y, nTrain, ROWS);
     const conf = path.join(TMP, 'gbdt-xgb.conf');

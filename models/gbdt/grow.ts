@@ -52,6 +52,8 @@ interface Leaf {
 }
 
 export class Grower {
+  /** Milliseconds spent in pool jobs and in the main thread's own partition / gather work. */
+  readonly timing = { jobs: 0, partition: 0, jobCount: 0 };
   private readonly tmp: Int32Array;
   private readonly freeSlots: number[] = [];
 
@@ -134,6 +136,7 @@ export class Grower {
       tree.left.push(~bi);
       tree.right.push(~leaves.length);
       if (L.parent >= 0) (L.isLeft ? tree.left : tree.right)[L.parent] = node;
+      const tp = performance.now();
       // Partition rows [start, start + count) stably: left rows first.
       const col = bins.subarray(sp.feature * n, sp.feature * n + n);
       const s0 = L.start;
@@ -186,6 +189,8 @@ export class Grower {
         og[2 * k] = gh[2 * i];
         og[2 * k + 1] = gh[2 * i + 1];
       }
+      const tj = performance.now();
+      this.timing.partition += tj - tp;
       small.slot = this.freeSlots.pop()!;
       large.slot = parentSlot;
       ctrl[C_TYPE] = JOB_PAIR;
@@ -203,6 +208,8 @@ export class Grower {
       jobF[4] = large.h;
       jobF[5] = large.count;
       this.pool.run();
+      this.timing.jobs += performance.now() - tj;
+      this.timing.jobCount++;
       if (findSmall) mergeResults(st, 0, small.split);
       if (findLarge) mergeResults(st, 1, large.split);
       if (!findSmall) this.freeSlots.push(small.slot);

@@ -223,6 +223,10 @@ export async function train(X: Matrix, y: Float64Array, p: GbdtParams, ctx: FitC
         break;
       }
     }
+    if (p.verbose > 0) {
+      const tm = grower.timing;
+      ctx.log?.(`gbdt: ${threads} thread(s); split jobs ${tm.jobCount} took ${(tm.jobs / 1000).toFixed(2)} s, partition + gather ${(tm.partition / 1000).toFixed(2)} s`);
+    }
   } finally {
     await pool.close();
   }
