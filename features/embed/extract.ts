@@ -72,6 +72,7 @@ export async function extractEmbeddings<P>(o: ExtractOptions<P>): Promise<Extrac
   const stride = o.stride ?? dim;
   if (stride < dim) throw new Error(`${o.label}: stride ${stride} < dim ${dim}`);
   const cache = new RowCache(o.cacheDir, dim);
+  cache.sweep();
   if (o.info) cache.describe(o.info);
   const data = new Float32Array(n * stride);
   const missing = new Uint8Array(n);

@@ -33,6 +33,28 @@ export class RowCache {
     readonly dim: number,
   ) {}
 
+  /**
+   * Removes what writers that died mid-write left: temp files of processes that are gone, and
+   * shard .npy files whose .json never followed (older than an hour, so a live writer between
+   * its two renames is never disturbed).
+   */
+  sweep(): number {
+    if (!fs.existsSync(this.dir)) return 0;
+    const files = fs.readdirSync(this.dir);
+    const names = new Set(files);
+    let removed = 0;
+    for (const f of files) {
+      const tmp = /\.tmp-(\d+)-\d+$/.exec(f);
+      const orphan = !tmp && f.startsWith('shard-') && f.endsWith('.npy') && !names.has(`${f.slice(0, -4)}.json`);
+      if (tmp ? alive(Number(tmp[1])) : !orphan) continue;
+      const full = path.join(this.dir, f);
+      if (orphan && Date.now() - fs.statSync(full).mtimeMs < 3600_000) continue;
+      fs.rmSync(full, { force: true });
+      removed++;
+    }
+    return removed;
+  }
+
   /** Complete shards (their JSON exists), in name order. */
   shards(): string[] {
     if (!fs.existsSync(this.dir)) return [];
@@ -106,5 +128,15 @@ export class RowCache {
   describe(info: Record<string, unknown>): void {
     const file = path.join(this.dir, 'info.json');
     if (!fs.existsSync(file)) writeFileAtomic(file, JSON.stringify({ ...info, dim: this.dim }, null, 1) + '\n');
+  }
+}
+
+function alive(pid: number): boolean {
+  if (pid === process.pid) return true;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
   }
 }

@@ -83,6 +83,11 @@ describe('embedding extraction resume', () => {
     expect(log.counters['clip-image.computed']).toBe(N - done);
     expect(log.counters['clip-image.missing']).toBe(2);
     expect(cachedRows(cacheDir)).toBe(N);
+    // nothing half-written is left behind (temp files of the killed writer are swept)
+    const base = path.join(cacheDir, 'embed');
+    const files = fs.readdirSync(base).flatMap((d) => fs.readdirSync(path.join(base, d)));
+    expect(files.filter((f) => f.includes('.tmp-'))).toEqual([]);
+    for (const f of files.filter((f) => f.startsWith('shard-') && f.endsWith('.json'))) expect(files).toContain(f.replace(/\.json$/, '.npy'));
 
     const whole = await clipImage.compute(featureContext(table, { cacheDir: path.join(root, 'cache-whole'), modelsDir }), clipImage.params.parse(params));
     expect([resumed.rows, resumed.cols]).toEqual([whole.rows, whole.cols]);
