@@ -65,6 +65,12 @@ interface Round {
   ens: EnsembleResult;
 }
 
+const TARGETS = {
+  none: undefined,
+  log: { forward: Math.log, inverse: Math.exp },
+  log1p: { forward: Math.log1p, inverse: Math.expm1 },
+} as const;
+
 /** Training weights from the label outlier filter (0 = not fitted on), or undefined. */
 function labelWeights(y: Float64Array, cfg: Pipeline['labels'], log: RunLog): Float64Array | undefined {
   if (cfg.outliers === 'keep') return undefined;
@@ -147,6 +153,8 @@ export async function runPipeline(file: string, opts: RunOptions = {}): Promise<
   );
   log.info('validation', v.scheme === 'time' ? `time-ordered holdout: newest ${(v.valid_fraction * 100).toFixed(0)}% of train` : `${v.scheme}, ${folds.k} folds`);
 
+  if (pipeline.labels.transform === 'log' && y.some((v) => !(v > 0)))
+    throw new UserError(`${locate(['labels', 'transform'])} labels.transform: log needs positive labels; use log1p (labels >= 0) or none`);
   const weight = labelWeights(y, pipeline.labels, log);
   const foldCache = new FoldFeatureCache(blocks, y);
   const metric = mainMetric(pipeline);
@@ -162,7 +170,7 @@ export async function runPipeline(file: string, opts: RunOptions = {}): Promise<
     if (round > 0) log.info('pseudo-labels', `round ${round}: ${pseudo!.rows.length} test rows, weight ${pipeline.pseudo_labels.weight}`);
     const results: ModelResult[] = [];
     for (const entry of pipeline.models) {
-      results.push(await trainModel({ entry, table, blocks, foldCache, folds, task: pipeline.task, y, rng: rng.fork(`model:${entry.id}`), log, pseudo, weight }));
+      results.push(await trainModel({ entry, table, blocks, foldCache, folds, task: pipeline.task, y, rng: rng.fork(`model:${entry.id}`), log, pseudo, weight, target: TARGETS[pipeline.labels.transform] }));
     }
     const ens = await ensemble(results, pipeline.ensemble, { y, folds, raw, nTrain: table.nTrain, metric, task: pipeline.task, rng: rng.fork(`ensemble:${round}`), log });
     log.info('ensemble', `round ${round}: ${formatScores(ens.final.scores)}`, { round, scores: ens.final.scores });

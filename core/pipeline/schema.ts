@@ -51,6 +51,10 @@ export const labelsSchema = z
   .object({
     outliers: z.enum(['keep', 'iqr']).default('keep').describe('iqr: train rows with labels outside [Q1 - k*IQR, Q3 + k*IQR] are not fitted on (still validated)'),
     iqr_k: z.number().positive().default(1.5).describe('k of the IQR outlier filter'),
+    transform: z
+      .enum(['none', 'log', 'log1p'])
+      .default('none')
+      .describe('learners fit a transformed label (log suits MAPE: relative errors become absolute); predictions and metrics stay on the label scale'),
   })
   .strict();
 

@@ -64,6 +64,8 @@ export async function trainModel(opts: {
    * test row indices (0-based within test), and per fold their labels.
    */
   pseudo?: { rows: Int32Array; labels: Float64Array[]; weight: number };
+  /** Target transform (e.g. log): learners fit forward(y); predictions are mapped back by inverse. */
+  target?: { forward: (v: number) => number; inverse: (v: number) => number };
   rng: Random;
   log: RunLog;
 }): Promise<ModelResult> {
@@ -97,29 +99,32 @@ export async function trainModel(opts: {
     let Xtr = build(train, (id) => fitted(id).train);
     const Xva = build(valid, (id) => fitted(id).apply(valid));
     const Xte = build(testRows, (id) => fitted(id).apply(testRows));
-    let ytr = Float64Array.from(train, (r) => y[r]);
+    // The learner fits the transformed target; predictions come back on the label scale.
+    const fwd = opts.target?.forward ?? ((v: number) => v);
+    const inv = opts.target?.inverse ?? ((v: number) => v);
+    let ytr = Float64Array.from(train, (r) => fwd(y[r]));
     const yva = Float64Array.from(valid, (r) => y[r]);
     let wtr = opts.weight ? Float64Array.from(train, (r) => opts.weight![r]) : undefined;
     const pseudo = opts.pseudo;
     if (pseudo && pseudo.rows.length) {
       // Pseudo rows are test rows: their features are the test features of this fold.
       Xtr = vconcat(Xtr, takeRows(Xte, pseudo.rows));
-      ytr = Float64Array.from([...ytr, ...pseudo.labels[f]]);
+      ytr = Float64Array.from([...ytr, ...pseudo.labels[f].map(fwd)]);
       wtr = Float64Array.from([...(wtr ?? new Float64Array(train.length).fill(1)), ...new Float64Array(pseudo.rows.length).fill(pseudo.weight)]);
     }
     const model = await def.fit(Xtr, ytr, entry.params, {
       seed: opts.rng.fork(`fold${f}`).seed,
       task: opts.task,
-      valid: { X: Xva, y: yva },
+      valid: { X: Xva, y: yva.map(fwd) },
       weight: wtr,
       log: (m) => log.event(`model:${entry.id}`, { fold: f, message: m }),
     });
-    const pva = model.predict(Xva);
+    const pva = model.predict(Xva).map(inv);
     valid.forEach((r, i) => {
       oof[r] = pva[i];
       predicted[r]++;
     });
-    const pte = model.predict(Xte);
+    const pte = model.predict(Xte).map(inv);
     testFolds.push(pte);
     for (let i = 0; i < pte.length; i++) test[i] += pte[i] / folds.k;
     for (const [name, v] of Object.entries(model.importance())) importance[name] = (importance[name] ?? 0) + v / folds.k;
