@@ -19,7 +19,7 @@ import { DEFAULT_CLIP_MODEL, loadClipVision } from './embed/models.ts';
 import { extractEmbeddings, l2normalize } from './embed/extract.ts';
 import { embeddingBlock, fileKey, loadOptions, reportMissing, rowCacheDir, runParams } from './embed/common.ts';
 import { pixelCount, preprocessRaw } from './embed/preprocess.ts';
-import { sampleFrames } from './embed/video.ts';
+import { checkFfmpeg, sampleFrames } from './embed/video.ts';
 
 const params = z
   .object({
@@ -45,6 +45,7 @@ export const videoFrames = defineFeature({
   params,
   async compute(ctx, p) {
     const { table, log } = ctx;
+    checkFfmpeg();
     const vision = await loadClipVision(p.model, loadOptions(ctx.modelsDir, p));
     const d = vision.dim;
     const per = pixelCount(vision.spec);

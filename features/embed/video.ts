@@ -8,9 +8,10 @@
  * @example
  *   const frames = await sampleFrames('/videos/1.mp4', 8); // [{width, height, rgb}, ...] (<= 8)
  */
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import { createRequire } from 'node:module';
+import { UserError } from '../../core/errors.ts';
 
 export interface Frame {
   width: number;
@@ -35,6 +36,15 @@ export function ffmpegPath(): string {
   }
   cachedPath = p || 'ffmpeg';
   return cachedPath;
+}
+
+/** Throws a UserError when the ffmpeg binary cannot run; returns its version line. */
+export function checkFfmpeg(): string {
+  const bin = ffmpegPath();
+  const r = spawnSync(bin, ['-hide_banner', '-version'], { encoding: 'utf8', timeout: 30000 });
+  if (r.error || r.status !== 0)
+    throw new UserError(`ffmpeg is needed to read videos but "${bin}" does not run (${r.error?.message ?? `exit ${r.status}`}); install ffmpeg or set SMP_FFMPEG to its path`);
+  return r.stdout.split('\n')[0];
 }
 
 function run(args: string[], timeoutMs: number): Promise<{ code: number | null; stdout: Buffer; stderr: string }> {

@@ -13,7 +13,7 @@ import type { Table } from '../../core/data/table.ts';
 import { RunLog } from '../../core/report/run-log.ts';
 import { videoFrames } from '../../features/video-frames.ts';
 import { clipImage } from '../../features/clip-image.ts';
-import { ffmpegPath, parsePpmStream, sampleFrames, videoDuration } from '../../features/embed/video.ts';
+import { checkFfmpeg, ffmpegPath, parsePpmStream, sampleFrames, videoDuration } from '../../features/embed/video.ts';
 import { buildTinyModels, TINY_CLIP_DIM, TINY_CLIP_ID } from '../fixtures/tiny-models.ts';
 import { featureContext } from '../fixtures/embed-data.ts';
 
@@ -71,6 +71,7 @@ describe('frame sampling', () => {
     expect((await sampleFrames(table.media[3], 4)).length).toBeGreaterThanOrEqual(1);
     expect(await sampleFrames(table.media[4], 4)).toEqual([]);
     expect(await sampleFrames(table.media[5], 4)).toEqual([]);
+    expect(checkFfmpeg()).toMatch(/^ffmpeg version/);
     expect(parsePpmStream(Buffer.from('P6\n2 1\n255\nabcdef'))).toEqual([{ width: 2, height: 1, rgb: new Uint8Array(Buffer.from('abcdef')) }]);
   });
 });
