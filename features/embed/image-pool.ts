@@ -15,7 +15,6 @@
 import { Worker } from 'node:worker_threads';
 import { preprocessBatch, type ClipImageSpec } from './preprocess.ts';
 
-
 export interface Preprocessed {
   /** files.length x 3 x cropHeight x cropWidth floats, zeros where ok is 0. */
   data: Float32Array;

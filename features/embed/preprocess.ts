@@ -1,15 +1,15 @@
 /**
  * @file CLIP image preprocessing on raw pixels, as the model's `preprocessor_config.json`
  * prescribes, without building transformers.js RawImage objects. This file reads the config;
- * the pixel work is in pixels.mjs (plain JS, shared with the worker threads): sharp decodes (applying the
- * EXIF orientation, as transformers.js does), converts to 3-channel sRGB (alpha dropped, grey
- * replicated) and resizes so the shortest side is `size.shortest_edge` (output size computed
- * exactly as transformers.js computes it); one JS loop then centre-crops (zero padding when the
- * image is smaller than the crop, as transformers.js does), rescales, normalises with the
- * config's mean/std and lays the result out channel-first. Resizing uses sharp's antialiased
- * kernels (bicubic for `resample: 3`), which is closer to the Python (PIL) preprocessing CLIP
- * was trained with than transformers.js's affine resize; sizes, crop and normalisation match
- * exactly (the tests compare against AutoProcessor).
+ * the pixel work is in pixels.mjs (plain JS, shared with the worker threads): sharp decodes
+ * (applying the EXIF orientation, as transformers.js does), converts to 3-channel sRGB (alpha
+ * dropped, grey replicated) and resizes so the shortest side is `size.shortest_edge` (output
+ * size computed exactly as transformers.js computes it); then the centre crop (zero padding
+ * when the image is smaller than the crop, as transformers.js does), rescaling, normalisation
+ * with the config's mean/std, channel-first layout. Sizes, crop offsets and normalisation match
+ * transformers.js exactly (the tests compare against AutoProcessor). The resampling differs a
+ * little: sharp's kernels (bicubic for `resample: 3`) antialias when downscaling, like PIL in
+ * the Python preprocessing CLIP was trained with; transformers.js's affine resize does not.
  *
  * A plain integer `size` (older configs, e.g. `"size": 224`) means the shortest edge, as in
  * Python transformers.
