@@ -11,7 +11,7 @@
  *   const st = createEngine(init);       // same call on the main thread and in workers
  *   runJob(st, threadIndex);             // after the main thread has written a job
  */
-import { buildHistograms, subtractHistograms } from './histogram.ts';
+import { buildHistograms, buildPackedHistograms, subtractHistograms } from './histogram.ts';
 import { findBestSplit, newSplit, resetSplit, type LeafSums, type SplitConfig, type SplitInfo } from './split.ts';
 
 /** ctrl layout (Int32). */
@@ -62,6 +62,13 @@ export interface EngineInit {
   og: Float64Array;
   /** Gradients by row (interleaved g, h), read directly by the root pass without bagging. */
   gh: Float64Array;
+  /**
+   * Packed mode (constant hessian): one double per row, q * packM + 1 with q the quantized
+   * gradient; gp holds them by row, og in leaf order; histograms hold one double per bin.
+   */
+  packed: boolean;
+  packM: number;
+  gp: Float64Array;
   featMask: Uint8Array;
   ctrl: Int32Array;
   jobF: Float64Array;
@@ -83,6 +90,8 @@ export interface Engine extends EngineInit {
   sortBuf: Float64Array;
   orderBuf: Int32Array;
   feats: Int32Array;
+  /** Packed mode: one feature's histogram decoded to (g, h) pairs. */
+  decoded: Float64Array;
 }
 
 /** The per-thread view of the shared state, with thread t's private histogram pool. */
@@ -90,7 +99,8 @@ export function createEngine(init: EngineInit, t: number): Engine {
   const f0 = init.fBegin[t];
   const f1 = init.fBegin[t + 1];
   const offBase = f1 > f0 ? init.histOff[f0] : 0;
-  const slotSize = f1 > f0 ? init.histOff[f1 - 1] + 2 * init.numBins[f1 - 1] - offBase : 0;
+  const stride = init.packed ? 1 : 2;
+  const slotSize = f1 > f0 ? init.histOff[f1 - 1] + stride * init.numBins[f1 - 1] - offBase : 0;
   const histOff = Int32Array.from(init.histOff, (o) => o - offBase);
   return {
     ...init,
@@ -102,6 +112,7 @@ export function createEngine(init: EngineInit, t: number): Engine {
     sortBuf: new Float64Array(256),
     orderBuf: new Int32Array(256),
     feats: new Int32Array(init.F),
+    decoded: new Float64Array(512),
   };
 }
 
@@ -114,13 +125,16 @@ export function allocateEngine(opts: {
   slots: number;
   threads: number;
   cfg: SplitConfig;
+  /** Row count bound for packing (power of two > n), or 0 for unpacked (g, h) histograms. */
+  packM: number;
 }): EngineInit {
-  const { n, bins, numBins, isCat, slots, threads, cfg } = opts;
+  const { n, bins, numBins, isCat, slots, threads, cfg, packM } = opts;
+  const stride = packM > 0 ? 1 : 2;
   const F = numBins.length;
   const histOff = new Int32Array(F);
   let total = 0;
   for (let f = 0; f < F; f++) {
-    histOff[f] = 2 * total;
+    histOff[f] = stride * total;
     total += numBins[f];
   }
   // Balance feature ranges by bin count.
@@ -145,6 +159,9 @@ export function allocateEngine(opts: {
     idx: new Int32Array(sab(4 * n)),
     og: new Float64Array(sab(16 * n)),
     gh: new Float64Array(sab(16 * n)),
+    packed: packM > 0,
+    packM,
+    gp: new Float64Array(sab(packM > 0 ? 8 * n : 8)),
     featMask: new Uint8Array(sab(F)),
     ctrl: new Int32Array(sab(4 * CTRL_SIZE)),
     jobF: new Float64Array(sab(8 * 8)),
@@ -173,14 +190,38 @@ function writeResult(st: Engine, t: number, which: number): void {
   st.catRes.set(s.catBins, (t * 2 + which) * 8);
 }
 
-function findForLeaf(st: Engine, nf: number, slot: number, leaf: LeafSums, t: number, which: number): void {
+function findForLeaf(st: Engine, nf: number, slot: number, leaf: LeafSums, t: number, which: number, gScale: number, hConst: number): void {
   resetSplit(st.split);
   const base = slot * st.slotSize;
+  const M = st.packM;
+  const dec = st.decoded;
   for (let j = 0; j < nf; j++) {
     const f = st.feats[j];
-    findBestSplit(st.hist, base, f, st.histOff[f], st.numBins[f], st.isCat[f] === 1, leaf, st.cfg, st.split, st.sortBuf, st.orderBuf);
+    const nb = st.numBins[f];
+    if (st.packed) {
+      const o = base + st.histOff[f];
+      for (let b = 0; b < nb; b++) {
+        const v = st.hist[o + b];
+        const q = Math.floor(v / M);
+        const c = v - q * M;
+        dec[2 * b] = q * gScale;
+        dec[2 * b + 1] = c * hConst;
+      }
+      findBestSplit(dec, 0, f, 0, nb, st.isCat[f] === 1, leaf, st.cfg, st.split, st.sortBuf, st.orderBuf);
+    } else findBestSplit(st.hist, base, f, st.histOff[f], nb, st.isCat[f] === 1, leaf, st.cfg, st.split, st.sortBuf, st.orderBuf);
   }
   writeResult(st, t, which);
+}
+
+/** Leaf sums of job leaf `which` (packed totals are decoded exactly). */
+function jobLeaf(st: Engine, which: number): LeafSums {
+  const jf = st.jobF;
+  const o = 3 * which;
+  if (!st.packed) return { g: jf[o], h: jf[o + 1], count: jf[o + 2] };
+  const v = jf[o];
+  const q = Math.floor(v / st.packM);
+  const c = v - q * st.packM;
+  return { g: q * jf[6], h: c * jf[7], count: c };
 }
 
 /** Runs the current job for thread t's features. */
@@ -192,15 +233,18 @@ export function runJob(st: Engine, t: number): void {
   const feats = st.feats.subarray(0, nf);
   const slotA = c[C_SLOT_A];
   const baseA = slotA * st.slotSize;
-  buildHistograms(st.bins, st.n, feats, st.histOff, st.numBins, st.hist, baseA, st.idx, c[C_START], c[C_COUNT], c[C_DIRECT] === 1 ? st.gh : st.og);
-  const jf = st.jobF;
+  const direct = c[C_DIRECT] === 1;
+  if (st.packed) buildPackedHistograms(st.bins, st.n, feats, st.histOff, st.numBins, st.hist, baseA, st.idx, c[C_START], c[C_COUNT], direct ? st.gp : st.og);
+  else buildHistograms(st.bins, st.n, feats, st.histOff, st.numBins, st.hist, baseA, st.idx, c[C_START], c[C_COUNT], direct ? st.gh : st.og);
+  const gScale = st.jobF[6];
+  const hConst = st.jobF[7];
   if (type === JOB_PAIR) {
     const slotB = c[C_SLOT_B];
-    subtractHistograms(st.hist, slotB * st.slotSize, baseA, feats, st.histOff, st.numBins);
-    if (c[C_FIND_A]) findForLeaf(st, nf, slotA, { g: jf[0], h: jf[1], count: jf[2] }, t, 0);
-    if (c[C_FIND_B]) findForLeaf(st, nf, slotB, { g: jf[3], h: jf[4], count: jf[5] }, t, 1);
+    subtractHistograms(st.hist, slotB * st.slotSize, baseA, feats, st.histOff, st.numBins, st.packed ? 1 : 2);
+    if (c[C_FIND_A]) findForLeaf(st, nf, slotA, jobLeaf(st, 0), t, 0, gScale, hConst);
+    if (c[C_FIND_B]) findForLeaf(st, nf, slotB, jobLeaf(st, 1), t, 1, gScale, hConst);
   } else if (c[C_FIND_A]) {
-    findForLeaf(st, nf, slotA, { g: jf[0], h: jf[1], count: jf[2] }, t, 0);
+    findForLeaf(st, nf, slotA, jobLeaf(st, 0), t, 0, gScale, hConst);
   }
 }
 

@@ -45,6 +45,8 @@ interface Leaf {
   slot: number;
   g: number;
   h: number;
+  /** Packed mode: exact packed total of the leaf's rows. */
+  p: number;
   split: SplitInfo;
   /** Node whose child pointer refers to this leaf (-1 for the root) and which side. */
   parent: number;
@@ -53,7 +55,7 @@ interface Leaf {
 
 export class Grower {
   /** Milliseconds spent in pool jobs and in the main thread's own partition / gather work. */
-  readonly timing = { jobs: 0, partition: 0, jobCount: 0 };
+  readonly timing = { jobs: 0, partition: 0, jobCount: 0, rows: 0 };
   private readonly tmp: Int32Array;
   private readonly freeSlots: number[] = [];
 
@@ -76,16 +78,29 @@ export class Grower {
    * Grows a tree on rows idx[0..rowCount). With `direct`, the rows are 0..n-1 in order and the
    * root histogram reads gradients from engine.gh directly.
    */
-  grow(rowCount: number, direct: boolean): BinTree {
+  grow(rowCount: number, direct: boolean, gScale = 0, hConst = 0): BinTree {
     const st = this.st;
-    const { idx, gh, og, ctrl, jobF } = st;
+    const { idx, gh, og, gp, ctrl, jobF } = st;
+    const packed = st.packed;
+    jobF[6] = gScale;
+    jobF[7] = hConst;
     const cfg = this.cfg;
     this.freeSlots.length = 0;
     for (let s = this.slots - 1; s >= 0; s--) this.freeSlots.push(s);
     let G = 0;
     let H = 0;
+    let P = 0;
     if (direct) {
       for (let i = 0; i < rowCount; i++) {
+        G += gh[2 * i];
+        H += gh[2 * i + 1];
+      }
+      if (packed) for (let i = 0; i < rowCount; i++) P += gp[i];
+    } else if (packed) {
+      for (let k = 0; k < rowCount; k++) {
+        const i = idx[k];
+        og[k] = gp[i];
+        P += gp[i];
         G += gh[2 * i];
         H += gh[2 * i + 1];
       }
@@ -101,7 +116,7 @@ export class Grower {
       }
     }
     const tree: BinTree = { feature: [], thresholdBin: [], defaultLeft: [], catBins: [], left: [], right: [], gain: [], leafValue: [], leafStart: [], leafCount: [] };
-    const root: Leaf = { start: 0, count: rowCount, depth: 0, slot: -1, g: G, h: H, split: newSplit(), parent: -1, isLeft: false };
+    const root: Leaf = { start: 0, count: rowCount, depth: 0, slot: -1, g: G, h: H, p: P, split: newSplit(), parent: -1, isLeft: false };
     const leaves: Leaf[] = [root];
     if (this.canSplit(rowCount, 0) && cfg.numLeaves > 1) {
       root.slot = this.freeSlots.pop()!;
@@ -112,10 +127,13 @@ export class Grower {
       ctrl[C_DIRECT] = direct ? 1 : 0;
       ctrl[C_FIND_A] = 1;
       ctrl[C_FIND_B] = 0;
-      jobF[0] = G;
+      jobF[0] = packed ? P : G;
       jobF[1] = H;
       jobF[2] = rowCount;
+      const tj = performance.now();
       this.pool.run();
+      this.timing.jobs += performance.now() - tj;
+      this.timing.rows += rowCount;
       mergeResults(st, 0, root.split);
     }
     const bins = st.bins;
@@ -166,8 +184,8 @@ export class Grower {
       // A plain loop: TypedArray.set on shared memory takes a slow path.
       for (let k = 0, d = s0 + nl; k < nr; k++) idx[d + k] = tmp[k];
       const depth = L.depth + 1;
-      const leftLeaf: Leaf = { start: s0, count: nl, depth, slot: -1, g: sp.lg, h: sp.lh, split: L.split, parent: node, isLeft: true };
-      const rightLeaf: Leaf = { start: s0 + nl, count: nr, depth, slot: -1, g: sp.rg, h: sp.rh, split: newSplit(), parent: node, isLeft: false };
+      const leftLeaf: Leaf = { start: s0, count: nl, depth, slot: -1, g: sp.lg, h: sp.lh, p: 0, split: L.split, parent: node, isLeft: true };
+      const rightLeaf: Leaf = { start: s0 + nl, count: nr, depth, slot: -1, g: sp.rg, h: sp.rh, p: 0, split: newSplit(), parent: node, isLeft: false };
       const parentSlot = L.slot;
       leaves[bi] = leftLeaf;
       leaves.push(rightLeaf);
@@ -184,10 +202,21 @@ export class Grower {
       // Ordered gradients of the smaller child.
       const ss = small.start;
       const sc = small.count;
-      for (let k = 0; k < sc; k++) {
-        const i = idx[ss + k];
-        og[2 * k] = gh[2 * i];
-        og[2 * k + 1] = gh[2 * i + 1];
+      if (packed) {
+        let ps = 0;
+        for (let k = 0; k < sc; k++) {
+          const v = gp[idx[ss + k]];
+          og[k] = v;
+          ps += v;
+        }
+        small.p = ps;
+        large.p = L.p - ps;
+      } else {
+        for (let k = 0; k < sc; k++) {
+          const i = idx[ss + k];
+          og[2 * k] = gh[2 * i];
+          og[2 * k + 1] = gh[2 * i + 1];
+        }
       }
       const tj = performance.now();
       this.timing.partition += tj - tp;
@@ -201,15 +230,16 @@ export class Grower {
       ctrl[C_DIRECT] = 0;
       ctrl[C_FIND_A] = findSmall ? 1 : 0;
       ctrl[C_FIND_B] = findLarge ? 1 : 0;
-      jobF[0] = small.g;
+      jobF[0] = packed ? small.p : small.g;
       jobF[1] = small.h;
       jobF[2] = small.count;
-      jobF[3] = large.g;
+      jobF[3] = packed ? large.p : large.g;
       jobF[4] = large.h;
       jobF[5] = large.count;
       this.pool.run();
       this.timing.jobs += performance.now() - tj;
       this.timing.jobCount++;
+      this.timing.rows += sc;
       if (findSmall) mergeResults(st, 0, small.split);
       if (findLarge) mergeResults(st, 1, large.split);
       if (!findSmall) this.freeSlots.push(small.slot);

@@ -144,6 +144,82 @@ function hist1(bins: Uint8Array, h: Float64Array, idx: Int32Array, start: number
   }
 }
 
+/**
+ * Packed variant for objectives with a constant hessian: each row carries one double
+ * q * M + 1 (q its quantized gradient, M a power of two above the row count), so one add per
+ * row and feature accumulates both the gradient sum and the row count, exactly (integers
+ * below 2^53), whatever the order of the rows.
+ */
+export function buildPackedHistograms(
+  bins: Uint8Array,
+  n: number,
+  features: ArrayLike<number>,
+  histOff: Int32Array,
+  numBins: Int32Array,
+  hist: Float64Array,
+  base: number,
+  idx: Int32Array,
+  start: number,
+  count: number,
+  gp: Float64Array,
+): void {
+  const nf = features.length;
+  for (let j = 0; j < nf; j++) {
+    const f = features[j];
+    hist.fill(0, base + histOff[f], base + histOff[f] + numBins[f]);
+  }
+  const ho = (j: number) => base + histOff[features[j]];
+  const co = (j: number) => features[j] * n;
+  let j = 0;
+  for (; j + 8 <= nf; j += 8) {
+    packed8(bins, hist, idx, start, count, gp, co(j), co(j + 1), co(j + 2), co(j + 3), co(j + 4), co(j + 5), co(j + 6), co(j + 7),
+      ho(j), ho(j + 1), ho(j + 2), ho(j + 3), ho(j + 4), ho(j + 5), ho(j + 6), ho(j + 7));
+  }
+  for (; j < nf; j++) {
+    const c = co(j);
+    const o = ho(j);
+    for (let k = 0; k < count; k++) hist[o + bins[c + idx[start + k]]] += gp[k];
+  }
+}
+
+function packed8(
+  bins: Uint8Array,
+  h: Float64Array,
+  idx: Int32Array,
+  start: number,
+  count: number,
+  gp: Float64Array,
+  c0: number,
+  c1: number,
+  c2: number,
+  c3: number,
+  c4: number,
+  c5: number,
+  c6: number,
+  c7: number,
+  o0: number,
+  o1: number,
+  o2: number,
+  o3: number,
+  o4: number,
+  o5: number,
+  o6: number,
+  o7: number,
+): void {
+  for (let k = 0; k < count; k++) {
+    const i = idx[start + k];
+    const v = gp[k];
+    h[o0 + bins[c0 + i]] += v;
+    h[o1 + bins[c1 + i]] += v;
+    h[o2 + bins[c2 + i]] += v;
+    h[o3 + bins[c3 + i]] += v;
+    h[o4 + bins[c4 + i]] += v;
+    h[o5 + bins[c5 + i]] += v;
+    h[o6 + bins[c6 + i]] += v;
+    h[o7 + bins[c7 + i]] += v;
+  }
+}
+
 /** hist[parentBase..] -= hist[childBase..] for the given features: the parent slot becomes the sibling. */
 export function subtractHistograms(
   hist: Float64Array,
@@ -152,12 +228,13 @@ export function subtractHistograms(
   features: ArrayLike<number>,
   histOff: Int32Array,
   numBins: Int32Array,
+  stride: number,
 ): void {
   for (let j = 0; j < features.length; j++) {
     const f = features[j];
     const p = parentBase + histOff[f];
     const c = childBase + histOff[f];
-    const len = 2 * numBins[f];
+    const len = stride * numBins[f];
     for (let k = 0; k < len; k++) hist[p + k] -= hist[c + k];
   }
 }

@@ -242,6 +242,20 @@ describe('gbdt objectives', () => {
     expect(auc(te.y, p)).toBeGreaterThan(0.85);
   });
 
+  it('packed histograms (l2, no weights) and plain ones (unit weights) fit the same function', async () => {
+    const f = (x: Float32Array) => Math.sin(3 * x[0]) + x[1] * x[2];
+    const tr = uniformData(3000, 4, 61, f, 0.1);
+    const te = uniformData(1000, 4, 62, f);
+    const params = { n_estimators: 80, learning_rate: 0.1, num_leaves: 15 };
+    const packed = await fit(tr.X, tr.y, params);
+    const plain = await fit(tr.X, tr.y, params, { weight: new Float64Array(3000).fill(1) });
+    const a = packed.predict(te.X);
+    const b = plain.predict(te.X);
+    expect(rmse(te.y, a)).toBeLessThan(0.2);
+    expect(Math.abs(rmse(te.y, a) - rmse(te.y, b))).toBeLessThan(0.01);
+    expect(rmse(a, b)).toBeLessThan(0.05);
+  });
+
   it('rejects bad inputs with clear messages', async () => {
     const X = matrix(10, 2, () => 1);
     await expect(fit(X, new Float64Array(9), {})).rejects.toThrow(/10 rows but 9 labels/);
