@@ -153,7 +153,8 @@ export async function runPipeline(file: string, opts: RunOptions = {}): Promise<
   );
   log.info('validation', v.scheme === 'time' ? `time-ordered holdout: newest ${(v.valid_fraction * 100).toFixed(0)}% of train` : `${v.scheme}, ${folds.k} folds`);
 
-  if (pipeline.labels.transform === 'log' && y.some((v) => !(v > 0)))
+  const usesLog = pipeline.labels.transform === 'log' || pipeline.models.some((m) => m.transform === 'log');
+  if (usesLog && y.some((v) => !(v > 0)))
     throw new UserError(`${locate(['labels', 'transform'])} labels.transform: log needs positive labels; use log1p (labels >= 0) or none`);
   const weight = labelWeights(y, pipeline.labels, log);
   const foldCache = new FoldFeatureCache(blocks, y);
@@ -170,7 +171,7 @@ export async function runPipeline(file: string, opts: RunOptions = {}): Promise<
     if (round > 0) log.info('pseudo-labels', `round ${round}: ${pseudo!.rows.length} test rows, weight ${pipeline.pseudo_labels.weight}`);
     const results: ModelResult[] = [];
     for (const entry of pipeline.models) {
-      results.push(await trainModel({ entry, table, blocks, foldCache, folds, task: pipeline.task, y, rng: rng.fork(`model:${entry.id}`), log, pseudo, weight, target: TARGETS[pipeline.labels.transform] }));
+      results.push(await trainModel({ entry, table, blocks, foldCache, folds, task: pipeline.task, y, rng: rng.fork(`model:${entry.id}`), log, pseudo, weight, target: TARGETS[entry.transform ?? pipeline.labels.transform] }));
     }
     const ens = await ensemble(results, pipeline.ensemble, { y, folds, raw, nTrain: table.nTrain, metric, task: pipeline.task, rng: rng.fork(`ensemble:${round}`), log });
     log.info('ensemble', `round ${round}: ${formatScores(ens.final.scores)}`, { round, scores: ens.final.scores });

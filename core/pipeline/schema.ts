@@ -122,6 +122,7 @@ export function buildPipelineSchema(features: Registry<FeatureDef>, models: Regi
         id: ID,
         kind: z.literal(m.kind).describe(m.summary),
         features: z.array(ID).optional().describe('feature block ids this learner sees (default: all)'),
+        transform: z.enum(['none', 'log', 'log1p']).optional().describe('target transform for this learner (default: labels.transform)'),
         params: (m.params as z.ZodType).prefault({}),
       })
       .strict(),
@@ -166,6 +167,7 @@ export interface ModelEntry {
   id: string;
   kind: string;
   features?: string[];
+  transform?: 'none' | 'log' | 'log1p';
   params: Record<string, unknown>;
 }
 
