@@ -12,7 +12,7 @@
  *   runJob(st, threadIndex);             // after the main thread has written a job
  */
 import { buildHistograms, buildPackedHistograms, subtractHistograms } from './histogram.ts';
-import { findBestSplit, newSplit, resetSplit, type LeafSums, type SplitConfig, type SplitInfo } from './split.ts';
+import { findBestSplit, findNumericPacked, newSplit, resetSplit, type LeafSums, type SplitConfig, type SplitInfo } from './split.ts';
 
 /** ctrl layout (Int32). */
 export const C_SEQ = 0;
@@ -190,7 +190,7 @@ function writeResult(st: Engine, t: number, which: number): void {
   st.catRes.set(s.catBins, (t * 2 + which) * 8);
 }
 
-function findForLeaf(st: Engine, nf: number, slot: number, leaf: LeafSums, t: number, which: number, gScale: number, hConst: number): void {
+function findForLeaf(st: Engine, nf: number, slot: number, leaf: LeafSums, packedTotal: number, t: number, which: number, gScale: number, hConst: number): void {
   resetSplit(st.split);
   const base = slot * st.slotSize;
   const M = st.packM;
@@ -198,7 +198,9 @@ function findForLeaf(st: Engine, nf: number, slot: number, leaf: LeafSums, t: nu
   for (let j = 0; j < nf; j++) {
     const f = st.feats[j];
     const nb = st.numBins[f];
-    if (st.packed) {
+    if (st.packed && st.isCat[f] === 0) {
+      findNumericPacked(st.hist, base + st.histOff[f], f, nb, leaf, packedTotal, M, gScale, hConst, st.cfg, st.split);
+    } else if (st.packed) {
       const o = base + st.histOff[f];
       for (let b = 0; b < nb; b++) {
         const v = st.hist[o + b];
@@ -241,10 +243,10 @@ export function runJob(st: Engine, t: number): void {
   if (type === JOB_PAIR) {
     const slotB = c[C_SLOT_B];
     subtractHistograms(st.hist, slotB * st.slotSize, baseA, feats, st.histOff, st.numBins, st.packed ? 1 : 2);
-    if (c[C_FIND_A]) findForLeaf(st, nf, slotA, jobLeaf(st, 0), t, 0, gScale, hConst);
-    if (c[C_FIND_B]) findForLeaf(st, nf, slotB, jobLeaf(st, 1), t, 1, gScale, hConst);
+    if (c[C_FIND_A]) findForLeaf(st, nf, slotA, jobLeaf(st, 0), st.jobF[0], t, 0, gScale, hConst);
+    if (c[C_FIND_B]) findForLeaf(st, nf, slotB, jobLeaf(st, 1), st.jobF[3], t, 1, gScale, hConst);
   } else if (c[C_FIND_A]) {
-    findForLeaf(st, nf, slotA, jobLeaf(st, 0), t, 0, gScale, hConst);
+    findForLeaf(st, nf, slotA, jobLeaf(st, 0), st.jobF[0], t, 0, gScale, hConst);
   }
 }
 

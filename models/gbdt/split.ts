@@ -292,3 +292,89 @@ function setCat(best: SplitInfo, f: number, gain: number, lg: number, lh: number
   best.rh = rh;
   best.rc = rc;
 }
+
+/**
+ * findNumeric on a packed histogram (one double per bin: q * M + count, see histogram.ts):
+ * prefix sums stay packed and exact, and only candidates are decoded. Same candidates, same
+ * order and same gains as findNumeric on the decoded histogram.
+ */
+export function findNumericPacked(
+  h: Float64Array,
+  o: number,
+  f: number,
+  nb: number,
+  leaf: LeafSums,
+  packedTotal: number,
+  M: number,
+  gScale: number,
+  hConst: number,
+  cfg: SplitConfig,
+  best: SplitInfo,
+): void {
+  const { lambdaL1: l1, lambdaL2: l2, minDataInLeaf: minData, minSumHessian: minHess } = cfg;
+  const G = leaf.g;
+  const H = leaf.h;
+  const N = leaf.count;
+  if (!(H > 0) || !(hConst > 0)) return;
+  // Count constraints are exact here: lc >= minData and lh = lc * hConst >= minHess.
+  const minC = Math.max(minData, Math.ceil(minHess / hConst - 1e-9));
+  const maxC = N - minC;
+  if (minC > maxC) return;
+  const parent = leafGain(G, H, l1, l2);
+  const floor = Math.max(best.gain, cfg.minGainToSplit);
+  const mi = nb - 1;
+  const missV = h[o + mi];
+  const missQ = Math.floor(missV / M);
+  const missC = missV - missQ * M;
+  const hasMissing = missC > 0;
+  let bestSum = floor;
+  let bestT = -1;
+  let bestPass = 0;
+  let bestV = 0;
+  for (let pass = 0; pass < (hasMissing ? 2 : 1); pass++) {
+    let lv = pass === 0 ? 0 : missV;
+    const last = pass === 0 ? mi - 1 : mi - 2;
+    for (let t = 0; t <= last; t++) {
+      const bv = h[o + t];
+      if (bv === 0 && t > 0) continue;
+      lv += bv;
+      const q = Math.floor(lv / M);
+      const lc = lv - q * M;
+      if (lc < minC) continue;
+      if (lc > maxC) break;
+      const lg = q * gScale;
+      const lh = lc * hConst;
+      const rg = G - lg;
+      let s: number;
+      if (l1 === 0) {
+        const b = lh + l2;
+        const d = H - lh + l2;
+        if (lg * lg * d + rg * rg * b < (bestSum + parent) * b * d * (1 - 1e-9)) continue;
+        s = (lg * lg) / b + (rg * rg) / d;
+      } else s = leafGain(lg, lh, l1, l2) + leafGain(rg, H - lh, l1, l2);
+      if (s - parent > bestSum) {
+        bestSum = s - parent;
+        bestT = t;
+        bestPass = pass;
+        bestV = lv;
+      }
+    }
+  }
+  if (bestT < 0) return;
+  const q = Math.floor(bestV / M);
+  const lc = bestV - q * M;
+  const rv = packedTotal - bestV;
+  const rq = Math.floor(rv / M);
+  const rc = rv - rq * M;
+  best.gain = bestSum;
+  best.feature = f;
+  best.threshold = bestT;
+  best.categorical = false;
+  best.defaultLeft = hasMissing ? bestPass === 1 : lc >= rc;
+  best.lg = q * gScale;
+  best.lh = lc * hConst;
+  best.lc = lc;
+  best.rg = G - best.lg;
+  best.rh = H - best.lh;
+  best.rc = rc;
+}
