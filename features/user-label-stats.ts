@@ -5,6 +5,10 @@
  * training rows (a row never sees its own label); validation and test rows get values from all
  * training rows. Means are shrunk toward the global mean by `prior` pseudo-posts.
  *
+ * `history: past` uses only the user's posts made before the row's post (a career so far):
+ * that is what test posts, which come after all train posts, see, and it needs no inner folds
+ * because a row's own label is never in its past.
+ *
  * @example
  *   - id: userstats
  *     kind: user-label-stats
@@ -12,10 +16,11 @@
  */
 import { z } from 'zod';
 import { createMatrix, type Matrix } from '../core/matrix.ts';
+import { UserError } from '../core/errors.ts';
 import { defineFeature } from './feature.ts';
 import { asStrings } from './columns.ts';
 
-const STATS = ['mean', 'median', 'std', 'count', 'min', 'max'] as const;
+const STATS = ['mean', 'median', 'std', 'count', 'min', 'max', 'last'] as const;
 type Stat = (typeof STATS)[number];
 
 function summarize(values: number[], stats: readonly Stat[], prior: number, globalMean: number, out: Float32Array, offset: number): void {
@@ -44,6 +49,9 @@ function summarize(values: number[], stats: readonly Stat[], prior: number, glob
       case 'max':
         v = n ? sorted[n - 1] : NaN;
         break;
+      case 'last':
+        v = n ? values[n - 1] : NaN; // values come in time order in `past` mode
+        break;
     }
     out[offset + k] = v;
   });
@@ -63,7 +71,7 @@ function groupLabels(keys: readonly (string | null)[], rows: ArrayLike<number>, 
 
 export const userLabelStats = defineFeature({
   kind: 'user-label-stats',
-  version: 1,
+  version: 2,
   labelAware: true,
   summary: "out-of-fold statistics of a user's (or any group's) popularity labels",
   params: z
@@ -71,7 +79,11 @@ export const userLabelStats = defineFeature({
       group: z.string().default('uid').describe('column to group by (uid, or e.g. category)'),
       stats: z.array(z.enum(STATS)).default(['mean', 'median', 'std', 'count']).describe(`any of ${STATS.join(', ')}`),
       prior: z.number().min(0).default(3).describe('pseudo-posts at the global mean added to each mean (shrinkage)'),
-      inner_folds: z.number().int().min(2).default(5).describe('inner folds giving training rows their values'),
+      inner_folds: z.number().int().min(2).default(5).describe('inner folds giving training rows their values (history: all)'),
+      history: z
+        .enum(['all', 'past'])
+        .default('all')
+        .describe("all: every training post of the user; past: only the user's training posts made before this post"),
     })
     .strict(),
   fit({ table, rng }, params, trainRows, y) {
@@ -87,6 +99,33 @@ export const userLabelStats = defineFeature({
       for (let i = 0; i < rows.length; i++) summarize(groups.get(keys[rows[i]] ?? '') ?? [], params.stats, params.prior, globalMean, m.data, i * d);
       return m;
     };
+
+    if (params.history === 'past') {
+      // Each user's training posts in time order; a row sees the labels strictly before it.
+      const date = table.columns.postdate;
+      if (date?.type !== 'number') throw new UserError('user-label-stats: history: past needs post dates (postdate column)');
+      const t = date.values;
+      const byUser = new Map<string, number[]>();
+      for (const r of trainRows) {
+        const k = keys[r];
+        if (k === null) continue;
+        let list = byUser.get(k);
+        if (!list) byUser.set(k, (list = []));
+        list.push(r);
+      }
+      for (const list of byUser.values()) list.sort((a, b) => t[a] - t[b] || a - b);
+      const past = (rows: ArrayLike<number>): Matrix => {
+        const m = createMatrix(rows.length, d, names);
+        for (let i = 0; i < rows.length; i++) {
+          const r = rows[i];
+          const list = keys[r] === null ? undefined : byUser.get(keys[r]!);
+          const before = list ? list.filter((q) => t[q] < t[r]).map((q) => y[q]) : [];
+          summarize(before, params.stats, params.prior, globalMean, m.data, i * d);
+        }
+        return m;
+      };
+      return { train: past(trainRows), apply: past };
+    }
 
     // Inner folds: training rows see only the labels of the other inner folds.
     const order = rng.fork('inner').shuffle(Array.from(trainRows));
