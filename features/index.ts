@@ -19,6 +19,7 @@ import { clipText } from './clip-text.ts';
 import { textEmbedding } from './text-embedding.ts';
 import { videoFrames } from './video-frames.ts';
 import { tagStats } from './tag-stats.ts';
+import { userActivity } from './user-activity.ts';
 
 export const features = createRegistry<FeatureDef>('feature', [
   metadata,
@@ -37,4 +38,5 @@ export const features = createRegistry<FeatureDef>('feature', [
   textEmbedding,
   videoFrames,
   tagStats,
+  userActivity,
 ] as FeatureDef[]);
