@@ -45,6 +45,8 @@ const R_LC = 7;
 const R_RG = 8;
 const R_RH = 9;
 const R_RC = 10;
+/** Packed mode: the packed total of leaf A as summed from this thread's first feature (NaN if none). */
+const R_TOTAL = 11;
 export const RES_SIZE = 12;
 
 /** Everything a thread needs; plain data so it can be posted to a worker. */
@@ -90,6 +92,8 @@ export interface Engine extends EngineInit {
   sortBuf: Float64Array;
   orderBuf: Int32Array;
   feats: Int32Array;
+  /** Packed mode: totals of leaves A and B of the current job. */
+  packTotals: Float64Array;
   /** Packed mode: one feature's histogram decoded to (g, h) pairs. */
   decoded: Float64Array;
 }
@@ -113,6 +117,7 @@ export function createEngine(init: EngineInit, t: number): Engine {
     orderBuf: new Int32Array(256),
     feats: new Int32Array(init.F),
     decoded: new Float64Array(512),
+    packTotals: new Float64Array(2),
   };
 }
 
@@ -220,7 +225,7 @@ function jobLeaf(st: Engine, which: number): LeafSums {
   const jf = st.jobF;
   const o = 3 * which;
   if (!st.packed) return { g: jf[o], h: jf[o + 1], count: jf[o + 2] };
-  const v = jf[o];
+  const v = st.packTotals[which];
   const q = Math.floor(v / st.packM);
   const c = v - q * st.packM;
   return { g: q * jf[6], h: c * jf[7], count: c };
@@ -236,18 +241,46 @@ export function runJob(st: Engine, t: number): void {
   const slotA = c[C_SLOT_A];
   const baseA = slotA * st.slotSize;
   const direct = c[C_DIRECT] === 1;
-  if (st.packed) buildPackedHistograms(st.bins, st.n, feats, st.histOff, st.numBins, st.hist, baseA, st.idx, c[C_START], c[C_COUNT], direct ? st.gp : st.og);
-  else buildHistograms(st.bins, st.n, feats, st.histOff, st.numBins, st.hist, baseA, st.idx, c[C_START], c[C_COUNT], direct ? st.gh : st.og);
+  if (st.packed) {
+    buildPackedHistograms(st.bins, st.n, feats, st.histOff, st.numBins, st.hist, baseA, st.idx, c[C_START], c[C_COUNT], st.gp);
+    // The leaf's packed total is exact, so any feature's histogram gives it (the same on every thread).
+    let total = NaN;
+    if (nf > 0) {
+      total = 0;
+      const o = baseA + st.histOff[feats[0]];
+      for (let b = 0; b < st.numBins[feats[0]]; b++) total += st.hist[o + b];
+    }
+    st.res[t * 2 * RES_SIZE + R_TOTAL] = total;
+    if (nf === 0) return;
+    const jf = st.jobF;
+    // PAIR: jobF[0] holds the parent's total on entry; leaf A (small) and B (large) totals follow.
+    if (type === JOB_PAIR) {
+      st.packTotals[0] = total;
+      st.packTotals[1] = jf[0] - total;
+    } else {
+      st.packTotals[0] = total;
+      st.packTotals[1] = 0;
+    }
+  } else buildHistograms(st.bins, st.n, feats, st.histOff, st.numBins, st.hist, baseA, st.idx, c[C_START], c[C_COUNT], direct ? st.gh : st.og);
   const gScale = st.jobF[6];
   const hConst = st.jobF[7];
   if (type === JOB_PAIR) {
     const slotB = c[C_SLOT_B];
     subtractHistograms(st.hist, slotB * st.slotSize, baseA, feats, st.histOff, st.numBins, st.packed ? 1 : 2);
-    if (c[C_FIND_A]) findForLeaf(st, nf, slotA, jobLeaf(st, 0), st.jobF[0], t, 0, gScale, hConst);
-    if (c[C_FIND_B]) findForLeaf(st, nf, slotB, jobLeaf(st, 1), st.jobF[3], t, 1, gScale, hConst);
+    if (c[C_FIND_A]) findForLeaf(st, nf, slotA, jobLeaf(st, 0), st.packed ? st.packTotals[0] : 0, t, 0, gScale, hConst);
+    if (c[C_FIND_B]) findForLeaf(st, nf, slotB, jobLeaf(st, 1), st.packed ? st.packTotals[1] : 0, t, 1, gScale, hConst);
   } else if (c[C_FIND_A]) {
-    findForLeaf(st, nf, slotA, jobLeaf(st, 0), st.jobF[0], t, 0, gScale, hConst);
+    findForLeaf(st, nf, slotA, jobLeaf(st, 0), st.packed ? st.packTotals[0] : 0, t, 0, gScale, hConst);
   }
+}
+
+/** Packed mode: the packed total of the last job's leaf A, from the first thread that had features. */
+export function jobPackedTotal(st: EngineInit): number {
+  for (let t = 0; t < st.threads; t++) {
+    const v = st.res[t * 2 * RES_SIZE + R_TOTAL];
+    if (!Number.isNaN(v)) return v;
+  }
+  return NaN;
 }
 
 /** Merges the per-thread results for leaf `which` into `out` (ties: lower thread = lower feature). */

@@ -9,7 +9,7 @@
  * @example
  *   const tree = grower.grow(rowCount, direct); // after writing gradients into engine.gh
  */
-import { C_COUNT, C_DIRECT, C_FIND_A, C_FIND_B, C_SLOT_A, C_SLOT_B, C_START, C_TYPE, JOB_PAIR, JOB_ROOT, mergeResults, type EngineInit } from './engine.ts';
+import { C_COUNT, C_DIRECT, C_FIND_A, C_FIND_B, C_SLOT_A, C_SLOT_B, C_START, C_TYPE, JOB_PAIR, JOB_ROOT, jobPackedTotal, mergeResults, type EngineInit } from './engine.ts';
 import { leafOutput, newSplit, type SplitInfo } from './split.ts';
 import type { ThreadPool } from './pool.ts';
 
@@ -99,7 +99,6 @@ export class Grower {
     } else if (packed) {
       for (let k = 0; k < rowCount; k++) {
         const i = idx[k];
-        og[k] = gp[i];
         P += gp[i];
         G += gh[2 * i];
         H += gh[2 * i + 1];
@@ -202,16 +201,7 @@ export class Grower {
       // Ordered gradients of the smaller child.
       const ss = small.start;
       const sc = small.count;
-      if (packed) {
-        let ps = 0;
-        for (let k = 0; k < sc; k++) {
-          const v = gp[idx[ss + k]];
-          og[k] = v;
-          ps += v;
-        }
-        small.p = ps;
-        large.p = L.p - ps;
-      } else {
+      if (!packed) {
         for (let k = 0; k < sc; k++) {
           const i = idx[ss + k];
           og[2 * k] = gh[2 * i];
@@ -230,16 +220,21 @@ export class Grower {
       ctrl[C_DIRECT] = 0;
       ctrl[C_FIND_A] = findSmall ? 1 : 0;
       ctrl[C_FIND_B] = findLarge ? 1 : 0;
-      jobF[0] = packed ? small.p : small.g;
+      // Packed: the job derives both children's totals from the parent's and its histograms.
+      jobF[0] = packed ? L.p : small.g;
       jobF[1] = small.h;
       jobF[2] = small.count;
-      jobF[3] = packed ? large.p : large.g;
+      jobF[3] = packed ? 0 : large.g;
       jobF[4] = large.h;
       jobF[5] = large.count;
       this.pool.run();
       this.timing.jobs += performance.now() - tj;
       this.timing.jobCount++;
       this.timing.rows += sc;
+      if (packed) {
+        small.p = jobPackedTotal(st);
+        large.p = L.p - small.p;
+      }
       if (findSmall) mergeResults(st, 0, small.split);
       if (findLarge) mergeResults(st, 1, large.split);
       if (!findSmall) this.freeSlots.push(small.slot);

@@ -148,7 +148,8 @@ function hist1(bins: Uint8Array, h: Float64Array, idx: Int32Array, start: number
  * Packed variant for objectives with a constant hessian: each row carries one double
  * q * M + 1 (q its quantized gradient, M a power of two above the row count), so one add per
  * row and feature accumulates both the gradient sum and the row count, exactly (integers
- * below 2^53), whatever the order of the rows.
+ * below 2^53), whatever the order of the rows. Values are read by row (gp[row]): leaf rows
+ * are in ascending order, so no ordered copy is needed.
  */
 export function buildPackedHistograms(
   bins: Uint8Array,
@@ -178,7 +179,10 @@ export function buildPackedHistograms(
   for (; j < nf; j++) {
     const c = co(j);
     const o = ho(j);
-    for (let k = 0; k < count; k++) hist[o + bins[c + idx[start + k]]] += gp[k];
+    for (let k = 0; k < count; k++) {
+      const i = idx[start + k];
+      hist[o + bins[c + i]] += gp[i];
+    }
   }
 }
 
@@ -208,7 +212,7 @@ function packed8(
 ): void {
   for (let k = 0; k < count; k++) {
     const i = idx[start + k];
-    const v = gp[k];
+    const v = gp[i];
     h[o0 + bins[c0 + i]] += v;
     h[o1 + bins[c1 + i]] += v;
     h[o2 + bins[c2 + i]] += v;
