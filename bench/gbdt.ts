@@ -16,8 +16,8 @@
  * CLI's own "Complete Training loop time" (silent=0), which starts after the CSV is parsed and
  * includes its quantile sketch and gradient index, like the kit's time includes binning. CPU
  * seconds (all threads) are printed for both, as a check when the machine is shared. Peak
- * memory: the kit's is this process's max RSS after fit (includes the 120 MB float32 data and
- * the generator's buffers); XGBoost's is the CLI's max RSS from /usr/bin/time.
+ * memory: the kit's is this process's max RSS after fit (includes Node itself and the 120 MB
+ * float32 data; the RSS before fit is printed beside it); XGBoost's is the CLI's max RSS from /usr/bin/time.
  *
  * Usage: npm run bench:gbdt [-- --rows 300000 --trees 500 --threads 2 --no-xgb]
  * The last line printed is one JSON object {kit_s, kit_rmse, kit_peak_mb, xgb_s, xgb_rmse, ratio}.
@@ -27,7 +27,7 @@ import { createWriteStream, existsSync, mkdirSync, readFileSync, renameSync, wri
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createMatrix, type Matrix } from '../core/matrix.ts';
+import type { Matrix } from '../core/matrix.ts';
 import { Random } from '../core/random.ts';
 import { rmse } from '../core/eval/metrics.ts';
 import { gbdt } from '../models/gbdt/index.ts';
@@ -45,7 +45,7 @@ const SEED = 20251125;
 const NOXGB = args.includes('--no-xgb');
 const TMP = path.join(path.dirname(fileURLToPath(import.meta.url)), '.tmp');
 
-function makeData(rows: number): { X: Float32Array; y: Float64Array; text: string[] } {
+function makeData(rows: number): { X: Float32Array; y: Float64Array } {
   const rng = new Random(SEED);
   const X = new Float32Array(rows * COLS);
   const y = new Float64Array(rows);
@@ -65,14 +65,14 @@ function makeData(rows: number): { X: Float32Array; y: Float64Array; text: strin
       0.3 * Math.tanh(5 * (x[7] - 0.5)) * x[8];
     y[r] = t + 0.3 * rng.normal();
   }
-  return { X, y, text: [] };
+  return { X, y };
 }
 
+/** Rows r0..r1 as a Matrix view (no copy, so the process holds the 120 MB of data once). */
 function slice(X: Float32Array, y: Float64Array, r0: number, r1: number): { M: Matrix; y: Float64Array } {
   const names = Array.from({ length: COLS }, (_, j) => `x${j}`);
-  const M = createMatrix(r1 - r0, COLS, names);
-  M.data.set(X.subarray(r0 * COLS, r1 * COLS));
-  return { M, y: y.slice(r0, r1) };
+  const M: Matrix = { rows: r1 - r0, cols: COLS, data: X.subarray(r0 * COLS, r1 * COLS), names, categorical: new Array<boolean>(COLS).fill(false) };
+  return { M, y: y.subarray(r0, r1) };
 }
 
 async function writeCsv(file: string, X: Float32Array, y: Float64Array, r0: number, r1: number): Promise<void> {
@@ -128,6 +128,7 @@ async function main(): Promise<void> {
     num_threads: THREADS,
     verbose: args.includes('--verbose') ? 100 : 0,
   });
+  const rssBefore = process.memoryUsage().rss / 2 ** 20;
   const c0 = process.cpuUsage();
   const t0 = process.hrtime.bigint();
   const model = await gbdt.fit(tr.M, tr.y, params, { seed: SEED, task: 'regression', log: (m) => console.log(m) });
@@ -139,7 +140,7 @@ async function main(): Promise<void> {
   const pred = model.predict(te.M);
   const predS = Number(process.hrtime.bigint() - t1) / 1e9;
   const kitRmse = rmse(te.y, pred);
-  console.log(`kit: train ${kitS.toFixed(2)} s (cpu ${kitCpu.toFixed(2)} s over all threads), predict ${te.M.rows} rows ${predS.toFixed(2)} s, holdout RMSE ${kitRmse.toFixed(4)}, peak RSS ${kitPeak.toFixed(0)} MB`);
+  console.log(`kit: train ${kitS.toFixed(2)} s (cpu ${kitCpu.toFixed(2)} s over all threads), predict ${te.M.rows} rows ${predS.toFixed(2)} s, holdout RMSE ${kitRmse.toFixed(4)}, peak RSS ${kitPeak.toFixed(0)} MB (RSS before fit, with the data: ${rssBefore.toFixed(0)} MB)`);
   let xgbS: number | null = null;
   let xgbRmse: number | null = null;
   if (hasXgb()) {
@@ -179,7 +180,7 @@ async function main(): Promise<void> {
       `xgboost 1.7 hist: train ${xgbS.toFixed(2)} s (its own "Complete Training loop time", after parsing; whole run ${full.seconds.toFixed(2)} s, cpu ${full.cpu?.toFixed(2)} s), holdout RMSE ${xgbRmse.toFixed(4)}, peak RSS ${full.peakMb?.toFixed(0)} MB, load before ${lb.toFixed(2)}`,
     );
     console.log(`ratio kit/xgboost: ${(kitS / xgbS).toFixed(2)}x`);
-  } else console.log('xgboost CLI not found (apt-get install xgboost): skipping the native reference');
+  } else console.log(NOXGB ? 'xgboost skipped (--no-xgb)' : 'xgboost CLI not found (apt-get install xgboost): skipping the native reference');
   console.log(`load after: ${os.loadavg().map((v) => v.toFixed(2)).join(' ')}`);
   const round = (v: number | null, d: number) => (v === null ? null : Number(v.toFixed(d)));
   console.log(
