@@ -80,3 +80,21 @@ export function vconcat(a: Matrix, b: Matrix): Matrix {
   out.data.set(b.data, a.data.length);
   return out;
 }
+
+/** Mean and standard deviation of column c over its finite values (scale 1 when constant). */
+export function columnStats(m: Matrix, c: number): { mean: number; scale: number; finite: number } {
+  let s = 0;
+  let ss = 0;
+  let k = 0;
+  for (let r = 0; r < m.rows; r++) {
+    const v = m.data[r * m.cols + c];
+    if (Number.isFinite(v)) {
+      s += v;
+      ss += v * v;
+      k++;
+    }
+  }
+  const mean = k ? s / k : 0;
+  const sd = k ? Math.sqrt(Math.max(0, ss / k - mean * mean)) : 0;
+  return { mean, scale: sd > 1e-12 ? sd : 1, finite: k };
+}

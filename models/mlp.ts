@@ -24,7 +24,7 @@
  */
 import { z } from 'zod';
 import type * as TF from '@tensorflow/tfjs';
-import type { Matrix } from '../core/matrix.ts';
+import { columnStats, type Matrix } from '../core/matrix.ts';
 import { Random } from '../core/random.ts';
 import { UserError } from '../core/errors.ts';
 import { defineModel, type FitContext, type FittedModel, type Task } from './model.ts';
@@ -118,21 +118,9 @@ function fitEncoding(X: Matrix, p: MlpParams): { encoding: Encoding; embeddings:
       columns.push({ type: 'cat', levels, table: embeddings.length });
       embeddings.push({ rows: levels + 1, dim: p.embedding_dim || autoEmbeddingDim(levels + 1) });
     } else {
-      let s = 0;
-      let ss = 0;
-      let m = 0;
-      for (let r = 0; r < X.rows; r++) {
-        const v = X.data[r * X.cols + c];
-        if (Number.isFinite(v)) {
-          s += v;
-          ss += v * v;
-          m++;
-        }
-      }
-      const mean = m ? s / m : 0;
-      const sd = m ? Math.sqrt(Math.max(0, ss / m - mean * mean)) : 0;
-      columns.push({ type: 'num', mean, scale: sd > 1e-12 ? sd : 1, slot: slot++, indicator: -1 });
-      if (p.missing_indicators && m < X.rows && m > 0) indicators.push(columns.length - 1);
+      const { mean, scale, finite } = columnStats(X, c);
+      columns.push({ type: 'num', mean, scale, slot: slot++, indicator: -1 });
+      if (p.missing_indicators && finite < X.rows && finite > 0) indicators.push(columns.length - 1);
     }
   }
   for (const c of indicators) (columns[c] as { indicator: number }).indicator = slot++;

@@ -12,7 +12,7 @@
  */
 import { z } from 'zod';
 import { CholeskyDecomposition, Matrix as MlMatrix } from 'ml-matrix';
-import type { Matrix } from '../core/matrix.ts';
+import { columnStats, type Matrix } from '../core/matrix.ts';
 import { defineModel, type FittedModel } from './model.ts';
 
 interface RidgeState {
@@ -102,20 +102,8 @@ export const ridge = defineModel({
         const levels = [...counts.entries()].sort((a, b) => b[1] - a[1] || a[0] - b[0]).slice(0, params.max_levels).map(([v]) => v);
         columns.push({ type: 'cat', levels: levels.sort((a, b) => a - b) });
       } else {
-        let s = 0;
-        let ss = 0;
-        let m = 0;
-        for (let r = 0; r < n; r++) {
-          const v = X.data[r * X.cols + c];
-          if (Number.isFinite(v)) {
-            s += v;
-            ss += v * v;
-            m++;
-          }
-        }
-        const mean = m ? s / m : 0;
-        const sd = m ? Math.sqrt(Math.max(0, ss / m - mean * mean)) : 0;
-        columns.push({ type: 'num', mean, scale: sd > 1e-12 ? sd : 1 });
+        const { mean, scale } = columnStats(X, c);
+        columns.push({ type: 'num', mean, scale });
       }
     }
     const width = designWidth({ columns });
