@@ -31,6 +31,7 @@ export const user = defineFeature({
       log1p: z.boolean().default(true).describe('log1p of count columns (counts span orders of magnitude)'),
       vectors: z.boolean().default(true).describe('include the user/location description vectors (image track)'),
       only_vectors: z.boolean().default(false).describe('output the description vectors alone (e.g. as the input of a pca block)'),
+      ratios: z.boolean().default(false).describe('video track: log ratios of user counts (likes per video, followers per following, hearts per follower)'),
       uid_code: z.boolean().default(false).describe('add the user id itself as a categorical column (users seen in train and test)'),
     })
     .strict(),
@@ -51,6 +52,25 @@ export const user = defineFeature({
       columns.push(categoryCodes(asStrings(table, name), 2).codes);
       names.push(name);
       categorical.push(true);
+    }
+    if (params.ratios && table.track === 'video') {
+      // Engagement per unit of activity: trees split on a ratio only crudely from two counts.
+      const ratio = (a: string, b: string) => {
+        const x = asNumbers(table, a);
+        const y = asNumbers(table, b);
+        return Array.from(x, (v, i) => (Number.isFinite(v) && Number.isFinite(y[i]) ? Math.log1p(Math.max(0, v)) - Math.log1p(Math.max(0, y[i])) : NaN));
+      };
+      for (const [a, b] of [
+        ['user_heart_count', 'user_video_count'],
+        ['user_follower_count', 'user_following_count'],
+        ['user_heart_count', 'user_follower_count'],
+        ['user_follower_count', 'user_video_count'],
+      ] as const) {
+        if (!hasColumn(table, a) || !hasColumn(table, b)) continue;
+        columns.push(ratio(a, b));
+        names.push(`log_${a.replace(/^user_|_count$/g, '')}_per_${b.replace(/^user_|_count$/g, '')}`);
+        categorical.push(false);
+      }
     }
     const perUser = new Map<string, number>();
     for (const u of table.uid) perUser.set(u, (perUser.get(u) ?? 0) + 1);
