@@ -162,7 +162,7 @@ export function allocateEngine(opts: {
     isCat: Uint8Array.from(isCat),
     slots,
     idx: new Int32Array(sab(4 * n)),
-    og: new Float64Array(sab(16 * n)),
+    og: new Float64Array(sab(packM > 0 ? 8 : 16 * n)),
     gh: new Float64Array(sab(16 * n)),
     packed: packM > 0,
     packM,

@@ -188,6 +188,15 @@ describe('gbdt persistence and determinism', () => {
     expect(c).toBe(a);
     expect(d).not.toBe(a);
   });
+
+  it('is thread-independent with plain (g, h) histograms too (binary objective, weights)', async () => {
+    const { X, y } = data();
+    const yb = y.map((v) => (v > 1 ? 1 : 0));
+    const w = Float64Array.from({ length: yb.length }, (_, i) => 0.5 + (i % 3) / 2);
+    const run = async (num_threads: number) =>
+      JSON.stringify((await gbdt.fit(X, yb, gbdt.params.parse({ ...params, num_threads }), { seed: 3, task: 'binary', weight: w })).toJSON());
+    expect(await run(2)).toBe(await run(1));
+  });
 });
 
 describe('gbdt objectives', () => {
