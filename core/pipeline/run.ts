@@ -115,7 +115,9 @@ export async function runPipeline(file: string, opts: RunOptions = {}): Promise<
   log.info('pipeline', `${pipeline.name} (${pipeline.track} track, seed ${pipeline.seed}), data ${pipeline.data.root}`);
 
   if (!fs.existsSync(pipeline.data.root))
-    throw new UserError(`${locate(['data', 'root'])} data.root: folder not found: ${pipeline.data.root}${opts.data ? ' (from --data)' : ''}`);
+    throw new UserError(
+      `${locate(['data', 'root'])} data.root: folder not found: ${pipeline.data.root}${opts.data ? ' (from --data)' : ''}; put the dataset there or pass --data DIR (\`smp synth --track ${pipeline.track} --posts 4000 --out DIR\` writes a synthetic one)`,
+    );
   const table = await readDataset(pipeline.data.root, { track: pipeline.track, optional: pipeline.data.optional, onWarning: (m) => log.warn('data', m) });
   log.info('data', `${table.nTrain} train posts, ${table.nTest} test posts, ${Object.keys(table.columns).length} columns`);
   if (table.nTrain < 2) throw new UserError(`${pipeline.data.root}: no labelled train posts to learn from`);
