@@ -6,9 +6,11 @@
  * contiguous range of features: build the smaller child's histogram, derive the sibling by
  * subtraction, and find the best split of both leaves on those features. The main thread
  * merges the per-thread results (ties to the lower feature, so results are thread-independent).
+ * Two histogram forms: (g, h) pairs per bin, or for constant-hessian objectives one packed
+ * double per bin (quantized gradient sum and row count, exact integer sums; see histogram.ts).
  *
  * @example
- *   const st = createEngine(init);       // same call on the main thread and in workers
+ *   const st = createEngine(init, t);    // same call on the main thread (t = 0) and in workers
  *   runJob(st, threadIndex);             // after the main thread has written a job
  */
 import { buildHistograms, buildPackedHistograms, subtractHistograms } from './histogram.ts';

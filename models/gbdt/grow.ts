@@ -2,12 +2,13 @@
  * @file Leaf-wise (best-first) growth of one tree on the binned training set. The rows of each
  * leaf are a contiguous range of the shared index array, partitioned in place (stably) at
  * every split; each split runs one thread-pool job that builds the smaller child's histogram
- * from ordered gradients, gets the larger one by subtraction from the parent's slot, and finds
+ * (from ordered gradients, or packed gradients read by row), gets the larger one by
+ * subtraction from the parent's slot, and finds
  * both children's best splits. The tree comes back in bin space (for updating training and
  * validation scores) and is converted to raw values for the saved forest.
  *
  * @example
- *   const tree = grower.grow(rowCount, direct); // after writing gradients into engine.gh
+ *   const tree = grower.grow(rowCount, direct, gScale, 1); // after writing gradients into engine.gh (and gp)
  */
 import { C_COUNT, C_DIRECT, C_FIND_A, C_FIND_B, C_SLOT_A, C_SLOT_B, C_START, C_TYPE, JOB_PAIR, JOB_ROOT, jobPackedTotal, mergeResults, type EngineInit } from './engine.ts';
 import { leafOutput, newSplit, type SplitInfo } from './split.ts';

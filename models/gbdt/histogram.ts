@@ -4,10 +4,11 @@
  * (LightGBM's cnt_factor). Leaves are built from their row partition with ordered gradients
  * (the leaf's gradients copied contiguously in partition order), eight features per row pass
  * so the index and gradient loads are shared; the larger child is parent minus smaller.
+ * buildPackedHistograms is the one-double-per-bin form for constant-hessian objectives.
  *
  * @example
- *   buildHistograms(bins, n, [0, 1, 2], histOff, hist, base, idx, start, count, og, false);
- *   subtractHistograms(hist, parentBase, childBase, [0, 1, 2], histOff, numBins);
+ *   buildHistograms(bins, n, feats, histOff, numBins, hist, base, idx, start, count, og);
+ *   subtractHistograms(hist, parentBase, childBase, feats, histOff, numBins, 2);
  */
 
 /**

@@ -1,7 +1,7 @@
 /**
  * @file The thread pool of one fit: the main thread is thread 0 and runs its share of every
- * job itself; num_threads - 1 workers (worker.ts, started through worker-boot.mjs which registers tsx) take the other feature
- * ranges. Jobs are signalled through shared memory (no message per job), so a job costs a few
+ * job itself; num_threads - 1 workers (worker.ts, started through worker-boot.mjs, which
+ * registers tsx inside the worker) take the other feature ranges. Jobs are signalled through shared memory (no message per job), so a job costs a few
  * microseconds of synchronisation. `close()` stops and terminates the workers.
  *
  * @example

@@ -8,7 +8,7 @@
  *
  * @example
  *   const best = newSplit();
- *   findBestSplit(hist, base, f, histOff[f], numBins[f], isCat[f] === 1, leaf, cfg, best, catBuf);
+ *   findBestSplit(hist, base, f, histOff[f], numBins[f], isCat[f] === 1, leaf, cfg, best, sortBuf, orderBuf);
  */
 
 export interface SplitConfig {
