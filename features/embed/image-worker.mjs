@@ -4,7 +4,13 @@
  * Message in: {id, files, spec, inflight}; out: {id, data, ok} or {id, error}.
  */
 import { parentPort } from 'node:worker_threads';
+import sharp from 'sharp';
 import { preprocessBatch } from './pixels.mjs';
+
+// One libvips thread per worker: the pool already runs a worker per core, and libvips' own
+// per-image threads would only contend with the other workers.
+sharp.concurrency(1);
+sharp.cache(false);
 
 if (!parentPort) throw new Error('image-worker.mjs must run as a worker thread');
 const port = parentPort;
