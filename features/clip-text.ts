@@ -14,7 +14,7 @@
  *     params: { field: tags }
  */
 import { z } from 'zod';
-import { defineFeature } from './feature.ts';
+import { defineFeature, type FeatureContext } from './feature.ts';
 import { DEFAULT_CLIP_MODEL, loadClipText } from './embed/models.ts';
 import { extractEmbeddings } from './embed/extract.ts';
 import { embeddingBlock, loadOptions, reportMissing, rowCacheDir, runParams, textColumn, textKey } from './embed/common.ts';
@@ -40,27 +40,44 @@ export const clipText = defineFeature({
   summary: 'CLIP text embedding of title, tags or both (L2-normalised) + missing flag; cached per row',
   params,
   async compute(ctx, p) {
-    const { table, log } = ctx;
+    const { table } = ctx;
     const enc = await loadClipText(p.model, loadOptions(ctx.modelsDir, p));
     const maxLength = Math.min(p.max_length ?? enc.maxLength, enc.maxLength);
     const texts = postTexts(table, p.field, 'clip-text');
-    const res = await extractEmbeddings<string[]>({
-      cacheDir: rowCacheDir(ctx.cacheDir, 'clip-text', { model: p.model, dtype: p.dtype, fingerprint: enc.fingerprint, maxLength, v: 1 }),
-      info: { kind: 'clip-text', model: p.model, dtype: p.dtype, fingerprint: enc.fingerprint, maxLength },
-      keys: texts.map((t, r) => `${table.pid[r]}:${textKey(t)}`),
-      dim: enc.dim,
-      stride: enc.dim + 1,
-      batchSize: p.batch_size,
-      shardRows: p.shard_rows,
-      label: 'clip-text',
-      log,
-      prepare: async (rows) => rows.map((r) => texts[r]),
-      run: async (batch) => embedTexts(batch, enc.dim, (t) => enc.embed(t, maxLength)),
-    });
-    reportMissing(log, 'clip-text', res.missing, (r) => `${table.pid[r]} (empty ${p.field})`);
-    return embeddingBlock(res.data, res.missing, enc.dim);
+    return textEmbeddingBlock(ctx, 'clip-text', p, enc, maxLength, texts, (r) => `${table.pid[r]} (empty ${p.field})`);
   },
 });
+
+/**
+ * Embeds one text per row through the row cache (clip-text, text-embedding): cached rows are
+ * read back, the rest computed in batches; empty texts are flagged missing and reported.
+ */
+export async function textEmbeddingBlock(
+  ctx: FeatureContext,
+  kind: string,
+  p: { model: string; dtype: string; batch_size: number; shard_rows: number },
+  enc: { dim: number; fingerprint: string; embed: (texts: string[], maxLength: number) => Promise<Float32Array> },
+  maxLength: number,
+  texts: readonly string[],
+  describeMissing: (row: number) => string,
+) {
+  const { table, log } = ctx;
+  const res = await extractEmbeddings<string[]>({
+    cacheDir: rowCacheDir(ctx.cacheDir, kind, { model: p.model, dtype: p.dtype, fingerprint: enc.fingerprint, maxLength, v: 1 }),
+    info: { kind, model: p.model, dtype: p.dtype, fingerprint: enc.fingerprint, maxLength },
+    keys: texts.map((t, r) => `${table.pid[r]}:${textKey(t)}`),
+    dim: enc.dim,
+    stride: enc.dim + 1,
+    batchSize: p.batch_size,
+    shardRows: p.shard_rows,
+    label: kind,
+    log,
+    prepare: async (rows) => rows.map((r) => texts[r]),
+    run: async (batch) => embedTexts(batch, enc.dim, (t) => enc.embed(t, maxLength)),
+  });
+  reportMissing(log, kind, res.missing, describeMissing);
+  return embeddingBlock(res.data, res.missing, enc.dim);
+}
 
 /** Embeds the non-empty texts of a batch; empty ones are flagged missing with a zero vector. */
 export async function embedTexts(batch: readonly string[], dim: number, embed: (texts: string[]) => Promise<Float32Array>) {

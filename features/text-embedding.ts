@@ -14,9 +14,8 @@
 import { z } from 'zod';
 import { defineFeature } from './feature.ts';
 import { DEFAULT_TEXT_MODEL, loadTextEncoder } from './embed/models.ts';
-import { extractEmbeddings } from './embed/extract.ts';
-import { embeddingBlock, loadOptions, reportMissing, rowCacheDir, runParams, textColumn, textKey } from './embed/common.ts';
-import { embedTexts } from './clip-text.ts';
+import { loadOptions, runParams, textColumn } from './embed/common.ts';
+import { textEmbeddingBlock } from './clip-text.ts';
 
 const params = z
   .object({
@@ -34,7 +33,7 @@ export const textEmbedding = defineFeature({
   summary: 'sentence embedding (mean pooling, L2-normalised) of text columns with any feature-extraction model + missing flag',
   params,
   async compute(ctx, p) {
-    const { table, log } = ctx;
+    const { table } = ctx;
     const enc = await loadTextEncoder(p.model, loadOptions(ctx.modelsDir, p));
     const maxLength = Math.min(p.max_length ?? enc.maxLength, enc.maxLength);
     const cols = p.fields.map((f) => textColumn(table, f, 'text-embedding'));
@@ -44,20 +43,6 @@ export const textEmbedding = defineFeature({
         .filter(Boolean)
         .join(p.separator),
     );
-    const res = await extractEmbeddings<string[]>({
-      cacheDir: rowCacheDir(ctx.cacheDir, 'text-embedding', { model: p.model, dtype: p.dtype, fingerprint: enc.fingerprint, maxLength, v: 1 }),
-      info: { kind: 'text-embedding', model: p.model, dtype: p.dtype, fingerprint: enc.fingerprint, maxLength },
-      keys: texts.map((t, r) => `${table.pid[r]}:${textKey(t)}`),
-      dim: enc.dim,
-      stride: enc.dim + 1,
-      batchSize: p.batch_size,
-      shardRows: p.shard_rows,
-      label: 'text-embedding',
-      log,
-      prepare: async (rows) => rows.map((r) => texts[r]),
-      run: async (batch) => embedTexts(batch, enc.dim, (t) => enc.embed(t, maxLength)),
-    });
-    reportMissing(log, 'text-embedding', res.missing, (r) => `${table.pid[r]} (no ${p.fields.join('/')})`);
-    return embeddingBlock(res.data, res.missing, enc.dim);
+    return textEmbeddingBlock(ctx, 'text-embedding', p, enc, maxLength, texts, (r) => `${table.pid[r]} (no ${p.fields.join('/')})`);
   },
 });
