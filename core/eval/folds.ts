@@ -65,6 +65,15 @@ export function makeFolds(n: number, spec: FoldSpec, rng: Random): Folds {
   return { k, fold };
 }
 
+/** Train rows that some fold validates (all of them, except under the time scheme). */
+export function validatedRows(folds: Folds): number[] {
+  const out: number[] = [];
+  folds.fold.forEach((f, r) => {
+    if (f >= 0) out.push(r);
+  });
+  return out;
+}
+
 export function foldRows(folds: Folds, f: number): { train: Int32Array; valid: Int32Array } {
   const train: number[] = [];
   const valid: number[] = [];

@@ -11,9 +11,9 @@
 import { hconcat, takeRows, fromColumns, type Matrix } from '../matrix.ts';
 import type { Random } from '../random.ts';
 import type { RunLog } from '../report/run-log.ts';
-import { foldRows, makeFolds, type Folds } from '../eval/folds.ts';
+import { foldRows, makeFolds, validatedRows, type Folds } from '../eval/folds.ts';
 import { better, formatScores, score, type Scores } from '../eval/score.ts';
-import type { MetricName } from '../eval/metrics.ts';
+import { METRICS, type MetricName } from '../eval/metrics.ts';
 import { models } from '../../models/index.ts';
 import type { Task } from '../../models/model.ts';
 import { nnls } from '../../models/ensemble/nnls.ts';
@@ -104,11 +104,11 @@ async function combine(
     const { train, valid } = foldRows(metaFolds, f);
     const fitRows = train.filter((r) => folds.fold[r] >= 0);
     const pick = (rows: Int32Array) => members.map((m) => Float64Array.from(rows, (r) => m.oof[r]));
-    const memberScores = members.map((m) => {
-      const s = score(ctx.task, Float64Array.from(fitRows, (r) => y[r]), Float64Array.from(fitRows, (r) => m.oof[r]));
-      return s[ctx.metric] ?? NaN;
-    });
-    const comb = await fitCombiner(cfg, pick(fitRows), Float64Array.from(fitRows, (r) => y[r]), raw ? takeRows(raw, fitRows) : null, {
+    const yFit = Float64Array.from(fitRows, (r) => y[r]);
+    const fitCols = pick(fitRows);
+    // Member scores on the fit rows matter only to `best`.
+    const memberScores = cfg.method === 'best' ? fitCols.map((c) => METRICS[ctx.metric].fn(yFit, c)) : [];
+    const comb = await fitCombiner(cfg, fitCols, yFit, raw ? takeRows(raw, fitRows) : null, {
       metric: ctx.metric,
       task: ctx.task,
       seed: ctx.rng.fork(`${id}:${f}`).seed,
@@ -122,7 +122,7 @@ async function combine(
     testFolds.push(comb.predict(testIn, raw && testRows ? takeRows(raw, testRows) : null));
     comb.weights.forEach((w, j) => (weightSum[j] += w / metaFolds.k));
   }
-  const validated = Array.from({ length: ctx.nTrain }, (_, r) => r).filter((r) => folds.fold[r] >= 0);
+  const validated = validatedRows(folds);
   const scores = score(ctx.task, validated.map((r) => y[r]), validated.map((r) => oof[r]));
   const weights = Object.fromEntries(members.map((m, j) => [m.id, Number(weightSum[j].toFixed(6))]));
   ctx.log.info('ensemble', `${id} = ${cfg.method}(${members.map((m) => m.id).join(', ')}): ${formatScores(scores)}`, { group: id, weights, scores });
@@ -139,7 +139,7 @@ export async function ensemble(
     ctx.folds.k >= 2
       ? ctx.folds
       : (() => {
-          const validated = Array.from(ctx.folds.fold.keys()).filter((r) => ctx.folds.fold[r] >= 0);
+          const validated = validatedRows(ctx.folds);
           const inner = makeFolds(validated.length, { scheme: 'kfold', folds: 5 }, ctx.rng.fork('meta-folds'));
           const fold = new Int32Array(ctx.nTrain).fill(-1);
           validated.forEach((r, i) => (fold[r] = inner.fold[i]));

@@ -19,7 +19,7 @@ import { BlockCache, fingerprintFiles } from '../cache/block-cache.ts';
 import { writeFileAtomic } from '../cache/atomic.ts';
 import { readDataset } from '../data/read-dataset.ts';
 import type { Table } from '../data/table.ts';
-import { makeFolds } from '../eval/folds.ts';
+import { makeFolds, validatedRows } from '../eval/folds.ts';
 import { formatScores, score, better, type Scores } from '../eval/score.ts';
 import { hconcat } from '../matrix.ts';
 import type { MetricName } from '../eval/metrics.ts';
@@ -161,7 +161,7 @@ export async function runPipeline(file: string, opts: RunOptions = {}): Promise<
   const weight = labelWeights(y, pipeline.labels, log);
   const foldCache = new FoldFeatureCache(blocks, y);
   const metric = mainMetric(pipeline);
-  const validated = Array.from({ length: table.nTrain }, (_, r) => r).filter((r) => folds.fold[r] >= 0);
+  const validated = validatedRows(folds);
   const rawIds = pipeline.ensemble.stacker.raw_features;
   const raw = rawIds.length ? hconcat(rawIds.map((i) => blocks.fixed.get(i)!)) : null;
 
@@ -185,9 +185,11 @@ export async function runPipeline(file: string, opts: RunOptions = {}): Promise<
   if (rounds.length > 1) log.info('pseudo-labels', `keeping round ${chosen.round} (best CV ${metric.toUpperCase()})`);
   const { results, ens } = chosen;
 
-  const pp = fitPostprocess(pipeline.postprocess, Float64Array.from(validated, (r) => ens.final.oof[r]), Float64Array.from(validated, (r) => y[r]), Float64Array.from(validated, (r) => postdate[r]), metric);
+  const oofValid = Float64Array.from(validated, (r) => ens.final.oof[r]);
+  const datesValid = Float64Array.from(validated, (r) => postdate[r]);
+  const pp = fitPostprocess(pipeline.postprocess, oofValid, Float64Array.from(validated, (r) => y[r]), datesValid, metric);
   const finalOof = new Float64Array(table.nTrain).fill(NaN);
-  const ppOof = pp.apply(Float64Array.from(validated, (r) => ens.final.oof[r]), Float64Array.from(validated, (r) => postdate[r]));
+  const ppOof = pp.apply(oofValid, datesValid);
   validated.forEach((r, i) => (finalOof[r] = ppOof[i]));
   const finalTest = pp.apply(ens.final.test, postdate.subarray(table.nTrain));
   const finalScores = score(pipeline.task, validated.map((r) => y[r]), validated.map((r) => finalOof[r]));

@@ -8,7 +8,7 @@ import { hconcat, takeRows, vconcat, type Matrix } from '../matrix.ts';
 import type { Random } from '../random.ts';
 import type { RunLog } from '../report/run-log.ts';
 import type { Table } from '../data/table.ts';
-import { foldRows, type Folds } from '../eval/folds.ts';
+import { foldRows, validatedRows, type Folds } from '../eval/folds.ts';
 import { formatScores, score, type Scores } from '../eval/score.ts';
 import { models } from '../../models/index.ts';
 import type { Task } from '../../models/model.ts';
@@ -138,7 +138,7 @@ export async function trainModel(opts: {
     const expected = folds.fold[r] >= 0 ? 1 : 0;
     if (predicted[r] !== expected) throw new Error(`model ${entry.id}: train row ${r} (pid ${table.pid[r]}) got ${predicted[r]} out-of-fold predictions, expected ${expected}`);
   }
-  const validated = Array.from({ length: nTrain }, (_, r) => r).filter((r) => folds.fold[r] >= 0);
+  const validated = validatedRows(folds);
   const scores = score(opts.task, validated.map((r) => y[r]), validated.map((r) => oof[r]));
   const seconds = (Date.now() - t0) / 1000;
   log.info(`model ${entry.id}`, `CV: ${formatScores(scores)} (${seconds.toFixed(1)}s)`, { model: entry.id, scores });
