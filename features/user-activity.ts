@@ -11,6 +11,7 @@
 import { z } from 'zod';
 import { fromColumns } from '../core/matrix.ts';
 import { UserError } from '../core/errors.ts';
+import { quantileSorted } from '../core/eval/quantile.ts';
 import { defineFeature } from './feature.ts';
 import { asNumbers, hasColumn } from './columns.ts';
 
@@ -38,7 +39,7 @@ export const userActivity = defineFeature({
       const n = rows.length;
       const span = (t[rows[n - 1]] - t[rows[0]]) / DAY;
       const gaps = rows.slice(1).map((r, i) => (t[r] - t[rows[i]]) / DAY).sort((a, b) => a - b);
-      const medianGap = gaps.length ? (gaps.length % 2 ? gaps[(gaps.length - 1) / 2] : (gaps[gaps.length / 2 - 1] + gaps[gaps.length / 2]) / 2) : NaN;
+      const medianGap = quantileSorted(gaps, 0.5);
       rows.forEach((r, i) => {
         const values = [
           i,

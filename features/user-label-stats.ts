@@ -17,6 +17,7 @@
 import { z } from 'zod';
 import { createMatrix, type Matrix } from '../core/matrix.ts';
 import { UserError } from '../core/errors.ts';
+import { quantileSorted } from '../core/eval/quantile.ts';
 import { defineFeature } from './feature.ts';
 import { asStrings } from './columns.ts';
 
@@ -35,7 +36,7 @@ function summarize(values: number[], stats: readonly Stat[], prior: number, glob
         v = (sum + prior * globalMean) / (n + prior || 1);
         break;
       case 'median':
-        v = n ? (n % 2 ? sorted[(n - 1) / 2] : (sorted[n / 2 - 1] + sorted[n / 2]) / 2) : NaN;
+        v = quantileSorted(sorted, 0.5);
         break;
       case 'std':
         v = n > 1 ? Math.sqrt(values.reduce((a, x) => a + (x - mean) ** 2, 0) / (n - 1)) : NaN;

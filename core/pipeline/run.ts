@@ -20,6 +20,7 @@ import { writeFileAtomic } from '../cache/atomic.ts';
 import { readDataset } from '../data/read-dataset.ts';
 import type { Table } from '../data/table.ts';
 import { makeFolds, validatedRows } from '../eval/folds.ts';
+import { quantileSorted } from '../eval/quantile.ts';
 import { formatScores, score, better, type Scores } from '../eval/score.ts';
 import { hconcat } from '../matrix.ts';
 import type { MetricName } from '../eval/metrics.ts';
@@ -75,12 +76,7 @@ const TARGETS = {
 function labelWeights(y: Float64Array, cfg: Pipeline['labels'], log: RunLog): Float64Array | undefined {
   if (cfg.outliers === 'keep') return undefined;
   const sorted = Float64Array.from(y).sort();
-  const q = (p: number) => {
-    const x = p * (sorted.length - 1);
-    const i = Math.floor(x);
-    return sorted[i] + (sorted[Math.min(i + 1, sorted.length - 1)] - sorted[i]) * (x - i);
-  };
-  const [q1, q3] = [q(0.25), q(0.75)];
+  const [q1, q3] = [quantileSorted(sorted, 0.25), quantileSorted(sorted, 0.75)];
   const lo = q1 - cfg.iqr_k * (q3 - q1);
   const hi = q3 + cfg.iqr_k * (q3 - q1);
   const w = y.map((v) => (v >= lo && v <= hi ? 1 : 0));
