@@ -52,6 +52,11 @@ export class BlockCache {
     return path.join(this.dir, 'blocks', key);
   }
 
+  /** Whether a complete entry exists (without reading it). */
+  has(key: string): boolean {
+    return fs.existsSync(path.join(this.entry(key), 'meta.json'));
+  }
+
   get(key: string): Matrix | null {
     const dir = this.entry(key);
     const metaFile = path.join(dir, 'meta.json');
