@@ -122,7 +122,7 @@ export async function runPipeline(file: string, opts: RunOptions = {}): Promise<
   if (v.scheme === 'group-kfold' && v.group !== 'uid' && !(v.group in table.columns))
     throw new UserError(`${locate(['validation', 'group'])} validation.group: the dataset has no column "${v.group}"`);
 
-  const cache = new BlockCache(path.join(work, '.cache'));
+  const cache = new BlockCache(path.join(work, '.cache'), (m) => log.warn('cache', m));
   const blocks = await computeFeatures({
     entries: pipeline.features,
     table,
