@@ -11,7 +11,7 @@ import type { Table } from '../data/table.ts';
 import type { Matrix } from '../matrix.ts';
 import type { Random } from '../random.ts';
 import type { RunLog } from '../report/run-log.ts';
-import { BlockCache, hashOf } from '../cache/block-cache.ts';
+import { BlockCache, fingerprintFiles, hashOf } from '../cache/block-cache.ts';
 import { KIT_VERSION } from '../version.ts';
 import { features } from '../../features/index.ts';
 import type { FeatureContext, LabelAwareFeature, LabelFreeFeature } from '../../features/feature.ts';
@@ -54,7 +54,7 @@ export async function computeFeatures(opts: {
   const keys: Record<string, string> = {};
   for (const entry of opts.entries) {
     const def = features.get(entry.kind);
-    keys[entry.id] = hashOf(KIT_VERSION, `${def.kind}@${def.version}`, entry.params, entry.inputs.map((i) => keys[i]), opts.fingerprint, opts.rng.seed);
+    keys[entry.id] = hashOf(KIT_VERSION, `${def.kind}@${def.version}`, entry.params, entry.inputs.map((i) => keys[i]), opts.fingerprint, opts.rng.seed, ...(def.inputFiles ? [fingerprintFiles(def.inputFiles(table, entry.params))] : []));
   }
   // Walking backwards: a block is needed when a later stage keeps it, when it is label-aware,
   // or when it feeds a needed block that must be computed (not cached).

@@ -122,7 +122,7 @@ export async function runPipeline(file: string, opts: RunOptions = {}): Promise<
   if (v.scheme === 'group-kfold' && v.group !== 'uid' && !(v.group in table.columns))
     throw new UserError(`${locate(['validation', 'group'])} validation.group: the dataset has no column "${v.group}"`);
 
-  const cache = new BlockCache(path.join(work, '.cache'));
+  const cache = new BlockCache(path.join(work, '.cache'), (m) => log.warn('cache', m));
   // Learners and the stacker read these blocks; the others leave memory after their last reader.
   const modelIds = pipeline.models.map((m) => modelFeatureIds(m, pipeline.features));
   const keep = new Set([...modelIds.flat(), ...pipeline.ensemble.stacker.raw_features]);
