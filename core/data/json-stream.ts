@@ -276,15 +276,20 @@ class Assembler {
   }
 }
 
+/** A value for an error message: `"text"`, `number 3`, `null`, `an array`, ... */
+export function describe(v: unknown): string {
+  if (v === null) return 'null';
+  if (Array.isArray(v)) return 'an array';
+  if (typeof v === 'string') return `"${v.length > 40 ? v.slice(0, 40) + '...' : v}"`;
+  if (typeof v === 'object') return 'an object';
+  return `${typeof v} ${String(v)}`;
+}
+
 function describeStart(t: Token): string {
   if (t.name === 'startArray') return 'an array';
   if (t.name === 'startObject') return 'an object';
   const p = primitive(t);
-  if (!p.ok) return t.name;
-  const v = p.value;
-  if (v === null) return 'null';
-  if (typeof v === 'string') return `"${v.length > 40 ? v.slice(0, 40) + '...' : v}"`;
-  return `${typeof v} ${String(v)}`;
+  return p.ok ? describe(p.value) : t.name;
 }
 
 /**
