@@ -86,9 +86,8 @@ export async function forEachLine(file: string, fn: (line: string, lineNo: numbe
   for await (const line of rl) fn(line, ++no);
 }
 
-/** Reads a JSON-lines file into records with their line numbers; blank lines are skipped. */
-export async function readJsonl(file: string): Promise<{ rec: JsonRecord; line: number }[]> {
-  const out: { rec: JsonRecord; line: number }[] = [];
+/** Streams a JSON-lines file: fn gets each object with its 1-based line; blank lines are skipped. */
+export async function forEachJsonl(file: string, fn: (rec: JsonRecord, line: number) => void): Promise<void> {
   await forEachLine(file, (line, no) => {
     if (line.trim() === '') return;
     let v: unknown;
@@ -99,9 +98,24 @@ export async function readJsonl(file: string): Promise<{ rec: JsonRecord; line: 
       throw new UserError(`${place(file, no, pos + 1)} invalid JSON line: ${message}`);
     }
     if (v === null || typeof v !== 'object' || Array.isArray(v)) throw new UserError(`${place(file, no)}: expected a JSON object, got ${describe(v)}`);
-    out.push({ rec: v as JsonRecord, line: no });
+    fn(v as JsonRecord, no);
   });
-  return out;
+}
+
+/** Remembers the line of each id of a JSON-lines file; a repeated id is a UserError naming both lines. */
+export class UniqueIds {
+  private readonly lineOf = new Map<string, number>();
+
+  constructor(
+    private readonly file: string,
+    private readonly key: string,
+  ) {}
+
+  add(id: string, line: number): void {
+    const prev = this.lineOf.get(id);
+    if (prev !== undefined) throw new UserError(`${place(this.file, line)}: duplicated ${this.key} "${id}" (first in line ${prev}, again in line ${line})`);
+    this.lineOf.set(id, line);
+  }
 }
 
 /** An id (Pid/Uid): strings as they are, integers turned into strings. */
@@ -266,6 +280,23 @@ export class ColumnsBuilder {
 
   constructor(n: number) {
     this.n = n;
+  }
+
+  /** Keeps a place in the column order for a column whose values come later. */
+  reserve(name: string): void {
+    if (!(name in this.columns)) this.columns[name] = undefined as unknown as Column;
+  }
+
+  /** Drops a reserved column that got no values. */
+  unreserve(name: string): void {
+    if (this.columns[name] === undefined) delete this.columns[name];
+  }
+
+  /** A column whose type is inferred once all its values (`values[row]`) are known: call done(). */
+  inferred(name: string): { values: unknown[]; done: () => void } {
+    this.reserve(name);
+    const values: unknown[] = new Array(this.n).fill(undefined);
+    return { values, done: () => void (this.columns[name] = inferColumn(values)) };
   }
 
   private get<T extends Column['type']>(name: string, type: T, make: () => Column): Extract<Column, { type: T }> {
@@ -434,21 +465,4 @@ export interface ReadOptions {
   optional?: readonly string[];
   /** Called with a human-readable note (dropped records, duplicates, ...). */
   onWarning?: (message: string) => void;
-}
-
-/** Indexes records by Pid, failing on duplicates with both record numbers. */
-export function indexByPid(recs: JsonRecord[], file: string, key = 'Pid', lines?: number[]): Map<string, number> {
-  const m = new Map<string, number>();
-  for (let i = 0; i < recs.length; i++) {
-    const ctx: Ctx = lines ? { file, line: lines[i], field: key } : { file, record: i, field: key };
-    const pid = parseId(recs[i][key], ctx);
-    const prev = m.get(pid);
-    if (prev !== undefined) {
-      const a = lines ? `line ${lines[prev]}` : `record ${prev}`;
-      const b = lines ? `line ${lines[i]}` : `record ${i}`;
-      throw new UserError(`${lines ? place(file, lines[i]) : `${file} record ${i}`}: duplicated ${key} "${pid}" (first in ${a}, again in ${b})`);
-    }
-    m.set(pid, i);
-  }
-  return m;
 }

@@ -13,12 +13,10 @@
 
 import { UserError, place } from '../errors.ts';
 import { streamJsonTable } from './json-stream.ts';
-import type { Column } from './table.ts';
 import {
   type ColumnsBuilder,
   type Ctx,
   forEachLine,
-  inferColumn,
   parseId,
   parseNumber,
   parseString,
@@ -73,6 +71,7 @@ class FieldSink {
   private readonly column: string;
   private readonly ctx: Ctx;
   private out: Float64Array | (string | null)[] | string[][] | Float32Array | unknown[] | null = null;
+  private inferDone: (() => void) | null = null;
   private dim = 0;
 
   constructor(
@@ -97,19 +96,16 @@ class FieldSink {
       case 'tags':
         this.out = cols.listColumn(this.column);
         break;
-      case 'infer':
-        this.out = new Array(cols.n).fill(undefined);
-        this.reserve();
+      case 'infer': {
+        const c = cols.inferred(this.column);
+        this.out = c.values;
+        this.inferDone = c.done;
         break;
+      }
       case 'vector':
-        this.reserve();
+        cols.reserve(this.column);
         break;
     }
-  }
-
-  /** keeps the column's place in the column order until its values are known */
-  private reserve(): void {
-    if (!(this.column in this.cols.columns)) this.cols.columns[this.column] = undefined as unknown as Column;
   }
 
   write(rec: number, row: number, v: unknown): void {
@@ -146,8 +142,8 @@ class FieldSink {
   }
 
   finish(): void {
-    if (this.rule === 'infer') this.cols.columns[this.column] = inferColumn(this.out as unknown[]);
-    else if (this.rule === 'vector' && this.dim === 0 && this.cols.columns[this.column] === undefined) delete this.cols.columns[this.column]; // all empty: no column
+    this.inferDone?.();
+    if (this.rule === 'vector') this.cols.unreserve(this.column); // all empty: no column
   }
 }
 
