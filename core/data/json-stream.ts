@@ -343,7 +343,8 @@ export async function streamJsonTable(file: string, sink: JsonTableSink): Promis
     if (t.name === 'keyValue') cellKey = t.value;
     else if (t.name === 'endObject') {
       depth = 1;
-      sink.columnEnd?.(column, count++);
+      sink.columnEnd?.(column, count);
+      count++; // not inside the optional call: it would be skipped without columnEnd
       cell = null;
     } else if (t.name === 'startObject' || t.name === 'startArray') {
       asm.start(t);
