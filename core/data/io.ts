@@ -1,21 +1,22 @@
 /**
- * @file Shared plumbing for the dataset readers: reading files with clear UserErrors (missing
- * file, truncated JSON with line:column, bad jsonl line), value parsing (numbers, id strings,
- * comma-separated vectors), pandas "columnar" JSON, and column builders that merge the
- * train and test splits into the Table's typed columns.
+ * @file Shared plumbing for the dataset readers: line-by-line reading with clear UserErrors
+ * (unreadable file, bad jsonl line with line:column), value parsing (numbers, id strings,
+ * comma-separated vectors), and column builders that merge the train and test splits into the
+ * Table's typed columns. JSON files are streamed by json-stream.ts.
  *
  * @example
- *   const recs = await readJsonRecords('/data/train/train_category.json'); // [{rec, index}]
- *   const b = new ColumnsBuilder(n); b.number('postdate', row, parseNumber(v, ctx));
+ *   await forEachJsonl(file, (rec, line) => ...);
+ *   const b = new ColumnsBuilder(n); b.numberColumn('postdate')[row] = parseNumber(v, ctx);
  */
 
-import { createReadStream, statSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
+import { statSync } from 'node:fs';
 import { createInterface } from 'node:readline';
+import { Readable } from 'node:stream';
 import { UserError, place } from '../errors.ts';
+import { type JsonRecord, describe, readChunks } from './json-stream.ts';
 import type { Column } from './table.ts';
 
-export type JsonRecord = Record<string, unknown>;
+export { type JsonRecord, describe } from './json-stream.ts';
 
 /** Where a value came from, for error messages: `file` + `record 12` or `line 7`. */
 export interface Ctx {
@@ -30,20 +31,6 @@ export interface Ctx {
 export function where(ctx: Ctx): string {
   const base = ctx.line !== undefined ? place(ctx.file, ctx.line) : ctx.record !== undefined ? `${ctx.file} record ${ctx.record}` : ctx.file;
   return ctx.field ? `${base} field "${ctx.field}"` : base;
-}
-
-/** 1-based line and column of a character offset. */
-export function lineCol(text: string, pos: number): { line: number; col: number } {
-  let line = 1;
-  let last = -1;
-  const end = Math.min(pos, text.length);
-  for (let i = 0; i < end; i++) {
-    if (text.charCodeAt(i) === 10) {
-      line++;
-      last = i;
-    }
-  }
-  return { line, col: end - last };
 }
 
 /** Where a JSON.parse error happened: character offset and a short message. */
@@ -69,17 +56,6 @@ export function jsonErrorAt(text: string, msg: string): { pos: number; message: 
   return { pos, message, truncated };
 }
 
-/** JSON.parse with a UserError that names the file and the approximate line:column. */
-export function parseJsonText(text: string, file: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch (e) {
-    const { pos, message, truncated } = jsonErrorAt(text, (e as Error).message);
-    const { line, col } = lineCol(text, pos);
-    throw new UserError(`${place(file, line, col)} invalid JSON: ${message}${truncated ? ' (the file looks truncated)' : ''}`);
-  }
-}
-
 /** Builds the "file not found" error, telling how to mark the group optional. */
 export function missingFileError(file: string, group: string | null, what: string): UserError {
   const opt = group ? `; if your copy of the data has no ${group} file, mark the group optional in the pipeline (data.optional: [${group}])` : '';
@@ -103,69 +79,15 @@ export function isDir(p: string): boolean {
 }
 
 
-export async function readText(file: string): Promise<string> {
-  let text = await readFile(file, 'utf8');
-  if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
-  return text;
-}
-
-/** Reads a JSON file; the value must be an array of objects or a columnar pandas object. */
-export async function readJsonRecords(file: string): Promise<JsonRecord[]> {
-  const value = parseJsonText(await readText(file), file);
-  return toRecords(value, file);
-}
-
-/**
- * Accepts a JSON array of objects (`[{Uid, Pid, ...}, ...]`) or a pandas columnar object
- * (`{"Uid": {"0": .., "1": ..}, "Pid": {...}, ...}`, as written by `DataFrame.to_json()`), and
- * returns the records in the order of the index of the first column.
- */
-export function toRecords(value: unknown, file: string): JsonRecord[] {
-  if (Array.isArray(value)) {
-    for (let i = 0; i < value.length; i++) {
-      const r = value[i];
-      if (r === null || typeof r !== 'object' || Array.isArray(r)) {
-        throw new UserError(`${file} record ${i}: expected an object, got ${describe(r)}`);
-      }
-    }
-    return value as JsonRecord[];
-  }
-  if (value !== null && typeof value === 'object') {
-    const cols = value as Record<string, unknown>;
-    const names = Object.keys(cols);
-    if (names.length === 0) return [];
-    for (const name of names) {
-      const c = cols[name];
-      if (c === null || typeof c !== 'object' || Array.isArray(c)) {
-        throw new UserError(`${file} column "${name}": expected an object of {row index: value} (pandas columnar JSON), got ${describe(c)}`);
-      }
-    }
-    const index = Object.keys(cols[names[0]] as object);
-    const out: JsonRecord[] = new Array(index.length);
-    for (let i = 0; i < index.length; i++) {
-      const rec: JsonRecord = {};
-      for (const name of names) rec[name] = (cols[name] as Record<string, unknown>)[index[i]];
-      out[i] = rec;
-    }
-    return out;
-  }
-  throw new UserError(`${file}: expected a JSON array of records or a columnar object, got ${describe(value)}`);
-}
-
 /** Calls fn for every non-blank line (1-based line numbers), streaming the file. */
 export async function forEachLine(file: string, fn: (line: string, lineNo: number) => void): Promise<void> {
-  const rl = createInterface({ input: createReadStream(file, { encoding: 'utf8' }), crlfDelay: Infinity });
+  const rl = createInterface({ input: Readable.from(readChunks(file)), crlfDelay: Infinity });
   let no = 0;
-  for await (const raw of rl) {
-    no++;
-    const line = no === 1 && raw.charCodeAt(0) === 0xfeff ? raw.slice(1) : raw;
-    fn(line, no);
-  }
+  for await (const line of rl) fn(line, ++no);
 }
 
-/** Reads a JSON-lines file into records with their line numbers; blank lines are skipped. */
-export async function readJsonl(file: string): Promise<{ rec: JsonRecord; line: number }[]> {
-  const out: { rec: JsonRecord; line: number }[] = [];
+/** Streams a JSON-lines file: fn gets each object with its 1-based line; blank lines are skipped. */
+export async function forEachJsonl(file: string, fn: (rec: JsonRecord, line: number) => void): Promise<void> {
   await forEachLine(file, (line, no) => {
     if (line.trim() === '') return;
     let v: unknown;
@@ -176,17 +98,24 @@ export async function readJsonl(file: string): Promise<{ rec: JsonRecord; line: 
       throw new UserError(`${place(file, no, pos + 1)} invalid JSON line: ${message}`);
     }
     if (v === null || typeof v !== 'object' || Array.isArray(v)) throw new UserError(`${place(file, no)}: expected a JSON object, got ${describe(v)}`);
-    out.push({ rec: v as JsonRecord, line: no });
+    fn(v as JsonRecord, no);
   });
-  return out;
 }
 
-export function describe(v: unknown): string {
-  if (v === null) return 'null';
-  if (Array.isArray(v)) return 'an array';
-  if (typeof v === 'string') return `"${v.length > 40 ? v.slice(0, 40) + '...' : v}"`;
-  if (typeof v === 'object') return 'an object';
-  return `${typeof v} ${String(v)}`;
+/** Remembers the line of each id of a JSON-lines file; a repeated id is a UserError naming both lines. */
+export class UniqueIds {
+  private readonly lineOf = new Map<string, number>();
+
+  constructor(
+    private readonly file: string,
+    private readonly key: string,
+  ) {}
+
+  add(id: string, line: number): void {
+    const prev = this.lineOf.get(id);
+    if (prev !== undefined) throw new UserError(`${place(this.file, line)}: duplicated ${this.key} "${id}" (first in line ${prev}, again in line ${line})`);
+    this.lineOf.set(id, line);
+  }
 }
 
 /** An id (Pid/Uid): strings as they are, integers turned into strings. */
@@ -351,6 +280,23 @@ export class ColumnsBuilder {
 
   constructor(n: number) {
     this.n = n;
+  }
+
+  /** Keeps a place in the column order for a column whose values come later. */
+  reserve(name: string): void {
+    if (!(name in this.columns)) this.columns[name] = undefined as unknown as Column;
+  }
+
+  /** Drops a reserved column that got no values. */
+  unreserve(name: string): void {
+    if (this.columns[name] === undefined) delete this.columns[name];
+  }
+
+  /** A column whose type is inferred once all its values (`values[row]`) are known: call done(). */
+  inferred(name: string): { values: unknown[]; done: () => void } {
+    this.reserve(name);
+    const values: unknown[] = new Array(this.n).fill(undefined);
+    return { values, done: () => void (this.columns[name] = inferColumn(values)) };
   }
 
   private get<T extends Column['type']>(name: string, type: T, make: () => Column): Extract<Column, { type: T }> {
@@ -519,21 +465,4 @@ export interface ReadOptions {
   optional?: readonly string[];
   /** Called with a human-readable note (dropped records, duplicates, ...). */
   onWarning?: (message: string) => void;
-}
-
-/** Indexes records by Pid, failing on duplicates with both record numbers. */
-export function indexByPid(recs: JsonRecord[], file: string, key = 'Pid', lines?: number[]): Map<string, number> {
-  const m = new Map<string, number>();
-  for (let i = 0; i < recs.length; i++) {
-    const ctx: Ctx = lines ? { file, line: lines[i], field: key } : { file, record: i, field: key };
-    const pid = parseId(recs[i][key], ctx);
-    const prev = m.get(pid);
-    if (prev !== undefined) {
-      const a = lines ? `line ${lines[prev]}` : `record ${prev}`;
-      const b = lines ? `line ${lines[i]}` : `record ${i}`;
-      throw new UserError(`${lines ? place(file, lines[i]) : `${file} record ${i}`}: duplicated ${key} "${pid}" (first in ${a}, again in ${b})`);
-    }
-    m.set(pid, i);
-  }
-  return m;
 }

@@ -27,7 +27,8 @@ import {
   type JsonRecord,
   type ReadOptions,
   type SplitPart,
-  indexByPid,
+  UniqueIds,
+  forEachJsonl,
   inferColumn,
   isDir,
   isFile,
@@ -36,7 +37,6 @@ import {
   parseNumber,
   parseString,
   parseStringList,
-  readJsonl,
   splitCommas,
 } from './io.ts';
 
@@ -66,13 +66,6 @@ const POST_KNOWN = new Set(['pid', 'uid', 'post_content', 'post_time', 'post_sug
 const VIDEO_NUMBERS = new Set(['video_height', 'video_width', 'video_duration', 'music_duration']);
 const VIDEO_STRINGS = new Set(['vid', 'video_ratio', 'video_format', 'music_title']);
 
-function fieldsOf(recs: { rec: JsonRecord }[]): string[] {
-  const out: string[] = [];
-  const seen = new Set<string>();
-  for (const { rec } of recs) for (const k of Object.keys(rec)) if (!seen.has(k)) (seen.add(k), out.push(k));
-  return out;
-}
-
 export async function readSmpVideoSplit(root: string, split: 'train' | 'test', opts: ReadOptions = {}): Promise<SplitPart> {
   const dir = join(root, split);
   const postsFile = smpVideoFile(root, split, 'posts');
@@ -81,96 +74,113 @@ export async function readSmpVideoSplit(root: string, split: 'train' | 'test', o
   const optional = new Set(opts.optional ?? []);
   const sources = [resolve(postsFile)];
 
-  const posts = await readJsonl(postsFile);
-  const n = posts.length;
-  const rowOf = indexByPid(posts.map((p) => p.rec), postsFile, 'pid', posts.map((p) => p.line));
-  const pid = posts.map((p) => parseId(p.rec.pid, { file: postsFile, line: p.line, field: 'pid' }));
-  const uid = posts.map((p) => parseId(p.rec.uid, { file: postsFile, line: p.line, field: 'uid' }));
-  const cols = new ColumnsBuilder(n);
-  const media: (string | null)[] = new Array(n).fill(null);
-
-  const postdate = cols.numberColumn('postdate');
-  const title = cols.stringColumn('title');
-  const tags = cols.listColumn('tags');
-  const suggested = cols.listColumn('suggested_words');
-  for (let i = 0; i < n; i++) {
-    const { rec, line } = posts[i];
-    postdate[i] = parsePostTime(rec.post_time, { file: postsFile, line });
+  // posts, streamed line by line into the row values
+  const pid: string[] = [];
+  const uid: string[] = [];
+  const lineOfRow: number[] = [];
+  const rowOf = new Map<string, number>();
+  const media: (string | null)[] = [];
+  const postdate: number[] = [];
+  const title: (string | null)[] = [];
+  const tags: string[][] = [];
+  const suggested: string[][] = [];
+  const extra = new Map<string, unknown[]>();
+  await forEachJsonl(postsFile, (rec, line) => {
+    const p = parseId(rec.pid, { file: postsFile, line, field: 'pid' });
+    const prev = rowOf.get(p);
+    if (prev !== undefined) throw new UserError(`${place(postsFile, line)}: duplicated pid "${p}" (first in line ${lineOfRow[prev]}, again in line ${line})`);
+    const row = pid.length;
+    rowOf.set(p, row);
+    lineOfRow.push(line);
+    pid.push(p);
+    uid.push(parseId(rec.uid, { file: postsFile, line, field: 'uid' }));
+    postdate.push(parsePostTime(rec.post_time, { file: postsFile, line }));
     const content = parseString(rec.post_content, { file: postsFile, line, field: 'post_content' });
-    title[i] = content;
-    tags[i] = splitCommas(content);
-    suggested[i] = parseStringList(rec.post_suggested_words, { file: postsFile, line, field: 'post_suggested_words' });
+    title.push(content);
+    tags.push(splitCommas(content));
+    suggested.push(parseStringList(rec.post_suggested_words, { file: postsFile, line, field: 'post_suggested_words' }));
     const vp = parseString(rec.video_path, { file: postsFile, line, field: 'video_path' });
-    media[i] = vp ? resolve(root, vp) : null;
-  }
-  for (const f of fieldsOf(posts)) {
-    if (POST_KNOWN.has(f)) continue;
-    cols.columns[f.toLowerCase()] = inferColumn(posts.map((p) => p.rec[f]));
-  }
+    media.push(vp ? resolve(root, vp) : null);
+    for (const f of Object.keys(rec)) {
+      if (POST_KNOWN.has(f)) continue;
+      let vals = extra.get(f);
+      if (!vals) extra.set(f, (vals = []));
+      vals[row] = rec[f];
+    }
+  });
+  const n = pid.length;
+  const cols = new ColumnsBuilder(n);
+  cols.columns.postdate = { type: 'number', values: Float64Array.from(postdate) };
+  cols.columns.title = { type: 'string', values: title };
+  cols.columns.tags = { type: 'list', values: tags };
+  cols.columns.suggested_words = { type: 'list', values: suggested };
+  for (const [f, vals] of extra) cols.columns[f.toLowerCase()] = inferColumn(Array.from({ length: n }, (_, i) => vals[i]));
 
   // labels
   let label: Float64Array | null = null;
   if (split === 'train') {
     const popFile = smpVideoFile(root, split, 'popularity');
     if (!isFile(popFile)) throw missingFileError(popFile, null, 'the train labels, {"pid", "uid", "popularity"} per line');
-    const pop = await readJsonl(popFile);
-    indexByPid(pop.map((p) => p.rec), popFile, 'pid', pop.map((p) => p.line));
+    const seen = new UniqueIds(popFile, 'pid');
     label = new Float64Array(n).fill(NaN);
     let unmatched = 0;
-    for (const { rec, line } of pop) {
+    await forEachJsonl(popFile, (rec, line) => {
       const p = parseId(rec.pid, { file: popFile, line, field: 'pid' });
+      seen.add(p, line);
       const row = rowOf.get(p);
       if (row === undefined) {
         unmatched++;
-        continue;
+        return;
       }
       const y = parseNumber(rec.popularity, { file: popFile, line, field: 'popularity' });
       if (!Number.isFinite(y)) throw new UserError(`${place(popFile, line)} field "popularity": expected a number, got ${JSON.stringify(rec.popularity)}`);
-      label[row] = y;
-    }
+      label![row] = y;
+    });
     for (let i = 0; i < n; i++) {
-      if (Number.isNaN(label[i])) throw new UserError(`${place(postsFile, posts[i].line)}: train post "${pid[i]}" has no popularity in ${popFile}`);
+      if (Number.isNaN(label[i])) throw new UserError(`${place(postsFile, lineOfRow[i])}: train post "${pid[i]}" has no popularity in ${popFile}`);
     }
     if (unmatched > 0) opts.onWarning?.(`${popFile}: ${unmatched} record(s) have a pid that is not in the posts file (ignored)`);
     sources.push(resolve(popFile));
   }
 
-  // videos, joined on pid
+  // videos, joined on pid, streamed into the columns
   const videosFile = smpVideoFile(root, split, 'videos');
   if (isFile(videosFile)) {
-    const videos = await readJsonl(videosFile);
-    indexByPid(videos.map((v) => v.rec), videosFile, 'pid', videos.map((v) => v.line));
-    const rowOfRec = new Int32Array(videos.length).fill(-1);
-    let unmatched = 0;
-    videos.forEach(({ rec, line }, k) => {
-      const row = rowOf.get(parseId(rec.pid, { file: videosFile, line, field: 'pid' }));
-      if (row === undefined) unmatched++;
-      else rowOfRec[k] = row;
-    });
-    for (const f of fieldsOf(videos)) {
-      if (f === 'pid' || f === 'uid') continue;
+    const seen = new UniqueIds(videosFile, 'pid');
+    const covered = new Uint8Array(n);
+    const writers = new Map<string, (row: number | undefined, v: unknown, line: number) => void>();
+    const inferred: (() => void)[] = [];
+    const writerOf = (f: string) => {
+      let w = writers.get(f);
+      if (w) return w;
       const name = f.toLowerCase();
       if (VIDEO_NUMBERS.has(f)) {
         const out = cols.numberColumn(name);
-        videos.forEach(({ rec, line }, k) => {
-          if (rowOfRec[k] >= 0) out[rowOfRec[k]] = parseNumber(rec[f], { file: videosFile, line, field: f });
-        });
+        w = (row, v, line) => void (row !== undefined && (out[row] = parseNumber(v, { file: videosFile, line, field: f })));
       } else if (VIDEO_STRINGS.has(f)) {
         const out = cols.stringColumn(name);
-        videos.forEach(({ rec, line }, k) => {
-          if (rowOfRec[k] >= 0) out[rowOfRec[k]] = parseString(rec[f], { file: videosFile, line, field: f });
-        });
+        w = (row, v, line) => void (row !== undefined && (out[row] = parseString(v, { file: videosFile, line, field: f })));
       } else {
-        const vals: unknown[] = new Array(n).fill(undefined);
-        videos.forEach(({ rec }, k) => {
-          if (rowOfRec[k] >= 0) vals[rowOfRec[k]] = rec[f];
-        });
-        cols.columns[name] = inferColumn(vals);
+        const c = cols.inferred(name);
+        inferred.push(c.done);
+        w = (row, v) => void (row !== undefined && (c.values[row] = v));
       }
-    }
-    const covered = new Set(rowOfRec).size - (rowOfRec.includes(-1) ? 1 : 0);
+      writers.set(f, w);
+      return w;
+    };
+    let unmatched = 0;
+    await forEachJsonl(videosFile, (rec, line) => {
+      const p = parseId(rec.pid, { file: videosFile, line, field: 'pid' });
+      seen.add(p, line);
+      const row = rowOf.get(p);
+      if (row === undefined) unmatched++;
+      else covered[row] = 1;
+      for (const f of Object.keys(rec)) if (f !== 'pid' && f !== 'uid') writerOf(f)(row, rec[f], line);
+    });
+    for (const done of inferred) done();
+    const nCovered = covered.reduce((s, x) => s + x, 0);
     if (unmatched > 0) opts.onWarning?.(`${videosFile}: ${unmatched} record(s) have a pid that is not in the posts file (ignored)`);
-    if (covered < n) opts.onWarning?.(`${videosFile}: ${n - covered} post(s) have no video record (values missing)`);
+    if (nCovered < n) opts.onWarning?.(`${videosFile}: ${n - nCovered} post(s) have no video record (values missing)`);
     sources.push(resolve(videosFile));
   } else if (!optional.has('video')) {
     throw missingFileError(videosFile, 'video', `the video metadata of the ${split} posts`);
@@ -179,34 +189,34 @@ export async function readSmpVideoSplit(root: string, split: 'train' | 'test', o
   // users, joined on uid; duplicates merged
   const usersFile = smpVideoFile(root, split, 'users');
   if (isFile(usersFile)) {
-    const users = await readJsonl(usersFile);
     const first = new Map<string, { rec: JsonRecord; line: number; json: string }>();
     const conflicts: string[] = [];
-    for (const { rec, line } of users) {
+    const fieldSet = new Set<string>();
+    await forEachJsonl(usersFile, (rec, line) => {
+      for (const f of Object.keys(rec)) if (f !== 'uid') fieldSet.add(f);
       const u = parseId(rec.uid, { file: usersFile, line, field: 'uid' });
       const json = JSON.stringify(rec, Object.keys(rec).sort());
       const prev = first.get(u);
       if (!prev) first.set(u, { rec, line, json });
       else if (prev.json !== json) conflicts.push(`"${u}" (lines ${prev.line} and ${line})`);
-    }
+    });
     if (conflicts.length > 0) {
       opts.onWarning?.(`${usersFile}: ${conflicts.length} uid(s) have conflicting duplicate rows, kept the first: ${conflicts.slice(0, 5).join(', ')}${conflicts.length > 5 ? ', ...' : ''}`);
     }
-    const fields = fieldsOf(users).filter((f) => f !== 'uid');
     let missingUsers = 0;
     const recOfRow: (JsonRecord | null)[] = uid.map((u) => {
       const e = first.get(u);
       if (!e) missingUsers++;
       return e ? e.rec : null;
     });
-    const lineOfRow = uid.map((u) => first.get(u)?.line ?? 0);
-    for (const f of fields) {
+    const userLineOfRow = uid.map((u) => first.get(u)?.line ?? 0);
+    for (const f of fieldSet) {
       const name = f.toLowerCase();
       if (/_count$/.test(f)) {
         const out = cols.numberColumn(name);
         for (let i = 0; i < n; i++) {
           const r = recOfRow[i];
-          if (r) out[i] = parseNumber(r[f], { file: usersFile, line: lineOfRow[i], field: f });
+          if (r) out[i] = parseNumber(r[f], { file: usersFile, line: userLineOfRow[i], field: f });
         }
       } else {
         cols.columns[name] = inferColumn(recOfRow.map((r) => (r ? r[f] : undefined)));
@@ -223,17 +233,18 @@ export async function readSmpVideoSplit(root: string, split: 'train' | 'test', o
 
 /** Counts duplicate user rows of a users file: identical repeats and conflicting ones. */
 export async function countUserDuplicates(file: string): Promise<{ rows: number; uids: number; identical: number; conflicting: number }> {
-  const users = await readJsonl(file);
   const first = new Map<string, string>();
+  let rows = 0;
   let identical = 0;
   let conflicting = 0;
-  for (const { rec } of users) {
+  await forEachJsonl(file, (rec) => {
+    rows++;
     const u = String(rec.uid);
     const json = JSON.stringify(rec, Object.keys(rec).sort());
     const prev = first.get(u);
     if (prev === undefined) first.set(u, json);
     else if (prev === json) identical++;
     else conflicting++;
-  }
-  return { rows: users.length, uids: first.size, identical, conflicting };
+  });
+  return { rows, uids: first.size, identical, conflicting };
 }

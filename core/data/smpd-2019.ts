@@ -37,8 +37,8 @@
 
 import { join, resolve } from 'node:path';
 import { UserError } from '../errors.ts';
-import { ColumnsBuilder, type JsonRecord, type ReadOptions, type SplitPart, forEachLine, indexByPid, isDir, isFile, missingFileError, parseId, readJsonRecords } from './io.ts';
-import { type SmpdGroup, joinRecords, readLabels, warnJoin } from './smpd-common.ts';
+import { ColumnsBuilder, type ReadOptions, type SplitPart, forEachLine, isDir, isFile, missingFileError } from './io.ts';
+import { type SmpdGroup, joinJsonFile, readLabels, warnJoin } from './smpd-common.ts';
 import { resolveImagePath } from './smpd-image.ts';
 
 export const SMPD_2019_FILES: Record<SmpdGroup, string> = {
@@ -100,42 +100,34 @@ export async function readSmpd2019Split(root: string, split: 'train' | 'test', o
     sources.push(resolve(labelFile));
   }
 
+  // Rows are the lines of the image list; the first file with a Pid field (in ID_ORDER) gives
+  // the post ids by position; files before it are aligned by position, files after it are
+  // joined on Pid when they have one.
   const optional = new Set(opts.optional ?? []);
-  const loaded = new Map<SmpdGroup, { file: string; recs: JsonRecord[] }>();
+  const cols = new ColumnsBuilder(n);
+  let ids: { pid: string[]; uid: string[] } | null = null;
+  let rowOf = new Map<string, number>();
   for (const group of ID_ORDER) {
     const file = join(dir, `${split}_${SMPD_2019_FILES[group]}`);
     if (!isFile(file)) {
       if (optional.has(group)) continue;
       throw missingFileError(file, group, `the ${group} metadata of the ${split} posts`);
     }
-    loaded.set(group, { file, recs: await readJsonRecords(file) });
+    const res = await joinJsonFile(file, rowOf, cols, {
+      byPosition: ids === null,
+      countError: (records) => `${file}: has ${records} records but ${imgFile} has ${n} lines (rows are aligned by position in the 2019/2020 layout)`,
+    });
+    if (ids === null && res.ids !== null) {
+      ids = res.ids;
+      rowOf = new Map(ids.pid.map((p, i) => [p, i]));
+    }
+    warnJoin(opts.onWarning, file, res);
     sources.push(resolve(file));
   }
-
-  // Pid/Uid of the rows: record i of the first file that has Pid.
-  const idGroup = ID_ORDER.find((g) => {
-    const l = loaded.get(g);
-    return l !== undefined && l.recs.length > 0 && l.recs[0].Pid !== undefined;
-  });
-  if (!idGroup) {
+  if (!ids) {
     throw new UserError(`${dir}: none of the ${split} metadata files with a Pid field is present (${ID_ORDER.slice(0, 4).map((g) => `${split}_${SMPD_2019_FILES[g]}`).join(', ')}); the post ids cannot be known`);
   }
-  const idFile = loaded.get(idGroup)!;
-  if (idFile.recs.length !== n) {
-    throw new UserError(`${idFile.file}: has ${idFile.recs.length} records but ${imgFile} has ${n} lines (rows are aligned by position in the 2019/2020 layout)`);
-  }
-  const rowOf = indexByPid(idFile.recs, idFile.file);
-  const pid = idFile.recs.map((r, i) => parseId(r.Pid, { file: idFile.file, record: i, field: 'Pid' }));
-  const uid = idFile.recs.map((r, i) => (r.Uid === undefined ? '' : parseId(r.Uid, { file: idFile.file, record: i, field: 'Uid' })));
-
-  const cols = new ColumnsBuilder(n);
-  for (const group of ID_ORDER) {
-    const l = loaded.get(group);
-    if (!l) continue;
-    const hasPid = l.recs.length > 0 && l.recs.some((r) => r.Pid !== undefined);
-    const res = joinRecords(l.recs, l.file, hasPid ? rowOf : null, cols);
-    warnJoin(opts.onWarning, l.file, res);
-  }
+  const { pid, uid } = ids;
   const url = cols.stringColumn('img_url');
   const media: string[] = new Array(n);
   for (let i = 0; i < n; i++) {

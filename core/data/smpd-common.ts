@@ -12,12 +12,11 @@
  */
 
 import { UserError, place } from '../errors.ts';
+import { streamJsonTable } from './json-stream.ts';
 import {
   type ColumnsBuilder,
   type Ctx,
-  type JsonRecord,
   forEachLine,
-  inferColumn,
   parseId,
   parseNumber,
   parseString,
@@ -66,136 +65,302 @@ export interface JoinResult {
   uncovered: number;
 }
 
-/**
- * Writes the fields of `recs` into `cols`. With `rowOf`, records are joined on Pid (a duplicated
- * Pid is an error naming both records); with `rowOf === null` the i-th record is row i and the
- * record count must equal the row count.
- */
-export function joinRecords(recs: JsonRecord[], file: string, rowOf: Map<string, number> | null, cols: ColumnsBuilder): JoinResult {
-  const n = cols.n;
-  if (rowOf === null && recs.length !== n) {
-    throw new UserError(`${file}: has ${recs.length} records but the image list has ${n} rows, and no Pid field to join on`);
+/** One field of a metadata file being written into its column by its rule. */
+class FieldSink {
+  private readonly rule: Rule;
+  private readonly column: string;
+  private readonly ctx: Ctx;
+  private out: Float64Array | (string | null)[] | string[][] | Float32Array | unknown[] | null = null;
+  private inferDone: (() => void) | null = null;
+  private dim = 0;
+
+  constructor(
+    file: string,
+    field: string,
+    private readonly cols: ColumnsBuilder,
+  ) {
+    const known = FIELDS[field];
+    this.column = known ? known.column : field.toLowerCase();
+    this.rule = known ? known.rule : 'infer';
+    this.ctx = { file, record: 0, field };
+    switch (this.rule) {
+      case 'number':
+      case 'zeroMissing':
+      case 'tzOffset':
+        this.out = cols.numberColumn(this.column);
+        break;
+      case 'string':
+      case 'noneString':
+        this.out = cols.stringColumn(this.column);
+        break;
+      case 'tags':
+        this.out = cols.listColumn(this.column);
+        break;
+      case 'infer': {
+        const c = cols.inferred(this.column);
+        this.out = c.values;
+        this.inferDone = c.done;
+        break;
+      }
+      case 'vector':
+        cols.reserve(this.column);
+        break;
+    }
   }
-  // record index -> row (or -1)
-  const rowsOfRec = new Int32Array(recs.length).fill(-1);
+
+  write(rec: number, row: number, v: unknown): void {
+    const ctx = this.ctx;
+    ctx.record = rec;
+    switch (this.rule) {
+      case 'number':
+      case 'zeroMissing':
+        if (row >= 0) (this.out as Float64Array)[row] = parseNumber(v, ctx, this.rule === 'zeroMissing');
+        return;
+      case 'tzOffset':
+        if (row >= 0) (this.out as Float64Array)[row] = parseTzOffset(v, ctx);
+        return;
+      case 'string':
+      case 'noneString':
+        if (row >= 0) (this.out as (string | null)[])[row] = parseString(v, ctx, this.rule === 'noneString');
+        return;
+      case 'tags':
+        if (row >= 0) (this.out as string[][])[row] = Array.isArray(v) ? v.map(String) : splitWords(parseString(v, ctx));
+        return;
+      case 'infer':
+        if (row >= 0) (this.out as unknown[])[row] = v;
+        return;
+      case 'vector': {
+        if (this.dim === 0) {
+          // dimension from the first non-empty value (399 for user_description, 400 for location_description)
+          this.dim = vectorDim(v);
+          if (this.dim === 0) return;
+          this.out = this.cols.vectorColumn(this.column, this.dim);
+        }
+        if (row >= 0) parseVectorInto(v, this.dim, this.out as Float32Array, row * this.dim, ctx);
+      }
+    }
+  }
+
+  finish(): void {
+    this.inferDone?.();
+    if (this.rule === 'vector') this.cols.unreserve(this.column); // all empty: no column
+  }
+}
+
+/** Element count of a non-empty vector value, 0 for a missing one. */
+function vectorDim(v: unknown): number {
+  if (Array.isArray(v)) return v.length;
+  if (typeof v !== 'string') return 0;
+  const s = v.trim();
+  if (s === '' || s === 'None' || s === '0') return 0;
+  let k = 1;
+  for (let i = s.indexOf(','); i >= 0; i = s.indexOf(',', i + 1)) if (i < s.length - 1) k++; // a trailing comma adds none
+  return k;
+}
+
+/** Record keys of a columnar file (the index of its first column) -> record numbers. */
+class KeyIndex {
+  count = 0;
+  private map: Map<string, number> | null = null; // null while the keys are "0", "1", ...
+
+  add(key: string): number {
+    if (this.map === null && key === String(this.count)) return this.count++;
+    if (this.map === null) {
+      this.map = new Map();
+      for (let i = 0; i < this.count; i++) this.map.set(String(i), i);
+    }
+    if (!this.map.has(key)) this.map.set(key, this.count++);
+    return this.map.get(key)!;
+  }
+
+  get(key: string): number | undefined {
+    if (this.map !== null) return this.map.get(key);
+    const i = Number(key);
+    return i < this.count && key === String(i) ? i : undefined;
+  }
+}
+
+export interface JoinOptions {
+  /**
+   * Rows are the records in file order (2019/2020 files before the post ids are known);
+   * when the file has Pids they are returned as the post ids.
+   */
+  byPosition?: boolean;
+  /** The error when a file joined by position has a record count other than the row count. */
+  countError?: (records: number) => string;
+}
+
+export interface JoinFileResult extends JoinResult {
+  records: number;
+  /** Pid/Uid of the rows, from a file read with `byPosition` that has Pids; else null. */
+  ids: { pid: string[]; uid: string[] } | null;
+}
+
+/**
+ * Streams the metadata file `file` (a JSON array of records or pandas columnar JSON) into
+ * `cols`. Records are joined on Pid through `rowOf` (a duplicated Pid is an error naming both
+ * records); a file without Pids, or any file with `byPosition`, maps record i to row i and must
+ * have as many records as rows. Columnar files are read column by column; when the Pid column
+ * comes after other columns, those are read in a second pass.
+ */
+export async function joinJsonFile(file: string, rowOf: Map<string, number>, cols: ColumnsBuilder, opts: JoinOptions = {}): Promise<JoinFileResult> {
+  const n = cols.n;
+  const fields = new Map<string, FieldSink>();
+  const sinkOf = (field: string): FieldSink => {
+    let s = fields.get(field);
+    if (!s) fields.set(field, (s = new FieldSink(file, field, cols)));
+    return s;
+  };
   const recOfRow = new Int32Array(n).fill(-1);
   let unmatched = 0;
-  for (let i = 0; i < recs.length; i++) {
-    let row: number;
-    if (rowOf === null) row = i;
-    else {
-      const pid = parseId(recs[i].Pid, { file, record: i, field: 'Pid' });
-      const r = rowOf.get(pid);
-      if (r === undefined) {
-        unmatched++;
-        continue;
+  let byPosition = opts.byPosition === true;
+  // post ids of a by-position file with Pids (2019/2020)
+  let hasIds = false;
+  const pid: string[] = [];
+  const uid: string[] = [];
+
+  /** row of record `rec` with Pid value `p` (join mode): -1 when the Pid is not a row. */
+  const joinRow = (rec: number, p: unknown): number => {
+    const id = parseId(p, { file, record: rec, field: 'Pid' });
+    const row = rowOf.get(id);
+    if (row === undefined) {
+      unmatched++;
+      return -1;
+    }
+    if (recOfRow[row] !== -1) throw new UserError(`${file} record ${rec}: duplicated Pid "${id}" (first in record ${recOfRow[row]}, again in record ${rec})`);
+    recOfRow[row] = rec;
+    return row;
+  };
+  const positionRow = (rec: number): number => {
+    if (rec >= n) return -1;
+    recOfRow[rec] = rec;
+    return rec;
+  };
+  /** the post ids of a by-position file with Pids; a duplicate is an error */
+  const seenIds = new Map<string, number>();
+  const collectId = (rec: number, field: 'Pid' | 'Uid', v: unknown): void => {
+    if (field === 'Uid') {
+      uid[rec] = v === undefined ? '' : parseId(v, { file, record: rec, field });
+      return;
+    }
+    const id = parseId(v, { file, record: rec, field });
+    const prev = seenIds.get(id);
+    if (prev !== undefined) throw new UserError(`${file} record ${rec}: duplicated Pid "${id}" (first in record ${prev}, again in record ${rec})`);
+    seenIds.set(id, rec);
+    pid[rec] = id;
+  };
+  const noPid = (rec: number): never => {
+    parseId(undefined, { file, record: rec, field: 'Pid' });
+    throw new Error('unreachable');
+  };
+
+  // columnar state
+  const keys = new KeyIndex();
+  let rowsOfRec = new Int32Array(1024).fill(-2); // -2: no Pid yet, -1: not a row
+  let pidDone = false;
+  let sawPid = false;
+  const deferred = new Set<number>();
+  let recordsFirstHadPid = false;
+
+  const first = await streamJsonTable(file, {
+    record(rec, i) {
+      if (i === 0) {
+        recordsFirstHadPid = rec.Pid !== undefined;
+        if (!recordsFirstHadPid) byPosition = true;
+        else hasIds = byPosition;
+      } else if (byPosition && !recordsFirstHadPid && rec.Pid !== undefined) noPid(0);
+      let row: number;
+      if (byPosition) {
+        row = positionRow(i);
+        if (hasIds) {
+          collectId(i, 'Pid', rec.Pid);
+          collectId(i, 'Uid', rec.Uid);
+        }
+      } else row = joinRow(i, rec.Pid);
+      for (const field of Object.keys(rec)) if (!ID_FIELDS.has(field)) sinkOf(field).write(i, row, rec[field]);
+    },
+    column(name, position) {
+      const isFirst = position === 0;
+      if (name === 'Pid') sawPid = true;
+      if (byPosition) {
+        if (ID_FIELDS.has(name)) {
+          hasIds ||= name === 'Pid';
+          return (key, v) => {
+            const rec = isFirst ? keys.add(key) : keys.get(key);
+            if (rec !== undefined) collectId(rec, name as 'Pid' | 'Uid', v);
+          };
+        }
+        const s = sinkOf(name);
+        return (key, v) => {
+          const rec = isFirst ? keys.add(key) : keys.get(key);
+          if (rec !== undefined) s.write(rec, positionRow(rec), v);
+        };
       }
-      row = r;
-    }
-    if (recOfRow[row] !== -1) {
-      const pid = rowOf === null ? '' : ` "${String(recs[i].Pid)}"`;
-      throw new UserError(`${file} record ${i}: duplicated Pid${pid} (first in record ${recOfRow[row]}, again in record ${i})`);
-    }
-    recOfRow[row] = i;
-    rowsOfRec[i] = row;
+      if (name === 'Pid') {
+        return (key, v) => {
+          const rec = isFirst ? keys.add(key) : keys.get(key);
+          if (rec === undefined) return;
+          if (rec >= rowsOfRec.length) {
+            const grown = new Int32Array(Math.max(rec + 1, rowsOfRec.length * 2)).fill(-2);
+            grown.set(rowsOfRec);
+            rowsOfRec = grown;
+          }
+          rowsOfRec[rec] = joinRow(rec, v);
+        };
+      }
+      if (!pidDone) {
+        if (!ID_FIELDS.has(name)) {
+          sinkOf(name); // keeps the column order
+          deferred.add(position);
+        }
+        return isFirst ? (key) => void keys.add(key) : null;
+      }
+      if (ID_FIELDS.has(name)) return null;
+      const s = sinkOf(name);
+      return (key, v) => {
+        const rec = keys.get(key);
+        if (rec !== undefined) s.write(rec, rowsOfRec[rec], v);
+      };
+    },
+    columnEnd(name) {
+      if (name !== 'Pid' || byPosition) return;
+      pidDone = true;
+      for (let rec = 0; rec < keys.count; rec++) if (rec >= rowsOfRec.length || rowsOfRec[rec] === -2) noPid(rec);
+    },
+  });
+  if (first.shape === 'columns' && !byPosition && !sawPid) {
+    // no Pid column: record i is row i
+    byPosition = true;
+    rowsOfRec = new Int32Array(keys.count);
+    for (let rec = 0; rec < keys.count; rec++) rowsOfRec[rec] = positionRow(rec);
   }
+  const records = first.shape === 'records' ? first.count : keys.count;
+  if (hasIds) {
+    for (let rec = 0; rec < records; rec++) {
+      if (pid[rec] === undefined) noPid(rec);
+      uid[rec] ??= '';
+    }
+  }
+  if (byPosition && records !== n) {
+    throw new UserError(opts.countError ? opts.countError(records) : `${file}: has ${records} records but the image list has ${n} rows, and no Pid field to join on`);
+  }
+  if (deferred.size > 0) {
+    await streamJsonTable(file, {
+      record() {},
+      column(name, position) {
+        if (!deferred.has(position)) return null;
+        const s = sinkOf(name);
+        return (key, v) => {
+          const rec = keys.get(key);
+          if (rec !== undefined) s.write(rec, rowsOfRec[rec], v);
+        };
+      },
+    });
+  }
+  for (const s of fields.values()) s.finish();
   let uncovered = 0;
   for (let r = 0; r < n; r++) if (recOfRow[r] === -1) uncovered++;
-
-  // fields in first-seen order
-  const fields: string[] = [];
-  const seen = new Set<string>();
-  for (const rec of recs) {
-    for (const k of Object.keys(rec)) {
-      if (!seen.has(k)) {
-        seen.add(k);
-        if (!ID_FIELDS.has(k)) fields.push(k);
-      }
-    }
-  }
-
-  for (const field of fields) {
-    const known = FIELDS[field];
-    const column = known ? known.column : field.toLowerCase();
-    const rule: Rule = known ? known.rule : 'infer';
-    const ctx: Ctx = { file, record: 0, field };
-    switch (rule) {
-      case 'number':
-      case 'zeroMissing': {
-        const out = cols.numberColumn(column);
-        for (let i = 0; i < recs.length; i++) {
-          const row = rowsOfRec[i];
-          if (row < 0) continue;
-          ctx.record = i;
-          out[row] = parseNumber(recs[i][field], ctx, rule === 'zeroMissing');
-        }
-        break;
-      }
-      case 'tzOffset': {
-        const out = cols.numberColumn(column);
-        for (let i = 0; i < recs.length; i++) {
-          const row = rowsOfRec[i];
-          if (row < 0) continue;
-          ctx.record = i;
-          out[row] = parseTzOffset(recs[i][field], ctx);
-        }
-        break;
-      }
-      case 'string':
-      case 'noneString': {
-        const out = cols.stringColumn(column);
-        for (let i = 0; i < recs.length; i++) {
-          const row = rowsOfRec[i];
-          if (row < 0) continue;
-          ctx.record = i;
-          out[row] = parseString(recs[i][field], ctx, rule === 'noneString');
-        }
-        break;
-      }
-      case 'tags': {
-        const out = cols.listColumn(column);
-        for (let i = 0; i < recs.length; i++) {
-          const row = rowsOfRec[i];
-          if (row < 0) continue;
-          ctx.record = i;
-          const v = recs[i][field];
-          out[row] = Array.isArray(v) ? v.map(String) : splitWords(parseString(v, ctx));
-        }
-        break;
-      }
-      case 'vector': {
-        // dimension from the first non-empty value (399 for user_description, 400 for location_description)
-        let dim = 0;
-        for (const rec of recs) {
-          const v = rec[field];
-          if (typeof v === 'string' && v.trim() !== '' && v.trim() !== 'None' && v.trim() !== '0') {
-            dim = v.split(',').filter((t, k, a) => !(k === a.length - 1 && t.trim() === '')).length;
-            break;
-          }
-          if (Array.isArray(v) && v.length > 0) {
-            dim = v.length;
-            break;
-          }
-        }
-        if (dim === 0) break; // all empty: no column
-        const out = cols.vectorColumn(column, dim);
-        for (let i = 0; i < recs.length; i++) {
-          const row = rowsOfRec[i];
-          if (row < 0) continue;
-          ctx.record = i;
-          parseVectorInto(recs[i][field], dim, out, row * dim, ctx);
-        }
-        break;
-      }
-      case 'infer': {
-        const vals: unknown[] = new Array(n).fill(undefined);
-        for (let i = 0; i < recs.length; i++) if (rowsOfRec[i] >= 0) vals[rowsOfRec[i]] = recs[i][field];
-        cols.columns[column] = inferColumn(vals);
-        break;
-      }
-    }
-  }
-  return { unmatched, uncovered };
+  return { unmatched, uncovered, records, ids: hasIds ? { pid, uid } : null };
 }
 
 /**

@@ -22,8 +22,8 @@
 
 import { isAbsolute, join, resolve } from 'node:path';
 import { UserError, place } from '../errors.ts';
-import { ColumnsBuilder, type ReadOptions, type SplitPart, forEachLine, isDir, isFile, missingFileError, readJsonRecords } from './io.ts';
-import { type SmpdGroup, joinRecords, readLabels, warnJoin } from './smpd-common.ts';
+import { ColumnsBuilder, type ReadOptions, type SplitPart, forEachLine, isDir, isFile, missingFileError } from './io.ts';
+import { type SmpdGroup, joinJsonFile, readLabels, warnJoin } from './smpd-common.ts';
 
 export const SMPD_IMAGE_FILES: Record<SmpdGroup, string> = {
   category: 'category.json',
@@ -108,9 +108,7 @@ export async function readSmpdImageSplit(root: string, split: 'train' | 'test', 
       if (optional.has(group)) continue;
       throw missingFileError(file, group, `the ${group} metadata of the ${split} posts`);
     }
-    const recs = await readJsonRecords(file);
-    const hasPid = recs.length === 0 || recs.some((r) => r.Pid !== undefined);
-    const r = joinRecords(recs, file, hasPid ? list.rowOf : null, cols);
+    const r = await joinJsonFile(file, list.rowOf, cols);
     warnJoin(opts.onWarning, file, r);
     sources.push(resolve(file));
   }

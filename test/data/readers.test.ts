@@ -1,12 +1,15 @@
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { UserError } from '../../core/errors.ts';
 import { countUserDuplicates } from '../../core/data/smp-video.ts';
-import { readDataset } from '../../core/data/read-dataset.ts';
-import type { Column } from '../../core/data/table.ts';
+import { forEachJsonToken, setReadChunkSize, streamJsonTable } from '../../core/data/json-stream.ts';
+import { type ReadDatasetOptions, readDataset } from '../../core/data/read-dataset.ts';
+import { synthImage } from '../../core/data/synth-image.ts';
+import { synthVideo } from '../../core/data/synth-video.ts';
+import type { Column, Table } from '../../core/data/table.ts';
 
 /** ../shared/data beside the checkout (never copied into the repo). */
 const SHARED = fileURLToPath(new URL('../../../shared/data', import.meta.url));
@@ -336,5 +339,173 @@ describe('SMPD 2019/2020 layout (fixture)', () => {
     const e = await errorOf(readDataset(root));
     expect(e.message).toContain(join(test, 'test_userdata.json'));
     expect(e.message).toContain('data.optional: [user]');
+  });
+});
+
+// ---- streaming: chunk sizes, columnar order, unreadable files ---------------------------------
+
+afterEach(() => setReadChunkSize(null));
+
+async function readWithChunk(bytes: number | null, root: string, opts: ReadDatasetOptions = {}): Promise<Table> {
+  setReadChunkSize(bytes);
+  try {
+    return await readDataset(root, opts);
+  } finally {
+    setReadChunkSize(null);
+  }
+}
+
+const esc = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
+describe('chunk size does not change what is read', () => {
+  it('real SMPD excerpt: 7-byte chunks read the same Table as 1 MiB chunks', async () => {
+    const opts = { splits: ['test' as const], optional: ['text', 'temporal', 'user'] };
+    const a = await readWithChunk(null, EXCERPT, opts);
+    const b = await readWithChunk(7, EXCERPT, opts);
+    expect(b).toEqual(a);
+    expect(a.n).toBe(24);
+  });
+
+  it('real SMP-Video test split: 509-byte chunks read the same Table', async () => {
+    const a = await readWithChunk(null, VIDEO, { splits: ['test'] });
+    const b = await readWithChunk(509, VIDEO, { splits: ['test'] });
+    expect(b).toEqual(a);
+    expect(a.n).toBe(2000);
+  });
+
+  it('synthetic video set: 7-byte chunks read the same Table', async () => {
+    const root = tmp('stream-video');
+    await synthVideo({ out: root, posts: 60, seed: 5 });
+    const a = await readWithChunk(null, root);
+    const b = await readWithChunk(7, root);
+    expect(b).toEqual(a);
+    expect(a.n).toBe(60);
+  });
+});
+
+describe('synthetic SMPD image set, columnar user data', () => {
+  let root: string;
+  let base: Table;
+  const userFile = () => join(root, 'train', 'train_user_data.json');
+  beforeAll(async () => {
+    root = tmp('stream-img');
+    await synthImage({ out: root, posts: 40, seed: 3, concurrency: 1 });
+    base = await readDataset(root);
+  });
+
+  it('user vectors read from the columnar file, 7-byte chunks identical', async () => {
+    const ud = base.columns.user_description;
+    expect(ud.type === 'vector' && ud.dim).toBe(399);
+    expect(await readWithChunk(7, root)).toEqual(base);
+  });
+
+  it('Pid after the vectors (two passes) and Uid last: the same Table, any chunk size', async () => {
+    const orig = readFileSync(userFile(), 'utf8');
+    const cols = JSON.parse(orig) as Record<string, unknown>;
+    const { Uid, Pid, ...rest } = cols;
+    // reversed rows in the index too: records are joined on Pid, not on position
+    const reverse = (c: unknown) => Object.fromEntries(Object.entries(c as Record<string, unknown>).reverse());
+    const moved = Object.fromEntries([...Object.entries(rest).map(([k, v]) => [k, reverse(v)]), ['Pid', reverse(Pid)], ['Uid', reverse(Uid)]]);
+    writeFileSync(userFile(), JSON.stringify(moved, null, 1));
+    try {
+      const a = await readWithChunk(null, root);
+      expect(a.columns).toEqual(base.columns);
+      expect(Object.keys(a.columns)).toEqual(Object.keys(base.columns));
+      expect(await readWithChunk(7, root)).toEqual(a);
+    } finally {
+      writeFileSync(userFile(), orig);
+    }
+  });
+
+  it('duplicated Pid in a columnar file after the vectors: names both records', async () => {
+    const orig = readFileSync(userFile(), 'utf8');
+    const cols = JSON.parse(orig) as Record<string, Record<string, unknown>>;
+    const { Pid, ...rest } = cols;
+    const pids = { ...Pid, '5': Pid['2'] };
+    writeFileSync(userFile(), JSON.stringify({ ...rest, Pid: pids }));
+    try {
+      const e = await errorOf(readWithChunk(7, root));
+      expect(e.message).toContain(userFile());
+      expect(e.message).toContain(`duplicated Pid "${Pid['2']}" (first in record 2, again in record 5)`);
+    } finally {
+      writeFileSync(userFile(), orig);
+    }
+  });
+
+  it('a truncated columnar file: file:line:col and "looks truncated", any chunk size', async () => {
+    const orig = readFileSync(userFile(), 'utf8');
+    const pretty = JSON.stringify(JSON.parse(orig), null, 1);
+    const cut = pretty.slice(0, Math.floor(pretty.length * 0.6)).trimEnd();
+    writeFileSync(userFile(), cut + '\n\n');
+    const lines = cut.split('\n');
+    const where = `${userFile()}:${lines.length}:${lines[lines.length - 1].length}`;
+    try {
+      for (const chunk of [null, 7, 4096]) {
+        const e = await errorOf(readWithChunk(chunk, root));
+        expect(e.message).toMatch(new RegExp(`^${esc(where)} invalid JSON: .*\\(the file looks truncated\\)$`));
+      }
+    } finally {
+      writeFileSync(userFile(), orig);
+    }
+  });
+});
+
+describe('JSON files that cannot be read are UserErrors', () => {
+  const dir = () => tmp('stream-bad');
+  const write = (text: string) => {
+    const f = join(dir(), 'f.json');
+    writeFileSync(f, text);
+    return f;
+  };
+  const walk = (f: string) => streamJsonTable(f, { record() {}, column: () => () => {} });
+
+  it('a syntax error mid-file names its line and column with any chunk size', async () => {
+    const f = write('[\n {"Pid": "1", "a": 2},\n {"Pid": "2", "a": }\n]\n');
+    for (const chunk of [null, 1, 7]) {
+      setReadChunkSize(chunk);
+      const e = await errorOf(walk(f));
+      expect(e.message).toBe(`${f}:3:20 invalid JSON: expected a value`);
+    }
+  });
+
+  it('missing file, a folder, an empty file, not JSON, wrong shapes', async () => {
+    const d = dir();
+    expect((await errorOf(walk(join(d, 'nope.json')))).message).toBe(`${join(d, 'nope.json')}: file not found`);
+    expect((await errorOf(walk(d))).message).toContain('is a folder');
+    expect((await errorOf(walk(write('  \n')))).message).toContain('the file is empty');
+    expect((await errorOf(walk(write('\x00\x01PNG garbage')))).message).toMatch(/:1:1 invalid JSON/);
+    expect((await errorOf(walk(write('42')))).message).toContain('expected a JSON array of records or a columnar object, got number 42');
+    expect((await errorOf(walk(write('[{"a": 1}, 3]')))).message).toContain('record 1: expected an object, got number 3');
+    expect((await errorOf(walk(write('{"Pid": ["1", "2"]}')))).message).toContain('column "Pid": expected an object of {row index: value}');
+  });
+
+  it('tokens: values split across 1-byte chunks arrive whole, a BOM is dropped', async () => {
+    const f = write('\ufeff{"k\\u00e9y": ["a long string, with \\"escapes\\" and é", -12.5e-3, true, null]}');
+    const read = async () => {
+      const out: unknown[] = [];
+      await forEachJsonToken(f, (t) => out.push('value' in t ? t.value : t.name));
+      return out;
+    };
+    const a = await read();
+    setReadChunkSize(1);
+    expect(await read()).toEqual(a);
+    expect(a).toEqual(['startObject', 'kéy', 'startArray', 'a long string, with "escapes" and é', '-12.5e-3', true, null, 'endArray', 'endObject']);
+  });
+});
+
+describe('columnar file without Pid (joined by position)', () => {
+  it('a hand-written 2023+ split whose user data has no Pid column: rows by position', async () => {
+    const root = tmp('stream-nopid');
+    const d = join(root, 'test');
+    mkdirSync(d, { recursive: true });
+    writeFileSync(join(d, 'test_img_filepath.txt'), 'test/u1/11.jpg\ntest/u2/22.jpg\n');
+    writeFileSync(join(d, 'test_user_data.json'), JSON.stringify({ photo_count: { 0: '5', 1: 7 }, user_description: { 0: '0.5,1.5', 1: '' } }));
+    for (const chunk of [null, 3]) {
+      const t = await readWithChunk(chunk, root, { splits: ['test'], optional: ['category', 'text', 'temporal', 'additional'] });
+      const pc = t.columns.photo_count;
+      expect(pc.type === 'number' && Array.from(pc.values)).toEqual([5, 7]);
+      const ud = t.columns.user_description;
+      expect(ud.type === 'vector' && Array.from(ud.values)).toEqual([0.5, 1.5, NaN, NaN]);
+    }
   });
 });
