@@ -134,8 +134,13 @@ interface Grouping {
   y: Float64Array;
 }
 
+/** Codes of a key column (the table's uid array, a string column), reused by every fold's fit. */
+const codeCache = new WeakMap<readonly (string | null)[], { codes: Int32Array; index: Map<string, number> }>();
+
 /** Integer codes 0..groups-1 for the keys of all table rows; -1 for null. */
 function groupCodes(keys: readonly (string | null)[]): { codes: Int32Array; index: Map<string, number> } {
+  const cached = codeCache.get(keys);
+  if (cached) return cached;
   const index = new Map<string, number>();
   const codes = new Int32Array(keys.length);
   for (let r = 0; r < keys.length; r++) {
@@ -148,6 +153,7 @@ function groupCodes(keys: readonly (string | null)[]): { codes: Int32Array; inde
     if (c === undefined) index.set(k, (c = index.size));
     codes[r] = c;
   }
+  codeCache.set(keys, { codes, index });
   return { codes, index };
 }
 
@@ -168,46 +174,54 @@ function bucketByGroup(rows: ArrayLike<number>, codes: Int32Array, groups: numbe
   return { sorted, start };
 }
 
+/** The labels of some training rows laid out by group (group g at start[g] .. start[g + 1]). */
+interface Layout {
+  start: Int32Array;
+  label: Float64Array;
+  /** Inner fold of each label. */
+  fold: Int32Array;
+}
+
+/** Lays out the labels of `rows` by group, in the order of `rows` within a group or ascending. */
+function layout(rows: ArrayLike<number>, codes: Int32Array, groups: number, y: Float64Array, inner: Int32Array, ascending = false): Layout {
+  const { sorted, start } = bucketByGroup(rows, codes, groups);
+  if (ascending) for (let g = 0; g < groups; g++) sorted.subarray(start[g], start[g + 1]).sort((a, b) => y[a] - y[b]);
+  return { start, label: Float64Array.from(sorted, (r) => y[r]), fold: Int32Array.from(sorted, (r) => inner[r]) };
+}
+
 /**
  * history: all. A group's statistics are those of its training labels in an iteration order
  * (trainRows for apply; the shuffled `order` without one inner fold for that fold's rows), summed
- * in that order: one pass per inner fold over the training rows, so linear. A null key reads the
- * group of the empty string (the old per-row code looked up `key ?? ''`).
+ * in that order, so the labels are laid out by group in each order once and every block is one
+ * sequential pass per inner fold. A null key reads the group of the empty string (the old per-row
+ * code looked up `key ?? ''`).
  */
 function fitAll({ codes, index, groups, trainRows, y }: Grouping, block: Block, order: readonly number[], inner: Int32Array, folds: number): FittedFeature {
   const { d } = block;
   const nullCode = index.get('') ?? -1;
   const codeOf = (r: number): number => (codes[r] >= 0 ? codes[r] : nullCode);
-  // Training rows by group, labels ascending within a group, for medians.
-  const { sorted: byLabel, start } = bucketByGroup(block.wantMedian ? trainRows : [], codes, groups);
-  if (block.wantMedian) for (let g = 0; g < groups; g++) byLabel.subarray(start[g], start[g + 1]).sort((a, b) => y[a] - y[b]);
-  const acc: Summary[] = Array.from({ length: groups }, () => ({ ...EMPTY }));
-  /** Row g: the summary of group g over the rows of `iter` outside inner fold `skip`. */
-  const groupTable = (iter: ArrayLike<number>, skip: number): Float32Array => {
-    for (const s of acc) Object.assign(s, EMPTY);
-    for (let i = 0; i < iter.length; i++) {
-      const r = iter[i];
-      if (codes[r] >= 0 && inner[r] !== skip) Block.add(acc[codes[r]], y[r]);
-    }
-    if (block.wantStd) {
-      for (let i = 0; i < iter.length; i++) {
-        const r = iter[i];
-        if (codes[r] < 0 || inner[r] === skip) continue;
-        const s = acc[codes[r]];
-        s.ss += (y[r] - s.sum / s.n) ** 2; // the same two passes, in the same order, as a per-row sum
-      }
-    }
+  const byOrder = layout(order, codes, groups, y, inner);
+  const byTrain = layout(trainRows, codes, groups, y, inner);
+  const byLabel = layout(block.wantMedian ? trainRows : [], codes, groups, y, inner, true); // for medians
+  const s: Summary = { ...EMPTY };
+  /** Row g: the summary of group g's labels in `lay` outside inner fold `skip`. */
+  const groupTable = ({ start, label, fold }: Layout, skip: number): Float32Array => {
     const out = new Float32Array(groups * d);
     for (let g = 0; g < groups; g++) {
-      const s = acc[g];
+      Object.assign(s, EMPTY);
+      const end = start[g + 1];
+      for (let j = start[g]; j < end; j++) if (fold[j] !== skip) Block.add(s, label[j]);
+      if (block.wantStd && s.n > 1) {
+        const mean = s.sum / s.n; // the same two passes, in the same order, as a per-row sum
+        for (let j = start[g]; j < end; j++) if (fold[j] !== skip) s.ss += (label[j] - mean) ** 2;
+      }
       if (block.wantMedian && s.n > 0) {
         const lo = Math.floor((s.n - 1) / 2);
         const hi = Math.min(lo + 1, s.n - 1);
-        for (let j = start[g], seen = 0; seen <= hi; j++) {
-          const r = byLabel[j];
-          if (inner[r] === skip) continue;
-          if (seen === lo) s.lowMid = y[r];
-          if (seen === hi) s.highMid = y[r];
+        for (let j = byLabel.start[g], seen = 0; seen <= hi; j++) {
+          if (byLabel.fold[j] === skip) continue;
+          if (seen === lo) s.lowMid = byLabel.label[j];
+          if (seen === hi) s.highMid = byLabel.label[j];
           seen++;
         }
       }
@@ -218,7 +232,7 @@ function fitAll({ codes, index, groups, trainRows, y }: Grouping, block: Block, 
 
   const train = createMatrix(trainRows.length, d, block.names);
   for (let f = 0; f < folds; f++) {
-    const part = groupTable(order, f);
+    const part = groupTable(byOrder, f);
     for (let i = 0; i < trainRows.length; i++) {
       const r = trainRows[i];
       if (inner[r] !== f) continue;
@@ -226,7 +240,7 @@ function fitAll({ codes, index, groups, trainRows, y }: Grouping, block: Block, 
       train.data.set(g < 0 ? block.empty : part.subarray(g * d, (g + 1) * d), i * d);
     }
   }
-  const all = groupTable(trainRows, -2);
+  const all = groupTable(byTrain, -2);
   return { train, apply: (rows) => block.gather(rows.length, all, (i) => codeOf(rows[i])) };
 }
 
@@ -245,6 +259,7 @@ function fitPast({ codes, groups, trainRows, y }: Grouping, block: Block, t: Flo
     list.subarray(start[g], start[g + 1]).sort((a, b) => t[a] - t[b] || a - b);
     longest = Math.max(longest, start[g + 1] - start[g]);
   }
+  const time = Float64Array.from(list, (r) => t[r]); // for the binary searches
   // The prefix of length j of group g's list has row start[g] + g + j.
   const prefix = new Float32Array((list.length + groups) * d);
   const low = new MinHeap(new Float64Array(longest)); // the lower half, negated
@@ -284,7 +299,7 @@ function fitPast({ codes, groups, trainRows, y }: Grouping, block: Block, t: Flo
       let hi = start[g + 1];
       while (lo < hi) {
         const mid = (lo + hi) >>> 1;
-        if (t[list[mid]] < t[r]) lo = mid + 1;
+        if (time[mid] < t[r]) lo = mid + 1;
         else hi = mid;
       }
       return g + lo; // start[g] + g + (lo - start[g])
