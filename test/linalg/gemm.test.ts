@@ -55,20 +55,20 @@ describe('gemm', () => {
     await expect(gemm(a, b, 300, 41, 17)).rejects.toThrow(/values for 300 x 41/);
   });
 
-  it('writes the same model bytes that onnx-proto decodes as a one-node Gemm graph', () => {
+  it('writes model bytes that onnx-proto decodes as a one-node Gemm graph', () => {
     for (const transA of [false, true]) {
       const model = onnx.ModelProto.decode(gemmModel(transA));
       expect(Number(model.irVersion)).toBe(7);
       expect(model.opsetImport.map((o) => [o.domain, Number(o.version)])).toEqual([['', 13]]);
       const graph = model.graph!;
-      expect(graph.node.map((n) => [n.opType, n.input, n.output])).toEqual([['Gemm', ['a', 'b'], ['c']]]);
-      expect(graph.node[0].attribute.map((a) => [a.name, Number(a.i), a.type])).toEqual([['transA', transA ? 1 : 0, onnx.AttributeProto.AttributeType.INT]]);
+      expect(graph.node!.map((n) => [n.opType, n.input, n.output])).toEqual([['Gemm', ['a', 'b'], ['c']]]);
+      expect(graph.node![0].attribute!.map((a) => [a.name, Number(a.i), a.type])).toEqual([['transA', transA ? 1 : 0, onnx.AttributeProto.AttributeType.INT]]);
       const dims = (v: onnxProto.onnx.IValueInfoProto) => v.type!.tensorType!.shape!.dim!.map((d) => d.dimParam);
-      expect(graph.input.map((v) => [v.name, dims(v)])).toEqual([
+      expect(graph.input!.map((v) => [v.name, dims(v)])).toEqual([
         ['a', transA ? ['k', 'm'] : ['m', 'k']],
         ['b', ['k', 'n']],
       ]);
-      expect(graph.output.map((v) => [v.name, v.type!.tensorType!.elemType, dims(v)])).toEqual([['c', onnx.TensorProto.DataType.FLOAT, ['m', 'n']]]);
+      expect(graph.output!.map((v) => [v.name, v.type!.tensorType!.elemType, dims(v)])).toEqual([['c', onnx.TensorProto.DataType.FLOAT, ['m', 'n']]]);
     }
   });
 
