@@ -65,7 +65,12 @@ const sessions = new Map<boolean, Promise<ort.InferenceSession>>();
 function session(transA: boolean): Promise<ort.InferenceSession> {
   let s = sessions.get(transA);
   if (!s) {
-    s = ort.InferenceSession.create(gemmModel(transA), { graphOptimizationLevel: 'all', interOpNumThreads: 1 });
+    s = ort.InferenceSession.create(gemmModel(transA), {
+      graphOptimizationLevel: 'all',
+      interOpNumThreads: 1,
+      // no busy-waiting between runs: the JS that gathers the next chunk needs the core
+      extra: { session: { intra_op: { allow_spinning: '0' } } },
+    });
     sessions.set(transA, s);
   }
   return s;
