@@ -20,18 +20,20 @@ import type { Table } from '../core/data/table.ts';
 import { UserError } from '../core/errors.ts';
 import { defineFeature } from './feature.ts';
 import { asStrings, hasColumn } from './columns.ts';
-import { blockVectors, inputBlock, type Vectors } from './vectors.ts';
+import { blockVectors, inputBlock, readRow, type Vectors } from './vectors.ts';
 
 const MODALITIES = ['image', 'title', 'tags'] as const;
 type Modality = (typeof MODALITIES)[number];
 
-/** Cosine of row r in two unit-vector sets; NaN when either is missing. */
+/** Cosine of row r in two unit-vector sets (read where they lie); NaN when either is missing. */
 function pairCosine(a: Vectors, b: Vectors): Float64Array {
   const out = new Float64Array(a.rows).fill(NaN);
+  const [da, db] = [a.block.data, b.block.data];
   for (let r = 0; r < a.rows; r++) {
     if (a.missing[r] || b.missing[r]) continue;
+    const [oa, ob, sa, sb] = [r * a.block.cols, r * b.block.cols, a.scale[r], b.scale[r]];
     let s = 0;
-    for (let j = 0; j < a.dim; j++) s += a.data[r * a.dim + j] * b.data[r * b.dim + j];
+    for (let j = 0; j < a.dim; j++) s += da[oa + a.cols[j]] * sa * (db[ob + b.cols[j]] * sb);
     out[r] = s;
   }
   return out;
@@ -55,49 +57,58 @@ function groupCodes(keys: readonly (string | null)[]): { code: Int32Array; group
 
 /**
  * Leave-one-out cosine of each unit vector to the mean of its group's other vectors, and
- * (optionally) each group's spread: mean distance of its vectors to their mean.
+ * (optionally) each group's spread: mean distance of its vectors to their mean. Rows are
+ * visited group by group (a counting sort of the codes), so one group sum (dim floats) is
+ * held at a time, not groups x dim.
  */
 export function groupSimilarity(v: Vectors, keys: readonly (string | null)[]): { loo: Float64Array; spread: Float64Array } {
   const { code, groups } = groupCodes(keys);
   const { dim } = v;
-  const sum = new Float64Array(groups * dim);
-  const count = new Int32Array(groups);
-  for (let r = 0; r < v.rows; r++) {
-    const g = code[r];
-    if (g < 0 || v.missing[r]) continue;
-    count[g]++;
-    for (let j = 0; j < dim; j++) sum[g * dim + j] += v.data[r * dim + j];
-  }
-  const sumSq = new Float64Array(groups);
-  for (let g = 0; g < groups; g++) for (let j = 0; j < dim; j++) sumSq[g] += sum[g * dim + j] ** 2;
+  const start = new Int32Array(groups + 1);
+  for (let r = 0; r < v.rows; r++) if (code[r] >= 0 && !v.missing[r]) start[code[r] + 1]++;
+  for (let g = 0; g < groups; g++) start[g + 1] += start[g];
+  const members = new Int32Array(start[groups]);
+  const next = start.slice(0, groups);
+  for (let r = 0; r < v.rows; r++) if (code[r] >= 0 && !v.missing[r]) members[next[code[r]]++] = r;
+
   const loo = new Float64Array(v.rows).fill(NaN);
-  const dist = new Float64Array(groups);
-  for (let r = 0; r < v.rows; r++) {
-    const g = code[r];
-    if (g < 0 || v.missing[r]) continue;
-    let dot = 0; // u . S
-    let uu = 0; // u . u (1 for unit vectors, kept exact)
-    let dc = 0; // |u - S/n|^2
-    const n = count[g];
-    for (let j = 0; j < dim; j++) {
-      const u = v.data[r * dim + j];
-      const s = sum[g * dim + j];
-      dot += u * s;
-      uu += u * u;
-      dc += (u - s / n) ** 2;
+  const groupSpread = new Float64Array(groups).fill(NaN);
+  const sum = new Float64Array(dim);
+  const u = new Float64Array(dim);
+  for (let g = 0; g < groups; g++) {
+    const n = start[g + 1] - start[g];
+    if (n === 0) continue;
+    sum.fill(0);
+    for (let i = start[g]; i < start[g + 1]; i++) {
+      readRow(v, members[i], u);
+      for (let j = 0; j < dim; j++) sum[j] += u[j];
     }
-    dist[g] += Math.sqrt(dc);
-    if (n < 2) continue;
-    // others = S - u; cos(u, others) = (u.S - u.u) / (|u| |S - u|)
-    const othersSq = sumSq[g] - 2 * dot + uu;
-    if (othersSq <= 1e-12 * n * n) continue;
-    loo[r] = (dot - uu) / (Math.sqrt(uu) * Math.sqrt(othersSq));
+    let sumSq = 0;
+    for (let j = 0; j < dim; j++) sumSq += sum[j] ** 2;
+    let dist = 0;
+    for (let i = start[g]; i < start[g + 1]; i++) {
+      const r = members[i];
+      readRow(v, r, u);
+      let dot = 0; // u . S
+      let uu = 0; // u . u (1 for unit vectors, kept exact)
+      let dc = 0; // |u - S/n|^2
+      for (let j = 0; j < dim; j++) {
+        dot += u[j] * sum[j];
+        uu += u[j] * u[j];
+        dc += (u[j] - sum[j] / n) ** 2;
+      }
+      dist += Math.sqrt(dc);
+      if (n < 2) continue;
+      // others = S - u; cos(u, others) = (u.S - u.u) / (|u| |S - u|)
+      const othersSq = sumSq - 2 * dot + uu;
+      if (othersSq <= 1e-12 * n * n) continue;
+      loo[r] = (dot - uu) / (Math.sqrt(uu) * Math.sqrt(othersSq));
+    }
+    if (n >= 2) groupSpread[g] = dist / n;
   }
+  // every row of the group gets its spread, also a row without a vector of its own
   const spread = new Float64Array(v.rows).fill(NaN);
-  for (let r = 0; r < v.rows; r++) {
-    const g = code[r];
-    if (g >= 0 && count[g] >= 2) spread[r] = dist[g] / count[g];
-  }
+  for (let r = 0; r < v.rows; r++) if (code[r] >= 0) spread[r] = groupSpread[code[r]];
   return { loo, spread };
 }
 

@@ -97,7 +97,7 @@ export const hclust = defineFeature({
       max_iterations: z.number().int().min(1).max(1000).default(50).describe('k-means Lloyd iterations at most'),
     })
     .strict(),
-  compute({ inputs, rng, log }, params) {
+  async compute({ inputs, rng, log }, params) {
     const block = inputBlock(inputs, params.input, 'hclust');
     const v = blockVectors(block, { zeroIsMissing: params.zero_is_missing, normalize: params.normalize });
     if (v.dim === 0) throw new UserError(`hclust: input block has no numeric columns to cluster`);
@@ -105,7 +105,7 @@ export const hclust = defineFeature({
       if (c >= params.k) throw new UserError(`hclust: level ${c} needs fewer clusters than the k=${params.k} centroids it groups`);
     const levels = [...new Set(params.levels)].sort((a, b) => a - b); // coarse to fine
     const model = fitKMeans(v, params.k, rng.fork(`k${params.k}`), { maxRows: params.fit_rows, maxIterations: params.max_iterations });
-    const { cluster } = assignKMeans(v, model, 0);
+    const { cluster } = await assignKMeans(v, model, 0);
     const weight = new Float64Array(model.k);
     for (const c of cluster) if (!Number.isNaN(c)) weight[c]++;
     const centroids = Array.from({ length: model.k }, (_, i) => Array.from(model.centroids.subarray(i * model.dim, (i + 1) * model.dim)));

@@ -2,15 +2,18 @@
  * @file K-means shared by the `kmeans` and `hclust` kinds: k-means++ seeding drawn from the
  * kit's seeded Random (so the same seed gives the same clusters), Lloyd iterations by
  * ml-kmeans on at most `maxRows` sampled rows (ml-kmeans works on number[][]; 486K x 512
- * would not fit), then every row assigned to its nearest centroid with typed-array loops.
+ * would not fit), then every row assigned to its nearest centroid: squared distances
+ * |x|² - 2 x·c + |c|² from one float32 product per chunk of rows (gemm.ts), and the distances
+ * written out recomputed exactly (float64, x - c) for the nearest centroids.
  *
  * @example
  *   const model = fitKMeans(vectors, 32, rng.fork('k32'), { maxRows: 20000, maxIterations: 50 });
- *   const { cluster, dist } = assignKMeans(vectors, model, 3); // dist: rows x 3, nearest first
+ *   const { cluster, dist } = await assignKMeans(vectors, model, 3); // dist: rows x 3, nearest first
  */
 import { kmeans } from 'ml-kmeans';
 import type { Random } from '../core/random.ts';
-import { presentRows, type Vectors } from './vectors.ts';
+import { gemm } from '../core/linalg/gemm.ts';
+import { presentRows, readRow, rowChunks, type Vectors } from './vectors.ts';
 
 export interface KMeansModel {
   /** Number of centroids actually fitted (k, or fewer when fewer distinct rows exist). */
@@ -86,7 +89,11 @@ export function fitKMeans(v: Vectors, k: number, rng: Random, opts: KMeansOption
     }
     rows = rows.slice(0, opts.maxRows).sort((a, b) => a - b);
   }
-  const points = rows.map((r) => Array.from(v.data.subarray(r * v.dim, (r + 1) * v.dim)));
+  const row = new Float64Array(v.dim);
+  const points = rows.map((r) => {
+    readRow(v, r, row);
+    return Array.from(row);
+  });
   const seeds = kmeansPlusPlus(points, Math.min(k, points.length), rng);
   const result = kmeans(points, seeds.length, {
     initialization: seeds,
@@ -100,34 +107,62 @@ export function fitKMeans(v: Vectors, k: number, rng: Random, opts: KMeansOption
 
 /**
  * Nearest centroid of every row and the Euclidean distances to its `nDist` nearest centroids
- * (ascending). Missing rows, and distance slots beyond the number of centroids, are NaN.
+ * (ascending, ties to the lower index). Missing rows, and distance slots beyond the number of
+ * centroids, are NaN. Centroids are ranked by the float32 product; the nearest max(nDist, 1)
+ * are then measured exactly, re-ranked, and give the cluster and the distances.
  */
-export function assignKMeans(v: Vectors, model: KMeansModel, nDist: number): { cluster: Float32Array; dist: Float32Array } {
+export async function assignKMeans(v: Vectors, model: KMeansModel, nDist: number): Promise<{ cluster: Float32Array; dist: Float32Array }> {
   const { k, dim, centroids } = model;
   const cluster = new Float32Array(v.rows).fill(NaN);
   const dist = new Float32Array(v.rows * nDist).fill(NaN);
+  if (k === 0) return { cluster, dist };
+  const ct = new Float32Array(dim * k); // centroids transposed: dim x k
+  const cNorm = new Float64Array(k);
+  for (let c = 0; c < k; c++)
+    for (let j = 0; j < dim; j++) {
+      ct[j * k + c] = centroids[c * dim + j];
+      cNorm[c] += centroids[c * dim + j] ** 2;
+    }
+  const m = Math.min(Math.max(nDist, 1), k);
   const d = new Float64Array(k);
   const order = new Int32Array(k);
-  for (let r = 0; r < v.rows; r++) {
-    if (v.missing[r] || k === 0) continue;
-    for (let c = 0; c < k; c++) d[c] = sqDist(v.data, r * dim, centroids, c * dim, dim);
-    if (nDist <= 1) {
-      let best = 0;
-      for (let c = 1; c < k; c++) if (d[c] < d[best]) best = c;
-      cluster[r] = best;
-      if (nDist === 1) dist[r] = Math.sqrt(d[best]);
-      continue;
+  const exact = new Float64Array(m);
+  const x = new Float64Array(dim);
+  const rows = presentRows(v);
+  for (const chunk of rowChunks(v, rows)) {
+    const dots = await gemm(chunk.data, ct, chunk.count, dim, k);
+    for (let i = 0; i < chunk.count; i++) {
+      const r = rows[chunk.start + i];
+      readRow(v, r, x);
+      let xNorm = 0;
+      for (let j = 0; j < dim; j++) xNorm += x[j] * x[j];
+      for (let c = 0; c < k; c++) d[c] = xNorm - 2 * dots[i * k + c] + cNorm[c];
+      // partial selection sort: only the m nearest are needed
+      for (let c = 0; c < k; c++) order[c] = c;
+      for (let a = 0; a < m; a++) {
+        let best = a;
+        for (let b = a + 1; b < k; b++) if (d[order[b]] < d[order[best]] || (d[order[b]] === d[order[best]] && order[b] < order[best])) best = b;
+        [order[a], order[best]] = [order[best], order[a]];
+      }
+      // exact distances of those m, re-ranked (insertion sort, ties to the lower index)
+      for (let a = 0; a < m; a++) {
+        const c = order[a];
+        let s = 0;
+        for (let j = 0; j < dim; j++) {
+          const t = x[j] - centroids[c * dim + j];
+          s += t * t;
+        }
+        let b = a;
+        for (; b > 0 && (exact[b - 1] > s || (exact[b - 1] === s && order[b - 1] > c)); b--) {
+          exact[b] = exact[b - 1];
+          order[b] = order[b - 1];
+        }
+        exact[b] = s;
+        order[b] = c;
+      }
+      cluster[r] = order[0];
+      for (let a = 0; a < Math.min(nDist, k); a++) dist[r * nDist + a] = Math.sqrt(exact[a]);
     }
-    for (let c = 0; c < k; c++) order[c] = c;
-    // partial selection sort: only the nDist nearest are needed
-    const m = Math.min(nDist, k);
-    for (let i = 0; i < m; i++) {
-      let best = i;
-      for (let j = i + 1; j < k; j++) if (d[order[j]] < d[order[best]] || (d[order[j]] === d[order[best]] && order[j] < order[best])) best = j;
-      [order[i], order[best]] = [order[best], order[i]];
-      dist[r * nDist + i] = Math.sqrt(d[order[i]]);
-    }
-    cluster[r] = order[0];
   }
   return { cluster, dist };
 }

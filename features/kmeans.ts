@@ -36,7 +36,7 @@ export const kmeansFeature = defineFeature({
   version: 1,
   summary: 'k-means cluster ids (categorical) and distances to the nearest centroids, for several k',
   params: kmeansParams,
-  compute({ inputs, rng, log }, params) {
+  async compute({ inputs, rng, log }, params) {
     const block = inputBlock(inputs, params.input, 'kmeans');
     const v = blockVectors(block, { zeroIsMissing: params.zero_is_missing, normalize: params.normalize });
     if (v.dim === 0) throw new UserError(`kmeans: input block has no numeric columns to cluster`);
@@ -61,7 +61,7 @@ export const kmeansFeature = defineFeature({
         iterations: model.iterations,
         converged: model.converged,
       });
-      const { cluster, dist } = assignKMeans(v, model, params.n_dist);
+      const { cluster, dist } = await assignKMeans(v, model, params.n_dist);
       for (let r = 0; r < v.rows; r++) {
         const o = r * out.cols + offset;
         out.data[o] = cluster[r];

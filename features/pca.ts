@@ -15,50 +15,33 @@
 import { z } from 'zod';
 import { createMatrix } from '../core/matrix.ts';
 import { randomizedSvd, type LinearOperator } from '../core/linalg/randomized-svd.ts';
+import { gemm } from '../core/linalg/gemm.ts';
 import { UserError } from '../core/errors.ts';
 import { defineFeature } from './feature.ts';
-import { blockVectors, inputBlock, presentRows } from './vectors.ts';
+import { blockVectors, inputBlock, presentRows, readRow, rowChunks, type Vectors } from './vectors.ts';
 
-/** A = X[rows] - mean, as an operator (never materialised). */
-function centredOperator(x: Float64Array, dim: number, rows: Int32Array, mean: Float64Array): LinearOperator {
-  const n = rows.length;
+/**
+ * A = X[rows] - mean, as an operator (never materialised): each product reads the rows in
+ * float32 chunks, centred as they are read, and multiplies them on onnxruntime (gemm.ts).
+ */
+function centredOperator(v: Vectors, rows: Int32Array, mean: Float64Array): LinearOperator {
+  const { dim } = v;
   return {
-    rows: n,
+    rows: rows.length,
     cols: dim,
-    mul(v, l) {
-      // out = X v - 1 (mean^T v)
-      const mv = new Float64Array(l);
-      for (let c = 0; c < dim; c++) for (let j = 0; j < l; j++) mv[j] += mean[c] * v[c * l + j];
-      const out = new Float64Array(n * l);
-      for (let i = 0; i < n; i++) {
-        const base = rows[i] * dim;
-        const o = i * l;
-        for (let c = 0; c < dim; c++) {
-          const a = x[base + c];
-          if (a === 0) continue;
-          const vc = c * l;
-          for (let j = 0; j < l; j++) out[o + j] += a * v[vc + j];
-        }
-        for (let j = 0; j < l; j++) out[o + j] -= mv[j];
-      }
+    async mul(x, l) {
+      const b = Float32Array.from(x);
+      const out = new Float64Array(rows.length * l);
+      for (const c of rowChunks(v, rows, { centre: mean })) out.set(await gemm(c.data, b, c.count, dim, l), c.start * l);
       return out;
     },
-    mulT(y, l) {
-      // out = X^T y - mean (1^T y)
-      const colSum = new Float64Array(l);
+    async mulT(y, l) {
+      const y32 = Float32Array.from(y);
       const out = new Float64Array(dim * l);
-      for (let i = 0; i < n; i++) {
-        const base = rows[i] * dim;
-        const o = i * l;
-        for (let j = 0; j < l; j++) colSum[j] += y[o + j];
-        for (let c = 0; c < dim; c++) {
-          const a = x[base + c];
-          if (a === 0) continue;
-          const oc = c * l;
-          for (let j = 0; j < l; j++) out[oc + j] += a * y[o + j];
-        }
+      for (const c of rowChunks(v, rows, { centre: mean })) {
+        const part = await gemm(c.data, y32.subarray(c.start * l, (c.start + c.count) * l), dim, c.count, l, true);
+        for (let i = 0; i < out.length; i++) out[i] += part[i];
       }
-      for (let c = 0; c < dim; c++) for (let j = 0; j < l; j++) out[c * l + j] -= mean[c] * colSum[j];
       return out;
     },
   };
@@ -79,7 +62,7 @@ export const pca = defineFeature({
       power_iterations: z.number().int().min(0).max(20).default(4).describe('randomized SVD power iterations (more: more accurate trailing components)'),
     })
     .strict(),
-  compute({ inputs, rng, log }, params) {
+  async compute({ inputs, rng, log }, params) {
     const block = inputBlock(inputs, params.input, 'pca');
     const v = blockVectors(block, { zeroIsMissing: params.zero_is_missing, normalize: params.normalize });
     const { dim } = v;
@@ -106,34 +89,37 @@ export const pca = defineFeature({
     }
     const n = fitRows.length;
     const mean = new Float64Array(dim);
-    for (const r of fitRows) for (let c = 0; c < dim; c++) mean[c] += v.data[r * dim + c];
+    const row = new Float64Array(dim);
+    for (const r of fitRows) {
+      readRow(v, r, row);
+      for (let c = 0; c < dim; c++) mean[c] += row[c];
+    }
     for (let c = 0; c < dim; c++) mean[c] /= n;
-    const op = centredOperator(v.data, dim, fitRows, mean);
-    const { embedding, singularValues, k: kk } = randomizedSvd(op, k, svdRng, { powerIterations: params.power_iterations });
-    // Loadings V = A^T (U S) / S^2, so that every row (fitted or not) projects as (x - mean) V.
-    const us = op.mulT(embedding, kk); // dim x kk
-    const loadings = new Float64Array(dim * kk);
-    const scale = new Float64Array(kk);
+    const op = centredOperator(v, fitRows, mean);
+    const { embedding, singularValues, k: kk } = await randomizedSvd(op, k, svdRng, { powerIterations: params.power_iterations });
+    // Loadings V = A^T (U S) / S^2, so that every row (fitted or not) projects as (x - mean) V;
+    // whitening folds 1/sd into them.
+    const us = await op.mulT(embedding, kk); // dim x kk
+    const loadings = new Float32Array(dim * kk);
     for (let c = 0; c < kk; c++) {
       const s2 = singularValues[c] ** 2;
       const sd = singularValues[c] / Math.sqrt(n - 1);
-      scale[c] = params.whiten ? (sd > 1e-12 ? 1 / sd : 0) : 1;
-      for (let d = 0; d < dim; d++) loadings[d * kk + c] = s2 > 1e-24 ? us[d * kk + c] / s2 : 0;
+      const scale = params.whiten ? (sd > 1e-12 ? 1 / sd : 0) : 1;
+      for (let d = 0; d < dim; d++) loadings[d * kk + c] = s2 > 1e-24 ? (us[d * kk + c] / s2) * scale : 0;
     }
-    const acc = new Float64Array(kk);
-    for (const r of present) {
-      acc.fill(0);
-      const base = r * dim;
-      for (let d = 0; d < dim; d++) {
-        const x = v.data[base + d] - mean[d];
-        const ld = d * kk;
-        for (let c = 0; c < kk; c++) acc[c] += x * loadings[ld + c];
+    for (const chunk of rowChunks(v, present, { centre: mean })) {
+      const proj = await gemm(chunk.data, loadings, chunk.count, dim, kk);
+      for (let i = 0; i < chunk.count; i++) {
+        const o = present[chunk.start + i] * k;
+        // components beyond the data's rank (more asked than it has) carry no variance: zero
+        for (let c = 0; c < k; c++) out.data[o + c] = c < kk ? proj[i * kk + c] : 0;
       }
-      // components beyond the data's rank (more asked than it has) carry no variance: zero
-      for (let c = 0; c < k; c++) out.data[r * k + c] = c < kk ? acc[c] * scale[c] : 0;
     }
     let total = 0;
-    for (const r of fitRows) for (let d = 0; d < dim; d++) total += (v.data[r * dim + d] - mean[d]) ** 2;
+    for (const r of fitRows) {
+      readRow(v, r, row);
+      for (let d = 0; d < dim; d++) total += (row[d] - mean[d]) ** 2;
+    }
     let kept = 0;
     for (let c = 0; c < kk; c++) kept += singularValues[c] ** 2;
     if (kk < k) log.warn('pca', `${k} components asked, the data has at most ${kk}; the rest are zero`);

@@ -94,12 +94,12 @@ function operator(a: SparseRows): LinearOperator {
   };
 }
 
-function fieldBlock(table: Table, docs: string[][], name: string, components: number, minDf: number, maxFeatures: number, rng: Random): Matrix {
+async function fieldBlock(table: Table, docs: string[][], name: string, components: number, minDf: number, maxFeatures: number, rng: Random): Promise<Matrix> {
   const a = tfidf(docs, minDf, maxFeatures);
   const names = Array.from({ length: components }, (_, k) => `${name}_svd${k}`);
   const m = createMatrix(table.n, components, names);
   if (a.cols === 0) return m; // no term frequent enough: zeros, not an error
-  const { embedding, k } = randomizedSvd(operator(a), components, rng);
+  const { embedding, k } = await randomizedSvd(operator(a), components, rng);
   for (let r = 0; r < table.n; r++) for (let c = 0; c < k; c++) m.data[r * components + c] = embedding[r * k + c];
   return m;
 }
@@ -118,13 +118,17 @@ export const tfidfSvd = defineFeature({
       max_features: z.number().int().min(1).default(20000).describe('keep the most frequent terms'),
     })
     .strict(),
-  compute({ table, rng }, params) {
+  async compute({ table, rng }, params) {
     const perField = params.fields.map((f) => {
       if (!(f in table.columns)) throw new UserError(`tfidf-svd: dataset has no column "${f}"; available: ${Object.keys(table.columns).sort().join(', ')}`);
       return tokens(table, f, params.ngram);
     });
-    if (params.separate)
-      return hconcat(params.fields.map((f, i) => fieldBlock(table, perField[i], f, params.components, params.min_df, params.max_features, rng.fork(f))));
+    if (params.separate) {
+      const blocks: Matrix[] = [];
+      for (const [i, f] of params.fields.entries())
+        blocks.push(await fieldBlock(table, perField[i], f, params.components, params.min_df, params.max_features, rng.fork(f)));
+      return hconcat(blocks);
+    }
     const joined = perField[0].map((_, r) => perField.flatMap((d) => d[r]));
     return fieldBlock(table, joined, params.fields.join('_'), params.components, params.min_df, params.max_features, rng);
   },

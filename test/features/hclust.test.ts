@@ -48,8 +48,8 @@ describe('hclust', () => {
   const { block, sup, sub } = nested();
   const table = fakeTable({ n: block.rows });
 
-  it('cut levels recover the planted hierarchy and nest', () => {
-    const m = hclust.compute(fakeContext(table, { emb: block }), hclust.params.parse({ k: 12, levels: [6, 2], leaf: true, normalize: false })) as Matrix;
+  it('cut levels recover the planted hierarchy and nest', async () => {
+    const m = await hclust.compute(fakeContext(table, { emb: block }), hclust.params.parse({ k: 12, levels: [6, 2], leaf: true, normalize: false })) as Matrix;
     expect(m.names).toEqual(['hc2', 'hc6', 'hc_leaf12']);
     expect(m.categorical).toEqual([true, true, true]);
     const hc2 = col(m, 'hc2');
@@ -63,25 +63,25 @@ describe('hclust', () => {
     expect(new Set(hc2)).toEqual(new Set([0, 1]));
   });
 
-  it('levels nest for every linkage, including non-monotone centroid linkage', () => {
+  it('levels nest for every linkage, including non-monotone centroid linkage', async () => {
     const rng = new Random(9);
     const noise = createMatrix(200, 4, ['a', 'b', 'c', 'd']);
     for (let i = 0; i < noise.data.length; i++) noise.data[i] = rng.normal();
     const t = fakeTable({ n: 200 });
     const levels = [2, 3, 4, 5, 7, 9, 12, 15, 19];
     for (const method of ['ward', 'complete', 'average', 'single', 'centroid', 'median'] as const) {
-      const m = hclust.compute(fakeContext(t, { x: noise }), hclust.params.parse({ k: 20, levels, method, leaf: true, normalize: false })) as Matrix;
+      const m = await hclust.compute(fakeContext(t, { x: noise }), hclust.params.parse({ k: 20, levels, method, leaf: true, normalize: false })) as Matrix;
       const cols = [...levels.map((c) => col(m, `hc${c}`)), col(m, 'hc_leaf20')];
       levels.forEach((c, i) => expect(new Set(cols[i]).size, `${method} level ${c}`).toBe(c));
       for (let i = 0; i + 1 < cols.length; i++) expect(nestsIn(cols[i + 1], cols[i]), `${method} level ${levels[i + 1]} in ${levels[i]}`).toBe(true);
     }
   });
 
-  it('is deterministic by seed and rejects levels not below k', () => {
+  it('is deterministic by seed and rejects levels not below k', async () => {
     const params = hclust.params.parse({ k: 12, levels: [2, 6], normalize: false });
-    const a = hclust.compute(fakeContext(table, { emb: block }, 3), params) as Matrix;
-    const b = hclust.compute(fakeContext(table, { emb: block }, 3), params) as Matrix;
+    const a = await hclust.compute(fakeContext(table, { emb: block }, 3), params) as Matrix;
+    const b = await hclust.compute(fakeContext(table, { emb: block }, 3), params) as Matrix;
     expect(Array.from(a.data)).toEqual(Array.from(b.data));
-    expect(() => hclust.compute(fakeContext(table, { emb: block }), hclust.params.parse({ k: 8, levels: [8] }))).toThrow(/fewer clusters than the k=8/);
+    await expect(hclust.compute(fakeContext(table, { emb: block }), hclust.params.parse({ k: 8, levels: [8] }))).rejects.toThrow(/fewer clusters than the k=8/);
   });
 });

@@ -28,10 +28,10 @@ describe('kmeans', () => {
   const { block, truth } = planted();
   const table = fakeTable({ n: block.rows });
   const params = kmeansFeature.params.parse({ k: [3, 5], n_dist: 2, normalize: false, fit_rows: 100 });
-  const run = (seed: number) => kmeansFeature.compute(fakeContext(table, { emb: block }, seed), params) as Matrix;
+  const run = async (seed: number) => (await kmeansFeature.compute(fakeContext(table, { emb: block }, seed), params)) as Matrix;
 
-  it('recovers planted clusters (fitted on a 100-row sample, all rows assigned)', () => {
-    const m = run(7);
+  it('recovers planted clusters (fitted on a 100-row sample, all rows assigned)', async () => {
+    const m = await run(7);
     expect(m.names).toEqual(['km3', 'km3_d1', 'km3_d2', 'km5', 'km5_d1', 'km5_d2']);
     expect(m.categorical).toEqual([true, false, false, true, false, false]);
     const idOf = new Map<number, number>();
@@ -48,28 +48,28 @@ describe('kmeans', () => {
     }
   });
 
-  it('is deterministic for a seed', () => {
-    expect(Array.from(run(7).data)).toEqual(Array.from(run(7).data));
-    const other = run(8);
+  it('is deterministic for a seed', async () => {
+    expect(Array.from((await run(7)).data)).toEqual(Array.from((await run(7)).data));
+    const other = await run(8);
     expect(other.rows).toBe(block.rows); // another seed still runs (labels may be permuted)
   });
 
-  it('gives missing (all-zero) rows NaN', () => {
-    const m = run(7);
+  it('gives missing (all-zero) rows NaN', async () => {
+    const m = await run(7);
     for (const r of [block.rows - 2, block.rows - 1]) for (let c = 0; c < m.cols; c++) expect(m.data[r * m.cols + c]).toBeNaN();
   });
 
-  it('names the block to read when several inputs are given', () => {
-    expect(() => kmeansFeature.compute(fakeContext(table, { emb: block, other: block }), params)).toThrow(/name the one to read with params.input/);
-    const m = kmeansFeature.compute(fakeContext(table, { emb: block, other: block }), { ...params, input: 'other', k: [3] }) as Matrix;
+  it('names the block to read when several inputs are given', async () => {
+    await expect(kmeansFeature.compute(fakeContext(table, { emb: block, other: block }), params)).rejects.toThrow(/name the one to read with params.input/);
+    const m = await kmeansFeature.compute(fakeContext(table, { emb: block, other: block }), { ...params, input: 'other', k: [3] }) as Matrix;
     expect(m.cols).toBe(3);
   });
 
-  it('fits fewer clusters than k when fewer distinct rows exist, without failing', () => {
+  it('fits fewer clusters than k when fewer distinct rows exist, without failing', async () => {
     const few = createMatrix(12, 2, ['a', 'b']);
     for (let r = 0; r < 12; r++) few.data.set(r % 2 ? [1, 2] : [3, -1], r * 2);
     const ctx = fakeContext(fakeTable({ n: 12 }), { few });
-    const m = kmeansFeature.compute(ctx, kmeansFeature.params.parse({ k: [5], n_dist: 3, normalize: false })) as Matrix;
+    const m = await kmeansFeature.compute(ctx, kmeansFeature.params.parse({ k: [5], n_dist: 3, normalize: false })) as Matrix;
     const ids = new Set(Array.from({ length: 12 }, (_, r) => at(m, r, 'km5')));
     expect(ids.size).toBe(2);
     for (let r = 0; r < 12; r++) {

@@ -45,8 +45,8 @@ describe('pca', () => {
   const table = fakeTable({ n: block.rows });
   const eig = new EigenvalueDecomposition(new MlMatrix(cov), { assumeSymmetric: true }).realEigenvalues.sort((a, b) => b - a);
 
-  it('component variances match the covariance eigenvalues, largest first', () => {
-    const m = pca.compute(fakeContext(table, { emb: block }), pca.params.parse({ components: 3 })) as Matrix;
+  it('component variances match the covariance eigenvalues, largest first', async () => {
+    const m = await pca.compute(fakeContext(table, { emb: block }), pca.params.parse({ components: 3 })) as Matrix;
     expect(m.names).toEqual(['pc0', 'pc1', 'pc2']);
     const vars = [0, 1, 2].map((c) => variance(pcCol(m, c)));
     expect(vars[0]).toBeGreaterThan(vars[1]);
@@ -55,22 +55,22 @@ describe('pca', () => {
     for (let c = 0; c < 3; c++) expect(at(m, N, `pc${c}`)).toBeNaN(); // the missing row
   });
 
-  it('is deterministic, and signs do not depend on the random start', () => {
+  it('is deterministic, and signs do not depend on the random start', async () => {
     const params = pca.params.parse({ components: 3 });
-    const a = pca.compute(fakeContext(table, { emb: block }, 1), params) as Matrix;
-    const b = pca.compute(fakeContext(table, { emb: block }, 1), params) as Matrix;
+    const a = await pca.compute(fakeContext(table, { emb: block }, 1), params) as Matrix;
+    const b = await pca.compute(fakeContext(table, { emb: block }, 1), params) as Matrix;
     expect(Array.from(a.data)).toEqual(Array.from(b.data));
-    const c = pca.compute(fakeContext(table, { emb: block }, 99), params) as Matrix;
+    const c = await pca.compute(fakeContext(table, { emb: block }, 99), params) as Matrix;
     for (let i = 0; i < N * 3; i++) expect(c.data[i]).toBeCloseTo(a.data[i], 3);
   });
 
-  it('whitening gives unit variance; a fitted sample still projects every row; extra components are zero', () => {
-    const w = pca.compute(fakeContext(table, { emb: block }), pca.params.parse({ components: 2, whiten: true })) as Matrix;
+  it('whitening gives unit variance; a fitted sample still projects every row; extra components are zero', async () => {
+    const w = await pca.compute(fakeContext(table, { emb: block }), pca.params.parse({ components: 2, whiten: true })) as Matrix;
     for (let c = 0; c < 2; c++) expect(variance(pcCol(w, c))).toBeCloseTo(1, 3);
-    const s = pca.compute(fakeContext(table, { emb: block }), pca.params.parse({ components: 2, fit_rows: 100 })) as Matrix;
+    const s = await pca.compute(fakeContext(table, { emb: block }), pca.params.parse({ components: 2, fit_rows: 100 })) as Matrix;
     expect(variance(pcCol(s, 0)) / eig[0]).toBeGreaterThan(0.8); // close to the full fit
     expect(pcCol(s, 0).every(Number.isFinite)).toBe(true);
-    const x = pca.compute(fakeContext(table, { emb: block }), pca.params.parse({ components: 7 })) as Matrix;
+    const x = await pca.compute(fakeContext(table, { emb: block }), pca.params.parse({ components: 7 })) as Matrix;
     expect(pcCol(x, 6).every((v) => v === 0)).toBe(true);
   });
 });
