@@ -3,6 +3,7 @@
  * `np.load('block.npy')`. Writes are atomic (temp file + rename).
  */
 import fs from 'node:fs';
+import path from 'node:path';
 import { writeFileAtomic } from './atomic.ts';
 
 const MAGIC = Buffer.from([0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59]);
@@ -41,3 +42,66 @@ export function readNpy(file: string): { data: Float32Array; rows: number; cols:
   Buffer.from(data.buffer).set(bytes);
   return { data, rows, cols };
 }
+
+/** A `.npy` float32 matrix written row chunk by row chunk (see createNpyWriter). */
+export interface NpyWriter {
+  /** Appends whole rows (length a multiple of cols), row-major. */
+  write(rows: Float32Array): void;
+  /** Checks the row count, closes and renames the temp file to its final name. */
+  close(): void;
+  /** Closes and deletes the temp file (after an error). */
+  abort(): void;
+}
+
+/**
+ * Writes a rows x cols float32 `.npy` in pieces, for matrices too big to hold whole: the header
+ * first, then each chunk as it comes, through a temp file renamed on `close()` (atomic).
+ *
+ * @example
+ *   const w = createNpyWriter('emb.npy', 1_000_000, 512);
+ *   for (const chunk of chunks) w.write(chunk); // Float32Array of k * 512 values
+ *   w.close();
+ */
+export function createNpyWriter(file: string, rows: number, cols: number): NpyWriter {
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  const tmp = `${file}.tmp-${process.pid}-${writerCounter++}`;
+  const fd = fs.openSync(tmp, 'w');
+  let open = true;
+  let written = 0;
+  const finish = (): void => {
+    if (open) fs.closeSync(fd);
+    open = false;
+  };
+  try {
+    fs.writeSync(fd, encodeNpy(new Float32Array(0), rows, cols));
+  } catch (e) {
+    finish();
+    fs.rmSync(tmp, { force: true });
+    throw e;
+  }
+  return {
+    write(chunk) {
+      if (!open) throw new Error(`${file}: write after close`);
+      if (chunk.length % cols !== 0) throw new Error(`${file}: chunk of ${chunk.length} values is not whole rows of ${cols}`);
+      const n = chunk.length / cols;
+      if (written + n > rows) throw new Error(`${file}: ${written + n} rows written, the header says ${rows}`);
+      const bytes = new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+      for (let off = 0; off < bytes.length; ) off += fs.writeSync(fd, bytes, off, bytes.length - off);
+      written += n;
+    },
+    close() {
+      if (!open) throw new Error(`${file}: closed twice`);
+      finish();
+      if (written !== rows) {
+        fs.rmSync(tmp, { force: true });
+        throw new Error(`${file}: ${written} rows written, the header says ${rows}`);
+      }
+      fs.renameSync(tmp, file);
+    },
+    abort() {
+      finish();
+      fs.rmSync(tmp, { force: true });
+    },
+  };
+}
+let writerCounter = 0;
