@@ -603,7 +603,7 @@ function directions(rng: Random, count: number, dim: number): Float64Array[] {
 }
 
 /** Embedding signal strengths (in units of the per-dimension noise sd), restated in the README. */
-const EMB = { latent: 3, colour: 2, category: 1.5 };
+const EMB = { latent: 3, colour: 3, category: 2 };
 const EMB_CHUNK_ROWS = 4096;
 
 /**
