@@ -72,6 +72,31 @@ export function hconcat(blocks: readonly Matrix[]): Matrix {
   return out;
 }
 
+/** Columns of `block` for some rows: output row i reads block row rows[i] (rows null: row i). */
+export interface RowSource {
+  readonly block: Matrix;
+  readonly rows: ArrayLike<number> | null;
+}
+
+/**
+ * Writes `n` rows, starting at row `at` of `out`, from sources placed side by side (their
+ * columns in order fill all of out's columns). The one copy a learner's rows go through.
+ */
+export function gatherInto(out: Matrix, at: number, n: number, sources: readonly RowSource[]): void {
+  let offset = 0;
+  for (const { block, rows } of sources) {
+    const w = block.cols;
+    if (offset + w > out.cols) throw new Error(`matrix: gathering ${offset + w} columns into ${out.cols}`);
+    if (rows && rows.length < n) throw new Error(`matrix: ${rows.length} source rows for ${n} output rows`);
+    for (let i = 0; i < n; i++) {
+      const src = (rows ? rows[i] : i) * w;
+      out.data.set(block.data.subarray(src, src + w), (at + i) * out.cols + offset);
+    }
+    offset += w;
+  }
+  if (offset !== out.cols) throw new Error(`matrix: gathered ${offset} of ${out.cols} columns`);
+}
+
 /** Stacks blocks with the same columns on top of each other. */
 export function vconcat(a: Matrix, b: Matrix): Matrix {
   if (a.cols !== b.cols) throw new Error(`matrix: stacking ${a.cols} columns on ${b.cols}`);

@@ -43,6 +43,12 @@ interface FeatureBase<S extends z.ZodType> {
   readonly version: number;
   readonly summary: string;
   readonly params: S;
+  /**
+   * Files outside the dataset that the block reads (e.g. a user's embeddings file), as absolute
+   * paths of existing files; their content joins the block's cache key, so editing them
+   * recomputes the block.
+   */
+  inputFiles?(table: Table, params: z.output<S>): string[];
 }
 
 export interface LabelFreeFeature<S extends z.ZodType = z.ZodType> extends FeatureBase<S> {

@@ -20,6 +20,7 @@ import { textEmbedding } from './text-embedding.ts';
 import { videoFrames } from './video-frames.ts';
 import { tagStats } from './tag-stats.ts';
 import { userActivity } from './user-activity.ts';
+import { embeddings } from './embeddings.ts';
 
 export const features = createRegistry<FeatureDef>('feature', [
   metadata,
@@ -39,4 +40,5 @@ export const features = createRegistry<FeatureDef>('feature', [
   videoFrames,
   tagStats,
   userActivity,
+  embeddings,
 ] as FeatureDef[]);

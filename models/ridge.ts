@@ -115,20 +115,19 @@ export const ridge = defineModel({
       ymean += w[r] * y[r];
     }
     ymean /= wsum;
-    const design = new Float64Array(n * width);
+    // Two passes over the rows, encoding one row at a time: no n x width design copy.
     const row = new Float64Array(width);
     const xmean = new Float64Array(width);
     for (let r = 0; r < n; r++) {
       encodeRow({ columns }, X, r, row);
-      design.set(row, r * width);
       for (let k = 0; k < width; k++) xmean[k] += w[r] * row[k];
     }
     for (let k = 0; k < width; k++) xmean[k] /= wsum;
     const xtx = new Float64Array(width * width);
     const xty = new Float64Array(width);
     for (let r = 0; r < n; r++) {
-      const off = r * width;
-      for (let k = 0; k < width; k++) row[k] = design[off + k] - xmean[k];
+      encodeRow({ columns }, X, r, row);
+      for (let k = 0; k < width; k++) row[k] -= xmean[k];
       const wr = w[r];
       const yr = (y[r] - ymean) * wr;
       for (let a = 0; a < width; a++) {

@@ -28,7 +28,22 @@ export function hashOf(...parts: unknown[]): string {
   return h.digest('hex').slice(0, 24);
 }
 
-/** Fingerprint of data files: path, size and content hash (cached per path+mtime in-process). */
+const HASH_CHUNK_BYTES = 16 * 1024 * 1024;
+
+/** sha256 of a file's content, read in chunks (files of any size). */
+function hashFile(file: string): string {
+  const h = crypto.createHash('sha256');
+  const buf = Buffer.allocUnsafe(HASH_CHUNK_BYTES);
+  const fd = fs.openSync(file, 'r');
+  try {
+    for (let n; (n = fs.readSync(fd, buf, 0, buf.length, null)) > 0; ) h.update(buf.subarray(0, n));
+  } finally {
+    fs.closeSync(fd);
+  }
+  return h.digest('hex');
+}
+
+/** Fingerprint of data files: name and content hash (cached per path+size+mtime in-process). */
 const fileHashes = new Map<string, string>();
 export function fingerprintFiles(files: readonly string[]): string {
   const h = crypto.createHash('sha256');
@@ -37,7 +52,7 @@ export function fingerprintFiles(files: readonly string[]): string {
     const memo = `${f}:${st.size}:${st.mtimeMs}`;
     let digest = fileHashes.get(memo);
     if (!digest) {
-      digest = crypto.createHash('sha256').update(fs.readFileSync(f)).digest('hex');
+      digest = hashFile(f);
       fileHashes.set(memo, digest);
     }
     h.update(`${path.basename(f)}:${digest}\n`);
@@ -46,10 +61,19 @@ export function fingerprintFiles(files: readonly string[]): string {
 }
 
 export class BlockCache {
-  constructor(readonly dir: string) {}
+  /** `onWarning` hears about entries that exist but cannot be read (they are recomputed). */
+  constructor(
+    readonly dir: string,
+    private readonly onWarning: (message: string) => void = () => {},
+  ) {}
 
   private entry(key: string): string {
     return path.join(this.dir, 'blocks', key);
+  }
+
+  /** Whether a complete entry exists (without reading it). */
+  has(key: string): boolean {
+    return fs.existsSync(path.join(this.entry(key), 'meta.json'));
   }
 
   get(key: string): Matrix | null {
@@ -57,12 +81,14 @@ export class BlockCache {
     const metaFile = path.join(dir, 'meta.json');
     if (!fs.existsSync(metaFile)) return null;
     try {
-      const meta = JSON.parse(fs.readFileSync(metaFile, 'utf8')) as { names: string[]; categorical: boolean[] };
+      const meta = JSON.parse(fs.readFileSync(metaFile, 'utf8')) as { names?: string[]; categorical?: boolean[] };
+      if (!Array.isArray(meta.names) || !Array.isArray(meta.categorical)) throw new Error(`${metaFile}: no names or categorical list`);
       const { data, rows, cols } = readNpy(path.join(dir, 'block.npy'));
-      if (cols !== meta.names.length) return null;
+      if (cols !== meta.names.length) throw new Error(`block.npy has ${cols} columns, meta.json names ${meta.names.length}`);
       return { rows, cols, data, names: meta.names, categorical: meta.categorical };
-    } catch {
-      return null; // unreadable entry: recompute
+    } catch (e) {
+      this.onWarning(`cache entry ${dir} cannot be read (${(e as Error).message}); recomputing it`);
+      return null;
     }
   }
 

@@ -37,7 +37,7 @@
 
 import { join } from 'node:path';
 import sharp from 'sharp';
-import { createNpyWriter } from '../cache/npy.ts';
+import { writeNpyChunks } from '../cache/npy.ts';
 import { Random } from '../random.ts';
 import { cumulative, drawWeighted, fmt, openTextWriter, pool, writeFileAtomic, type TextWriter } from './synth-common.ts';
 
@@ -625,19 +625,18 @@ function writeEmbedding(out: string, spec: EmbeddingSpec, posts: readonly Post[]
   const scale = 1 / Math.sqrt(dim);
   const dir = join(out, 'embeddings');
   writeLines(join(dir, `${name}.ids.txt`), rows, (i) => posts[i].pid);
-  const w = createNpyWriter(join(dir, `${name}.npy`), rows.length, dim);
-  try {
+  writeNpyChunks(join(dir, `${name}.npy`), rows.length, dim, (write) => {
     const chunk = new Float32Array(EMB_CHUNK_ROWS * dim);
     const row = new Float64Array(dim);
+    const add = (v: Float64Array, c: number): void => {
+      for (let j = 0; j < dim; j++) row[j] += c * v[j];
+    };
     for (let start = 0; start < rows.length; start += EMB_CHUNK_ROWS) {
       const end = Math.min(rows.length, start + EMB_CHUNK_ROWS);
       for (let r = start; r < end; r++) {
         const i = rows[r];
         const p = posts[i];
         for (let j = 0; j < dim; j++) row[j] = nrng.normal();
-        const add = (v: Float64Array, c: number): void => {
-          for (let j = 0; j < dim; j++) row[j] += c * v[j];
-        };
         if (name === 'image') {
           add(dA, EMB.latent * lat.a1[i]);
           add(dB, EMB.latent * lat.a2[i]);
@@ -650,13 +649,9 @@ function writeEmbedding(out: string, spec: EmbeddingSpec, posts: readonly Post[]
         const o = (r - start) * dim;
         for (let j = 0; j < dim; j++) chunk[o + j] = row[j] * scale;
       }
-      w.write(chunk.subarray(0, (end - start) * dim));
+      write(chunk.subarray(0, (end - start) * dim));
     }
-  } catch (e) {
-    w.abort();
-    throw e;
-  }
-  w.close();
+  });
   return { rows: rows.length, missing };
 }
 

@@ -1,17 +1,21 @@
 /**
  * @file Computes the label-free feature blocks of a pipeline in order, through the block
  * cache, and collects the label-aware ones for the training stage to fit inside each fold.
+ *
+ * Only blocks someone needs are held: a block that only feeds other blocks is dropped from
+ * memory after its last consumer, and is not even read from the cache when every block it
+ * feeds is cached (at SMPD size the user vectors alone are 1.5 GB).
  */
 import path from 'node:path';
 import type { Table } from '../data/table.ts';
 import type { Matrix } from '../matrix.ts';
 import type { Random } from '../random.ts';
 import type { RunLog } from '../report/run-log.ts';
-import { BlockCache, hashOf } from '../cache/block-cache.ts';
+import { BlockCache, fingerprintFiles, hashOf } from '../cache/block-cache.ts';
 import { KIT_VERSION } from '../version.ts';
 import { features } from '../../features/index.ts';
-import type { FeatureContext, LabelAwareFeature } from '../../features/feature.ts';
-import type { FeatureEntry } from './schema.ts';
+import type { FeatureContext, LabelAwareFeature, LabelFreeFeature } from '../../features/feature.ts';
+import type { FeatureEntry, ModelEntry } from './schema.ts';
 
 export interface LabelAwareBlock {
   id: string;
@@ -28,8 +32,15 @@ export interface FeatureBlocks {
   keys: Record<string, string>;
 }
 
+/** The feature block ids a learner sees: its `features` list, else every block of the pipeline. */
+export function modelFeatureIds(entry: ModelEntry, features: readonly FeatureEntry[]): string[] {
+  return entry.features ?? features.map((f) => f.id);
+}
+
 export async function computeFeatures(opts: {
   entries: readonly FeatureEntry[];
+  /** Label-free block ids the later stages read (learners, stacker raw features): kept in memory. */
+  keep: ReadonlySet<string>;
   table: Table;
   fingerprint: string;
   rng: Random;
@@ -43,37 +54,73 @@ export async function computeFeatures(opts: {
   const keys: Record<string, string> = {};
   for (const entry of opts.entries) {
     const def = features.get(entry.kind);
-    const key = hashOf(KIT_VERSION, `${def.kind}@${def.version}`, entry.params, entry.inputs.map((i) => keys[i]), opts.fingerprint, opts.rng.seed);
-    keys[entry.id] = key;
+    keys[entry.id] = hashOf(KIT_VERSION, `${def.kind}@${def.version}`, entry.params, entry.inputs.map((i) => keys[i]), opts.fingerprint, opts.rng.seed, ...(def.inputFiles ? [fingerprintFiles(def.inputFiles(table, entry.params))] : []));
+  }
+  // Walking backwards: a block is needed when a later stage keeps it, when it is label-aware,
+  // or when it feeds a needed block that must be computed (not cached).
+  const needed = new Set<string>();
+  for (let e = opts.entries.length - 1; e >= 0; e--) {
+    const entry = opts.entries[e];
+    const def = features.get(entry.kind);
+    if (opts.keep.has(entry.id) || def.labelAware) needed.add(entry.id);
+    if (needed.has(entry.id) && (def.labelAware || !cache.has(keys[entry.id]))) for (const i of entry.inputs) needed.add(i);
+  }
+  // Index of the last needed entry reading each block: after it, the block can go.
+  const lastReader = new Map<string, number>();
+  opts.entries.forEach((entry, e) => {
+    if (needed.has(entry.id)) for (const i of entry.inputs) lastReader.set(i, e);
+  });
+
+  const byId = new Map(opts.entries.map((entry) => [entry.id, entry]));
+  const contextOf = (entry: FeatureEntry, inputs: Record<string, Matrix>): FeatureContext => ({
+    table,
+    inputs,
+    rng: opts.rng.fork(`feature:${features.get(entry.kind).kind}:${keys[entry.id]}`),
+    log,
+    cacheDir: path.join(cache.dir, 'rows'),
+    modelsDir: opts.modelsDir,
+  });
+  // An input held in memory, or (when a cache entry turned out unreadable) read or computed again.
+  const inputsOf = async (entry: FeatureEntry): Promise<Record<string, Matrix>> => {
     const inputs: Record<string, Matrix> = {};
     for (const i of entry.inputs) {
-      const m = fixed.get(i);
-      if (!m) throw new Error(`feature ${entry.id}: input "${i}" is label-aware; only label-free blocks can be inputs`);
-      inputs[i] = m;
+      const up = byId.get(i)!;
+      if (features.get(up.kind).labelAware) throw new Error(`feature ${entry.id}: input "${i}" is label-aware; only label-free blocks can be inputs`);
+      inputs[i] = fixed.get(i) ?? (await materialise(up)).block;
     }
-    const ctx: FeatureContext = {
-      table,
-      inputs,
-      rng: opts.rng.fork(`feature:${def.kind}:${key}`),
-      log,
-      cacheDir: path.join(cache.dir, 'rows'),
-      modelsDir: opts.modelsDir,
-    };
+    return inputs;
+  };
+  const materialise = async (entry: FeatureEntry): Promise<{ block: Matrix; hit: boolean }> => {
+    const def = features.get(entry.kind) as LabelFreeFeature;
+    const key = keys[entry.id];
+    const cached = cache.get(key);
+    if (cached) return { block: prefixed(entry.id, cached), hit: true };
+    const block = await def.compute(contextOf(entry, await inputsOf(entry)), entry.params);
+    if (block.rows !== table.n) throw new Error(`feature ${entry.id} (${def.kind}) returned ${block.rows} rows for ${table.n} posts`);
+    cache.put(key, block, { id: entry.id, kind: def.kind, version: def.version, params: entry.params });
+    return { block: prefixed(entry.id, block), hit: false };
+  };
+
+  for (const [e, entry] of opts.entries.entries()) {
+    const def = features.get(entry.kind);
+    const key = keys[entry.id];
+    if (!needed.has(entry.id)) {
+      log.info('features', `${entry.id} (${def.kind}): not read (only cached blocks use it)`, { id: entry.id, key, skipped: true });
+      continue;
+    }
     if (def.labelAware) {
-      labelAware.push({ id: entry.id, def, params: entry.params, ctx });
+      labelAware.push({ id: entry.id, def, params: entry.params, ctx: contextOf(entry, await inputsOf(entry)) });
       log.info('features', `${entry.id} (${def.kind}): label-aware, fitted inside each fold`);
       continue;
     }
     const t0 = Date.now();
-    let block = cache.get(key);
-    const hit = block !== null;
-    if (!block) {
-      block = await def.compute(ctx, entry.params);
-      if (block.rows !== table.n) throw new Error(`feature ${entry.id} (${def.kind}) returned ${block.rows} rows for ${table.n} posts`);
-      cache.put(key, block, { id: entry.id, kind: def.kind, version: def.version, params: entry.params });
-    }
-    fixed.set(entry.id, prefixed(entry.id, block));
+    const { block, hit } = await materialise(entry);
+    fixed.set(entry.id, block);
     log.info('features', `${entry.id} (${def.kind}): ${block.cols} columns${hit ? ' (cached)' : ''} in ${((Date.now() - t0) / 1000).toFixed(1)}s`, { id: entry.id, key, cached: hit });
+    // Blocks no later stage keeps leave memory after their last reader (the disk cache keeps them).
+    for (const id of [entry.id, ...entry.inputs]) {
+      if (!opts.keep.has(id) && (lastReader.get(id) ?? -1) <= e && fixed.delete(id)) log.event('features', { freed: id });
+    }
   }
   return { fixed, labelAware, keys };
 }

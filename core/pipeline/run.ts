@@ -29,7 +29,7 @@ import { validateSubmissionText } from '../submit/validate.ts';
 import { zipFile } from '../submit/zip.ts';
 import { KIT_VERSION, gitCommit } from '../version.ts';
 import { loadPipeline } from './load.ts';
-import { computeFeatures } from './feature-stage.ts';
+import { computeFeatures, modelFeatureIds } from './feature-stage.ts';
 import { FoldFeatureCache, trainModel, type ModelResult } from './train-stage.ts';
 import { ensemble, type EnsembleResult } from './ensemble-stage.ts';
 import { fitPostprocess } from './postprocess.ts';
@@ -122,9 +122,13 @@ export async function runPipeline(file: string, opts: RunOptions = {}): Promise<
   if (v.scheme === 'group-kfold' && v.group !== 'uid' && !(v.group in table.columns))
     throw new UserError(`${locate(['validation', 'group'])} validation.group: the dataset has no column "${v.group}"`);
 
-  const cache = new BlockCache(path.join(work, '.cache'));
+  const cache = new BlockCache(path.join(work, '.cache'), (m) => log.warn('cache', m));
+  // Learners and the stacker read these blocks; the others leave memory after their last reader.
+  const modelIds = pipeline.models.map((m) => modelFeatureIds(m, pipeline.features));
+  const keep = new Set([...modelIds.flat(), ...pipeline.ensemble.stacker.raw_features]);
   const blocks = await computeFeatures({
     entries: pipeline.features,
+    keep,
     table,
     fingerprint: fingerprintFiles(table.sources),
     rng: rng.fork('features'),
@@ -168,8 +172,14 @@ export async function runPipeline(file: string, opts: RunOptions = {}): Promise<
   for (let round = 0; round <= pipeline.pseudo_labels.rounds; round++) {
     if (round > 0) log.info('pseudo-labels', `round ${round}: ${pseudo!.rows.length} test rows, weight ${pipeline.pseudo_labels.weight}`);
     const results: ModelResult[] = [];
-    for (const entry of pipeline.models) {
+    for (const [m, entry] of pipeline.models.entries()) {
       results.push(await trainModel({ entry, table, blocks, foldCache, folds, task: pipeline.task, y, rng: rng.fork(`model:${entry.id}`), log, pseudo, weight, target: TARGETS[entry.transform ?? pipeline.labels.transform] }));
+      // In the last round, a block goes after the last learner that reads it.
+      if (round === pipeline.pseudo_labels.rounds) {
+        for (const id of modelIds[m]) {
+          if (!rawIds.includes(id) && !modelIds.slice(m + 1).some((ids) => ids.includes(id)) && blocks.fixed.delete(id)) log.event('features', { freed: id });
+        }
+      }
     }
     const ens = await ensemble(results, pipeline.ensemble, { y, folds, raw, nTrain: table.nTrain, metric, task: pipeline.task, rng: rng.fork(`ensemble:${round}`), log });
     log.info('ensemble', `round ${round}: ${formatScores(ens.final.scores)}`, { round, scores: ens.final.scores });

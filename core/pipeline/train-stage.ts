@@ -4,7 +4,7 @@
  * validation rows get their out-of-fold prediction. Every validated row must be predicted
  * exactly once; test predictions are the mean of the fold models.
  */
-import { hconcat, takeRows, vconcat, type Matrix } from '../matrix.ts';
+import { createMatrix, gatherInto, type Matrix } from '../matrix.ts';
 import type { Random } from '../random.ts';
 import type { RunLog } from '../report/run-log.ts';
 import type { Table } from '../data/table.ts';
@@ -15,6 +15,9 @@ import type { Task } from '../../models/model.ts';
 import type { FittedFeature } from '../../features/feature.ts';
 import { prefixed, type FeatureBlocks } from './feature-stage.ts';
 import type { ModelEntry } from './schema.ts';
+
+/** Values per chunk of test rows gathered for prediction (64 MB of float32). */
+const PREDICT_CHUNK_VALUES = 1 << 24;
 
 export interface ModelResult {
   id: string;
@@ -72,9 +75,8 @@ export async function trainModel(opts: {
   const { entry, table, blocks, folds, y, log } = opts;
   const def = models.get(entry.kind);
   const ids = entry.features ?? [...blocks.fixed.keys(), ...blocks.labelAware.map((b) => b.id)];
-  const fixedIds = ids.filter((i) => blocks.fixed.has(i));
+  const fixedBlocks = ids.filter((i) => blocks.fixed.has(i)).map((i) => blocks.fixed.get(i)!);
   const awareIds = ids.filter((i) => !blocks.fixed.has(i));
-  const fixed = fixedIds.length ? hconcat(fixedIds.map((i) => blocks.fixed.get(i)!)) : null;
   const nTrain = table.nTrain;
   const testRows = Int32Array.from({ length: table.nTest }, (_, i) => nTrain + i);
   const oof = new Float64Array(nTrain).fill(NaN);
@@ -89,28 +91,43 @@ export async function trainModel(opts: {
     const { train: allTrain, valid } = foldRows(folds, f);
     // Rows with zero weight (filtered outliers) do not fit; they are still validated.
     const train = opts.weight ? allTrain.filter((r) => opts.weight![r] > 0) : allTrain;
-    const build = (rows: Int32Array, aware: (id: string) => Matrix): Matrix => {
-      const parts: Matrix[] = [];
-      if (fixed) parts.push(takeRows(fixed, rows));
-      for (const id of awareIds) parts.push(prefixed(id, aware(id)));
-      return hconcat(parts);
+    const fits = awareIds.map((id) => opts.foldCache.get(id, f, train));
+    const aware = (rows: Int32Array) => fits.map((fit) => fit.apply(rows));
+    // The learner's rows in one float32 matrix: label-free blocks read by row index, label-aware
+    // blocks from this fold's fit (training rows their own out-of-inner-fold values).
+    const assemble = (segments: { rows: Int32Array; aware: Matrix[] }[]): Matrix => {
+      const first = segments[0].aware;
+      const names = [...fixedBlocks.flatMap((b) => b.names), ...awareIds.flatMap((id, k) => prefixed(id, first[k]).names)];
+      const categorical = [...fixedBlocks.flatMap((b) => b.categorical), ...first.flatMap((m) => m.categorical)];
+      const X = createMatrix(segments.reduce((n, sg) => n + sg.rows.length, 0), names.length, names, categorical);
+      let at = 0;
+      for (const sg of segments) {
+        gatherInto(X, at, sg.rows.length, [...fixedBlocks.map((block) => ({ block, rows: sg.rows })), ...sg.aware.map((block) => ({ block, rows: null }))]);
+        at += sg.rows.length;
+      }
+      return X;
     };
-    const fitted = (id: string) => opts.foldCache.get(id, f, train);
-    let Xtr = build(train, (id) => fitted(id).train);
-    const Xva = build(valid, (id) => fitted(id).apply(valid));
-    const Xte = build(testRows, (id) => fitted(id).apply(testRows));
+    const pseudo = opts.pseudo && opts.pseudo.rows.length ? opts.pseudo : undefined;
+    // Pseudo rows are test rows: their features are the test features of this fold.
+    const pseudoRows = pseudo ? pseudo.rows.map((i) => nTrain + i) : new Int32Array(0);
+    let Xtr: Matrix | null = assemble([
+      { rows: train, aware: fits.map((fit) => fit.train) },
+      ...(pseudo ? [{ rows: pseudoRows, aware: aware(pseudoRows) }] : []),
+    ]);
+    let Xva: Matrix | null = assemble([{ rows: valid, aware: aware(valid) }]);
+    const width = Xva.cols;
     // The learner fits the transformed target; predictions come back on the label scale.
     const fwd = opts.target?.forward ?? ((v: number) => v);
     const inv = opts.target?.inverse ?? ((v: number) => v);
-    let ytr = Float64Array.from(train, (r) => fwd(y[r]));
+    const ytr = new Float64Array(Xtr.rows);
+    train.forEach((r, i) => (ytr[i] = fwd(y[r])));
     const yva = Float64Array.from(valid, (r) => y[r]);
-    let wtr = opts.weight ? Float64Array.from(train, (r) => opts.weight![r]) : undefined;
-    const pseudo = opts.pseudo;
-    if (pseudo && pseudo.rows.length) {
-      // Pseudo rows are test rows: their features are the test features of this fold.
-      Xtr = vconcat(Xtr, takeRows(Xte, pseudo.rows));
-      ytr = Float64Array.from([...ytr, ...pseudo.labels[f].map(fwd)]);
-      wtr = Float64Array.from([...(wtr ?? new Float64Array(train.length).fill(1)), ...new Float64Array(pseudo.rows.length).fill(pseudo.weight)]);
+    let wtr = opts.weight ? new Float64Array(Xtr.rows).fill(1) : undefined;
+    if (wtr) train.forEach((r, i) => (wtr![i] = opts.weight![r]));
+    if (pseudo) {
+      pseudo.labels[f].forEach((v, i) => (ytr[train.length + i] = fwd(v)));
+      wtr ??= new Float64Array(Xtr.rows).fill(1);
+      wtr.fill(pseudo.weight, train.length);
     }
     const model = await def.fit(Xtr, ytr, entry.params, {
       seed: opts.rng.fork(`fold${f}`).seed,
@@ -119,12 +136,21 @@ export async function trainModel(opts: {
       weight: wtr,
       log: (m) => log.event(`model:${entry.id}`, { fold: f, message: m }),
     });
+    Xtr = null; // the fold's training copy is released before predicting
     const pva = model.predict(Xva).map(inv);
+    Xva = null;
     valid.forEach((r, i) => {
       oof[r] = pva[i];
       predicted[r]++;
     });
-    const pte = model.predict(Xte).map(inv);
+    // Test rows in chunks: never a full test copy per fold.
+    const pte = new Float64Array(testRows.length);
+    const step = Math.max(1024, Math.floor(PREDICT_CHUNK_VALUES / Math.max(1, width)));
+    for (let s = 0; s < testRows.length; s += step) {
+      const rows = testRows.subarray(s, Math.min(testRows.length, s + step));
+      pte.set(model.predict(assemble([{ rows, aware: aware(rows) }])), s);
+    }
+    for (let i = 0; i < pte.length; i++) pte[i] = inv(pte[i]);
     testFolds.push(pte);
     for (let i = 0; i < pte.length; i++) test[i] += pte[i] / folds.k;
     for (const [name, v] of Object.entries(model.importance())) importance[name] = (importance[name] ?? 0) + v / folds.k;
