@@ -4,6 +4,7 @@
  *   smp run <pipeline.yaml> [--seed N] [--data DIR]
  *   smp validate <file.json|.csv|.zip> --data <dataset root> --track image|video
  *   smp synth --track image|video --posts N --out DIR [--seed S]
+ *   smp synth --track image (--posts N | --train N --test M | --full) --no-images [--embeddings image:512,text:384] --out DIR
  *   smp schema [--out pipelines/schema.json]
  *   smp kinds
  *   smp compare <run dirs...> [--html out.html]
@@ -24,6 +25,15 @@ function int(name: string) {
     if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError(`${name} must be a non-negative integer`);
     return n;
   };
+}
+
+/** "image:512,text:384" -> [{name, dim}]. */
+function embeddingList(v: string): { name: 'image' | 'text'; dim: number }[] {
+  return v.split(',').map((part) => {
+    const m = /^(image|text):(\d+)$/.exec(part.trim());
+    if (!m || Number(m[2]) < 8) throw new InvalidArgumentError(`expected name:dim pairs of image and text with dim >= 8 (e.g. image:512,text:384), got "${part}"`);
+    return { name: m[1] as 'image' | 'text', dim: Number(m[2]) };
+  });
 }
 
 function track(v: string): 'image' | 'video' {
@@ -83,17 +93,39 @@ program
   .command('synth')
   .description('write a synthetic dataset in the real file formats, with planted signal')
   .requiredOption('--track <track>', 'image or video', track)
-  .requiredOption('--posts <n>', 'number of posts (train + test)', int('--posts'))
   .requiredOption('--out <dir>', 'output folder')
+  .option('--posts <n>', 'number of posts, train + test (the newest 25% are test)', int('--posts'))
+  .option('--train <n>', 'exact number of train posts (with --test, instead of --posts; image track)', int('--train'))
+  .option('--test <n>', 'exact number of test posts (with --train; image track)', int('--test'))
+  .option('--full', 'full SMPD size: 305,613 train + 180,581 test posts (image track)')
+  .option('--no-images', 'image track: write no image files (hidden latent factors replace the image terms of the label)')
+  .option('--embeddings <list>', 'with --no-images: precomputed embeddings to write, name:dim,... of image and text (e.g. image:512,text:384)', embeddingList)
   .option('--seed <n>', 'seed', int('--seed'), 2025)
-  .action(async (o: { track: 'image' | 'video'; posts: number; out: string; seed: number }) => {
-    const t0 = Date.now();
-    const counts =
-      o.track === 'image'
-        ? await (await import('./data/synth-image.ts')).synthImage({ out: o.out, posts: o.posts, seed: o.seed })
-        : await (await import('./data/synth-video.ts')).synthVideo({ out: o.out, posts: o.posts, seed: o.seed });
-    console.log(`wrote ${counts.train} train + ${counts.test} test ${o.track} posts to ${o.out} in ${((Date.now() - t0) / 1000).toFixed(1)}s`);
-  });
+  .action(
+    async (o: { track: 'image' | 'video'; posts?: number; train?: number; test?: number; full?: boolean; images: boolean; embeddings?: { name: 'image' | 'text'; dim: number }[]; out: string; seed: number }) => {
+      const sizes = [o.posts !== undefined, o.train !== undefined || o.test !== undefined, o.full === true].filter(Boolean).length;
+      if (sizes !== 1) throw new UserError('synth: give the size one way: --posts N, --train N --test M, or --full');
+      if ((o.train === undefined) !== (o.test === undefined)) throw new UserError('synth: --train and --test go together');
+      if (o.track === 'video' && o.posts === undefined) throw new UserError('synth --track video: give --posts N');
+      if (o.track === 'video' && (!o.images || o.embeddings)) throw new UserError('synth --track video: --no-images and --embeddings are for the image track');
+      if (o.embeddings && o.images) throw new UserError('synth: --embeddings needs --no-images (with images, compute embeddings from them with clip-image / clip-text)');
+      const t0 = Date.now();
+      let counts: { train: number; test: number };
+      if (o.track === 'image') {
+        const { synthImage, SMPD_SIZES } = await import('./data/synth-image.ts');
+        const size = o.full ? { ...SMPD_SIZES } : o.posts !== undefined ? { posts: o.posts } : { train: o.train, test: o.test };
+        counts = await synthImage({
+          out: o.out,
+          ...size,
+          seed: o.seed,
+          images: o.images,
+          embeddings: o.embeddings,
+          onProgress: (m) => process.stderr.write(`[synth] ${m} (${((Date.now() - t0) / 1000).toFixed(1)}s)\n`),
+        });
+      } else counts = await (await import('./data/synth-video.ts')).synthVideo({ out: o.out, posts: o.posts!, seed: o.seed });
+      console.log(`wrote ${counts.train} train + ${counts.test} test ${o.track} posts to ${o.out} in ${((Date.now() - t0) / 1000).toFixed(1)}s`);
+    },
+  );
 
 program
   .command('schema')

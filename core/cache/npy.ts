@@ -251,3 +251,28 @@ function writeAll(fd: number, bytes: Uint8Array): void {
   let done = 0;
   while (done < bytes.length) done += fs.writeSync(fd, bytes, done, bytes.length - done);
 }
+
+/**
+ * Writes a rows x cols float32 `.npy` from chunks, for matrices too big to hold whole: `fill`
+ * passes whole rows (row-major) to `write` in order; the header goes first, each chunk straight
+ * to the file; the row count is checked at the end; atomic (temp file + rename).
+ *
+ * @example
+ *   writeNpyChunks('emb.npy', 1_000_000, 512, (write) => {
+ *     for (const chunk of chunks) write(chunk); // Float32Array of k * 512 values
+ *   });
+ */
+export function writeNpyChunks(file: string, rows: number, cols: number, fill: (write: (chunk: Float32Array) => void) => void): void {
+  checkHost(file);
+  withAtomicFile(file, (fd) => {
+    writeAll(fd, npyHeaderBytes([rows, cols]));
+    let written = 0;
+    fill((chunk) => {
+      if (chunk.length % cols !== 0) fail(file, `a chunk of ${chunk.length} values is not whole rows of ${cols}`);
+      written += chunk.length / cols;
+      if (written > rows) fail(file, `${written} rows written, the header says ${rows}`);
+      writeAll(fd, new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength));
+    });
+    if (written !== rows) fail(file, `${written} rows written, the header says ${rows}`);
+  });
+}

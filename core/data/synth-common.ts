@@ -7,6 +7,7 @@
  *   await writeFileAtomic('/out/train/train_label.txt', '1.5\n');
  */
 
+import fs from 'node:fs';
 import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 
@@ -23,6 +24,57 @@ export async function writeFileAtomic(file: string, data: string | Uint8Array): 
     await rm(tmp, { force: true });
     throw e;
   }
+}
+
+/** A text file written piece by piece (see openTextWriter). */
+export interface TextWriter {
+  write(text: string): void;
+  /** Flushes, closes and renames the temp file to its final name. */
+  close(): void;
+  /** Closes and deletes the temp file (after an error). */
+  abort(): void;
+}
+
+/**
+ * Streams text to `file` through a temp file in the same folder, buffered into ~1 MB writes,
+ * and renames it on `close()`: files of any size (a full-size columnar user file is ~600 MB)
+ * without ever holding them as one string.
+ */
+export function openTextWriter(file: string, bufferChars = 1 << 20): TextWriter {
+  fs.mkdirSync(dirname(file), { recursive: true });
+  const tmp = `${file}.tmp-${process.pid}-${tmpCounter++}`;
+  const fd = fs.openSync(tmp, 'w');
+  let parts: string[] = [];
+  let size = 0;
+  let open = true;
+  const flush = (): void => {
+    if (size === 0) return;
+    const buf = Buffer.from(parts.join(''), 'utf8');
+    for (let off = 0; off < buf.length; ) off += fs.writeSync(fd, buf, off, buf.length - off);
+    parts = [];
+    size = 0;
+  };
+  return {
+    write(text) {
+      parts.push(text);
+      size += text.length;
+      if (size >= bufferChars) flush();
+    },
+    close() {
+      try {
+        flush();
+      } finally {
+        fs.closeSync(fd);
+        open = false;
+      }
+      fs.renameSync(tmp, file);
+    },
+    abort() {
+      if (open) fs.closeSync(fd);
+      open = false;
+      fs.rmSync(tmp, { force: true });
+    },
+  };
 }
 
 /** Runs `task(i)` for i in [0, n) with at most `limit` tasks in flight; results in order. */

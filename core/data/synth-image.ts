@@ -37,18 +37,43 @@
 
 import { join } from 'node:path';
 import sharp from 'sharp';
+import { writeNpyChunks } from '../cache/npy.ts';
 import { Random } from '../random.ts';
-import { cumulative, drawWeighted, fmt, pool, writeFileAtomic } from './synth-common.ts';
+import { cumulative, drawWeighted, fmt, openTextWriter, pool, writeFileAtomic, type TextWriter } from './synth-common.ts';
+
+/** Post counts of the real SMPD image track (2023+ release). */
+export const SMPD_SIZES = { train: 305_613, test: 180_581 } as const;
+
+/** Embedding files `--no-images` can write: which planted latents each carries (see README). */
+export const EMBEDDING_NAMES = ['image', 'text'] as const;
+export interface EmbeddingSpec {
+  name: (typeof EMBEDDING_NAMES)[number];
+  dim: number;
+}
 
 export interface SynthImageOptions {
   out: string;
-  /** total posts, train + test */
-  posts: number;
+  /** total posts, train + test (the newest `testFraction` go to test); or give `train` and `test` */
+  posts?: number;
+  /** exact train / test post counts (both, instead of `posts`) */
+  train?: number;
+  test?: number;
   seed: number;
   /** share of the newest posts that go to test (default 0.25) */
   testFraction?: number;
   /** image encodes in flight (default 2) */
   concurrency?: number;
+  /**
+   * false: no image files; the label's image terms are replaced by hidden latent factors that
+   * only the `embeddings` files carry (default true)
+   */
+  images?: boolean;
+  /** precomputed-embedding files to write (needs images: false) */
+  embeddings?: EmbeddingSpec[];
+  /** share of posts absent from each embedding file (default 0.005) */
+  missingShare?: number;
+  /** progress lines (e.g. to stderr) */
+  onProgress?: (message: string) => void;
 }
 
 const T0 = Date.UTC(2015, 0, 1) / 1000; // first post
@@ -140,6 +165,15 @@ interface Post {
   label: number;
   split: 'train' | 'test';
   path: string;
+}
+
+/** Hidden per-post factors of the no-images mode: only the embedding files carry them. */
+interface Latents {
+  /** visual appeal (linear) and visual "style" (quadratic), carried by the image embedding */
+  a1: Float32Array;
+  a2: Float32Array;
+  /** textual appeal, carried by the text embedding */
+  t1: Float32Array;
 }
 
 /** Sparse comma-separated vector: `dense` leading values, then mostly "0". */
@@ -296,11 +330,38 @@ export function imageStats(px: Uint8Array | Uint8ClampedArray): { brightness: nu
   return { brightness: sy / n / 255, colourfulness };
 }
 
-export async function synthImage(opts: SynthImageOptions): Promise<{ train: number; test: number }> {
-  const { out, posts: nPosts, seed } = opts;
+/** Train/test counts from the options (posts + testFraction, or train + test). */
+function splitSizes(opts: SynthImageOptions): { nTrain: number; nTest: number } {
+  if (opts.train !== undefined || opts.test !== undefined) {
+    const { train, test } = opts;
+    if (opts.posts !== undefined) throw new Error('synthImage: give posts or train + test, not both');
+    if (!Number.isInteger(train) || !Number.isInteger(test) || train! < 1 || test! < 1)
+      throw new Error(`synthImage: train and test must both be integers >= 1, got ${train} and ${test}`);
+    return { nTrain: train!, nTest: test! };
+  }
+  const nPosts = opts.posts;
   const testFraction = opts.testFraction ?? 0.25;
-  if (!Number.isInteger(nPosts) || nPosts < 2) throw new Error(`synthImage: posts must be an integer >= 2, got ${nPosts}`);
+  if (!Number.isInteger(nPosts) || nPosts! < 2) throw new Error(`synthImage: posts must be an integer >= 2, got ${nPosts}`);
   if (!(testFraction > 0 && testFraction < 1)) throw new Error(`synthImage: testFraction must be in (0, 1), got ${testFraction}`);
+  const nTest = Math.max(1, Math.min(nPosts! - 1, Math.round(nPosts! * testFraction)));
+  return { nTrain: nPosts! - nTest, nTest };
+}
+
+export async function synthImage(opts: SynthImageOptions): Promise<{ train: number; test: number }> {
+  const { out, seed } = opts;
+  const images = opts.images ?? true;
+  const embeddings = opts.embeddings ?? [];
+  const missingShare = opts.missingShare ?? 0.005;
+  const progress = opts.onProgress ?? ((): void => {});
+  if (images && embeddings.length) throw new Error('synthImage: embeddings are written only without images (images: false)');
+  for (const e of embeddings) {
+    if (!(EMBEDDING_NAMES as readonly string[]).includes(e.name)) throw new Error(`synthImage: unknown embedding "${e.name}"; expected one of ${EMBEDDING_NAMES.join(', ')}`);
+    if (!Number.isInteger(e.dim) || e.dim < 8) throw new Error(`synthImage: embedding ${e.name} needs an integer dimension >= 8, got ${e.dim}`);
+  }
+  if (new Set(embeddings.map((e) => e.name)).size !== embeddings.length) throw new Error('synthImage: an embedding is listed twice');
+  if (!(missingShare >= 0 && missingShare < 1)) throw new Error(`synthImage: missingShare must be in [0, 1), got ${missingShare}`);
+  const { nTrain, nTest } = splitSizes(opts);
+  const nPosts = nTrain + nTest;
   const rng = new Random(seed);
   const users = makeUsers(rng.fork('users'), Math.max(3, Math.round(nPosts / 7)));
   // heavy-tailed posts per user
@@ -309,15 +370,13 @@ export async function synthImage(opts: SynthImageOptions): Promise<{ train: numb
   const hourCum = cumulative(HOUR_WEIGHTS);
 
   // post times, sorted: the split is by time
-  const times: number[] = [];
+  const times = new Float64Array(nPosts);
   for (let i = 0; i < nPosts; i++) {
     const day = Math.floor(prng.next() * (SPAN / 86400));
     const hour = drawWeighted(hourCum, prng.next());
-    times.push(T0 + day * 86400 + hour * 3600 + prng.int(3600));
+    times[i] = T0 + day * 86400 + hour * 3600 + prng.int(3600);
   }
-  times.sort((a, b) => a - b);
-  const nTest = Math.max(1, Math.min(nPosts - 1, Math.round(nPosts * testFraction)));
-  const nTrain = nPosts - nTest;
+  times.sort();
   const tMin = times[0];
   const tMax = times[nPosts - 1];
 
@@ -375,32 +434,54 @@ export async function synthImage(opts: SynthImageOptions): Promise<{ train: numb
       path: `${split}/${u.uid}/${pid}.${png ? 'png' : 'jpg'}`,
     });
   }
+  progress(`${nPosts} posts from ${users.length} users`);
 
-  // images: render, measure, encode (bounded concurrency), and the label from the stats
+  // the label: shared terms, plus image statistics (images) or hidden latents (no images)
   const noise = rng.fork('label-noise');
   const noiseOf = posts.map(() => noise.normal());
-  await pool(posts.length, Math.max(1, opts.concurrency ?? 2), async (i) => {
-    const p = posts[i];
-    const px = renderImage(p);
-    const { brightness, colourfulness } = imageStats(px);
+  const shared = (p: Post, i: number): number => {
     const hour = Math.floor((p.postdate % 86400) / 3600);
     const age = (p.postdate - tMin) / Math.max(1, tMax - tMin);
-    const score =
-      5.9 +
-      users[p.user].base +
-      CATEGORIES[p.cat].effect +
-      0.5 * Math.cos((2 * Math.PI * (hour - 20)) / 24) +
-      0.06 * p.tags.length +
-      1.2 * (brightness - 0.5) +
-      1.6 * Math.min(1, colourfulness / 100) +
-      (p.titleColour < 0 ? 0 : p.titleColour === p.colour ? 0.5 : -0.3) -
-      1.5 * age +
-      0.6 * noiseOf[i];
-    p.label = Math.max(0, score);
-    const img = sharp(px, { raw: { width: p.w, height: p.h, channels: 3 } });
-    const buf = p.png ? await img.png({ compressionLevel: 6 }).toBuffer() : await img.jpeg({ quality: 85 }).toBuffer();
-    await writeFileAtomic(join(out, p.path), buf);
-  });
+    return users[p.user].base + CATEGORIES[p.cat].effect + 0.5 * Math.cos((2 * Math.PI * (hour - 20)) / 24) + 0.06 * p.tags.length - 1.5 * age + 0.6 * noiseOf[i];
+  };
+  let latents: Latents | null = null;
+  if (images) {
+    // render, measure, encode (bounded concurrency), and the label from the stats
+    await pool(posts.length, Math.max(1, opts.concurrency ?? 2), async (i) => {
+      const p = posts[i];
+      const px = renderImage(p);
+      const { brightness, colourfulness } = imageStats(px);
+      const score =
+        5.9 +
+        shared(p, i) +
+        1.2 * (brightness - 0.5) +
+        1.6 * Math.min(1, colourfulness / 100) +
+        (p.titleColour < 0 ? 0 : p.titleColour === p.colour ? 0.5 : -0.3);
+      p.label = Math.max(0, score);
+      const img = sharp(px, { raw: { width: p.w, height: p.h, channels: 3 } });
+      const buf = p.png ? await img.png({ compressionLevel: 6 }).toBuffer() : await img.jpeg({ quality: 85 }).toBuffer();
+      await writeFileAtomic(join(out, p.path), buf);
+    });
+  } else {
+    const lrng = rng.fork('latents');
+    const lat: Latents = { a1: new Float32Array(nPosts), a2: new Float32Array(nPosts), t1: new Float32Array(nPosts) };
+    for (let i = 0; i < nPosts; i++) {
+      lat.a1[i] = lrng.normal();
+      lat.a2[i] = lrng.normal();
+      lat.t1[i] = lrng.normal();
+    }
+    posts.forEach((p, i) => {
+      const score =
+        6.5 +
+        shared(p, i) +
+        0.8 * lat.a1[i] +
+        0.4 * (lat.a2[i] * lat.a2[i] - 1) +
+        0.6 * lat.t1[i] +
+        (p.titleColour < 0 ? 0 : p.titleColour === p.colour ? 0.5 : -0.3);
+      p.label = Math.max(0, score);
+    });
+    latents = lat;
+  }
 
   // row order of the image list: shuffled within each split (the real lists are not by time)
   const order = { train: [] as number[], test: [] as number[] };
@@ -409,6 +490,7 @@ export async function synthImage(opts: SynthImageOptions): Promise<{ train: numb
   orng.shuffle(order.train);
   orng.shuffle(order.test);
 
+  const uidJson = users.map((u) => JSON.stringify(u.uid));
   for (const split of ['train', 'test'] as const) {
     const rows = order[split].map((i) => posts[i]);
     // JSON files in Pid order (differs from the image list: join on Pid)
@@ -416,44 +498,230 @@ export async function synthImage(opts: SynthImageOptions): Promise<{ train: numb
     const dir = join(out, split);
     const P = (name: string): string => join(dir, `${split}_${name}`);
     const uidOf = (p: Post): string => users[p.user].uid;
-    await writeFileAtomic(P('img_filepath.txt'), rows.map((p) => p.path).join('\n') + '\n');
-    if (split === 'train') await writeFileAtomic(P('label.txt'), rows.map((p) => fmt(p.label, 4)).join('\n') + '\n');
-    await writeFileAtomic(
-      P('category.json'),
-      JSON.stringify(byPid.map((p) => ({ Uid: uidOf(p), Pid: p.pid, Category: CATEGORIES[p.cat].name, Subcategory: p.sub, Concept: p.concept }))),
-    );
-    await writeFileAtomic(P('text.json'), JSON.stringify(byPid.map((p) => ({ Uid: uidOf(p), Pid: p.pid, Title: p.title, Mediatype: 'photo', Alltags: p.tags.join(' ') }))));
-    await writeFileAtomic(
-      P('temporalspatial_information.json'),
-      JSON.stringify(byPid.map((p) => ({ Uid: uidOf(p), Pid: p.pid, Postdate: String(p.postdate), Latitude: p.lat, Longitude: p.lon, Geoaccuracy: p.geo }))),
-    );
-    await writeFileAtomic(
-      P('additional_information.json'),
-      JSON.stringify(byPid.map((p) => ({ Uid: uidOf(p), Pid: p.pid, Pathalias: p.pathalias, Ispublic: '1', Mediastatus: 'ready' }))),
-    );
-    // columnar pandas JSON, one row per post
-    const col = (f: (p: Post) => unknown): Record<string, unknown> => Object.fromEntries(byPid.map((p, k) => [String(k), f(p)]));
-    const U = (p: Post): User => users[p.user];
-    const userData = {
-      Uid: col(uidOf),
-      Pid: col((p) => p.pid),
-      photo_firstdate: col((p) => String(U(p).firstdate)),
-      photo_count: col((p) => U(p).photoCount),
-      ispro: col((p) => U(p).ispro),
-      canbuypro: col((p) => U(p).canbuypro),
-      timezone_offset: col((p) => U(p).tz[0]),
-      photo_firstdatetaken: col((p) => String(U(p).firstdatetaken)),
-      timezone_id: col((p) => U(p).tz[1]),
-      user_description: col((p) => U(p).desc),
-      location_description: col((p) => U(p).loc),
+    writeLines(P('img_filepath.txt'), rows, (p) => p.path);
+    if (split === 'train') writeLines(P('label.txt'), rows, (p) => fmt(p.label, 4));
+    // held-out answers, outside the test folder: a benchmark scores the submission with them
+    else writeLines(join(out, 'answers', 'test_label.txt'), rows, (p) => fmt(p.label, 4));
+    writeJsonArray(P('category.json'), byPid, (p) => ({ Uid: uidOf(p), Pid: p.pid, Category: CATEGORIES[p.cat].name, Subcategory: p.sub, Concept: p.concept }));
+    writeJsonArray(P('text.json'), byPid, (p) => ({ Uid: uidOf(p), Pid: p.pid, Title: p.title, Mediatype: 'photo', Alltags: p.tags.join(' ') }));
+    writeJsonArray(P('temporalspatial_information.json'), byPid, (p) => ({
+      Uid: uidOf(p),
+      Pid: p.pid,
+      Postdate: String(p.postdate),
+      Latitude: p.lat,
+      Longitude: p.lon,
+      Geoaccuracy: p.geo,
+    }));
+    writeJsonArray(P('additional_information.json'), byPid, (p) => ({ Uid: uidOf(p), Pid: p.pid, Pathalias: p.pathalias, Ispublic: '1', Mediastatus: 'ready' }));
+    // columnar pandas JSON, one row per post; a user's vectors are quoted once, written per post
+    const descJson = new Map<number, [string, string]>();
+    const vecJson = (u: number): [string, string] => {
+      let v = descJson.get(u);
+      if (!v) descJson.set(u, (v = [JSON.stringify(users[u].desc), JSON.stringify(users[u].loc)]));
+      return v;
     };
-    await writeFileAtomic(P('user_data.json'), JSON.stringify(userData));
+    const U = (p: Post): User => users[p.user];
+    writeColumnar(P('user_data.json'), byPid, {
+      Uid: (p) => uidJson[p.user],
+      Pid: (p) => JSON.stringify(p.pid),
+      photo_firstdate: (p) => JSON.stringify(String(U(p).firstdate)),
+      photo_count: (p) => String(U(p).photoCount),
+      ispro: (p) => String(U(p).ispro),
+      canbuypro: (p) => String(U(p).canbuypro),
+      timezone_offset: (p) => JSON.stringify(U(p).tz[0]),
+      photo_firstdatetaken: (p) => JSON.stringify(String(U(p).firstdatetaken)),
+      timezone_id: (p) => JSON.stringify(U(p).tz[1]),
+      user_description: (p) => vecJson(p.user)[0],
+      location_description: (p) => vecJson(p.user)[1],
+    });
+    progress(`${split}: ${rows.length} posts written`);
   }
-  await writeFileAtomic(join(out, 'README.md'), readme(nTrain, nTest, seed, users.length));
+
+  const written: { spec: EmbeddingSpec; rows: number; missing: number }[] = [];
+  for (const spec of embeddings) {
+    const r = writeEmbedding(out, spec, posts, latents!, rng, missingShare);
+    written.push({ spec, ...r });
+    progress(`embeddings/${spec.name}.npy: ${r.rows} x ${spec.dim} (${r.missing} posts absent)`);
+  }
+  await writeFileAtomic(join(out, 'README.md'), readme({ nTrain, nTest, seed, nUsers: new Set(posts.map((p) => p.user)).size, images, embeddings: written }));
   return { train: nTrain, test: nTest };
 }
 
-function readme(nTrain: number, nTest: number, seed: number, nUsers: number): string {
+/** One line per row, streamed. */
+function writeLines<T>(file: string, rows: readonly T[], line: (row: T) => string): void {
+  streamTo(file, (w) => {
+    for (const r of rows) w.write(line(r) + '\n');
+  });
+}
+
+/** A JSON array of records, streamed: the same bytes as JSON.stringify(rows.map(record)). */
+function writeJsonArray<T>(file: string, rows: readonly T[], record: (row: T) => unknown): void {
+  streamTo(file, (w) => {
+    w.write('[');
+    rows.forEach((r, k) => w.write((k ? ',' : '') + JSON.stringify(record(r))));
+    w.write(']');
+  });
+}
+
+/**
+ * Columnar pandas JSON (`{"col": {"0": v, "1": v, ...}, ...}`), streamed column by column;
+ * each column function returns its value already as JSON text.
+ */
+function writeColumnar<T>(file: string, rows: readonly T[], columns: Record<string, (row: T) => string>): void {
+  streamTo(file, (w) => {
+    w.write('{');
+    Object.entries(columns).forEach(([name, value], c) => {
+      w.write(`${c ? ',' : ''}${JSON.stringify(name)}:{`);
+      rows.forEach((r, k) => w.write(`${k ? ',' : ''}"${k}":${value(r)}`));
+      w.write('}');
+    });
+    w.write('}');
+  });
+}
+
+function streamTo(file: string, body: (w: TextWriter) => void): void {
+  const w = openTextWriter(file);
+  try {
+    body(w);
+  } catch (e) {
+    w.abort();
+    throw e;
+  }
+  w.close();
+}
+
+/** `count` random unit vectors of `dim` (near-orthogonal for dim >> count). */
+function directions(rng: Random, count: number, dim: number): Float64Array[] {
+  return Array.from({ length: count }, () => {
+    const v = new Float64Array(dim);
+    let ss = 0;
+    for (let j = 0; j < dim; j++) ss += (v[j] = rng.normal()) ** 2;
+    const s = 1 / Math.sqrt(ss);
+    for (let j = 0; j < dim; j++) v[j] *= s;
+    return v;
+  });
+}
+
+/** Embedding signal strengths (in units of the per-dimension noise sd), restated in the README. */
+const EMB = { latent: 3, colour: 3, category: 2 };
+const EMB_CHUNK_ROWS = 4096;
+
+/**
+ * Writes `embeddings/<name>.npy` (float32, rows in a shuffled order over train and test posts,
+ * a `missingShare` of posts left out) and `embeddings/<name>.ids.txt` (one Pid per row).
+ * Row = (sum of signal directions + N(0, 1) noise per dimension) / sqrt(dim).
+ */
+function writeEmbedding(out: string, spec: EmbeddingSpec, posts: readonly Post[], lat: Latents, rng: Random, missingShare: number): { rows: number; missing: number } {
+  const { name, dim } = spec;
+  const n = posts.length;
+  const perm = rng.fork(`embedding-order-${name}`).shuffle(Array.from({ length: n }, (_, i) => i));
+  const missing = Math.min(n - 1, Math.round(n * missingShare));
+  const rows = perm.slice(missing); // the first `missing` of a random permutation are left out
+  const drng = rng.fork(`embedding-directions-${name}`);
+  const [dA, dB] = directions(drng, 2, dim);
+  const colourDir = directions(drng, COLOURS.length, dim);
+  const catDir = directions(drng, CATEGORIES.length, dim);
+  const nrng = rng.fork(`embedding-noise-${name}`);
+  const scale = 1 / Math.sqrt(dim);
+  const dir = join(out, 'embeddings');
+  writeLines(join(dir, `${name}.ids.txt`), rows, (i) => posts[i].pid);
+  writeNpyChunks(join(dir, `${name}.npy`), rows.length, dim, (write) => {
+    const chunk = new Float32Array(EMB_CHUNK_ROWS * dim);
+    const row = new Float64Array(dim);
+    const add = (v: Float64Array, c: number): void => {
+      for (let j = 0; j < dim; j++) row[j] += c * v[j];
+    };
+    for (let start = 0; start < rows.length; start += EMB_CHUNK_ROWS) {
+      const end = Math.min(rows.length, start + EMB_CHUNK_ROWS);
+      for (let r = start; r < end; r++) {
+        const i = rows[r];
+        const p = posts[i];
+        for (let j = 0; j < dim; j++) row[j] = nrng.normal();
+        if (name === 'image') {
+          add(dA, EMB.latent * lat.a1[i]);
+          add(dB, EMB.latent * lat.a2[i]);
+          add(colourDir[p.colour], EMB.colour);
+        } else {
+          add(dA, EMB.latent * lat.t1[i]);
+          if (p.titleColour >= 0) add(colourDir[p.titleColour], EMB.colour);
+        }
+        add(catDir[p.cat], EMB.category);
+        const o = (r - start) * dim;
+        for (let j = 0; j < dim; j++) chunk[o + j] = row[j] * scale;
+      }
+      write(chunk.subarray(0, (end - start) * dim));
+    }
+  });
+  return { rows: rows.length, missing };
+}
+
+interface ReadmeInfo {
+  nTrain: number;
+  nTest: number;
+  seed: number;
+  nUsers: number;
+  images: boolean;
+  embeddings: { spec: EmbeddingSpec; rows: number; missing: number }[];
+}
+
+function readme(info: ReadmeInfo): string {
+  const { nTrain, nTest, seed, nUsers, images, embeddings } = info;
+  const categories = CATEGORIES.map((c) => `${c.name} ${c.effect > 0 ? '+' : ''}${c.effect}`).join(', ');
+  const imageFiles = images
+    ? "- `<split>/<Uid>/<Pid>.jpg|.png`: the images (64..320 px; gradients, shapes, noise; ~10% PNG)\n"
+    : '- no image files: the image lists name paths that do not exist (written with `--no-images`)\n';
+  const embFiles = embeddings.length
+    ? embeddings
+        .map(
+          ({ spec, rows, missing }) =>
+            `- \`embeddings/${spec.name}.npy\`: float32 NumPy array, ${rows} x ${spec.dim}, rows in a shuffled order over train and test\n` +
+            `  posts; \`embeddings/${spec.name}.ids.txt\`: the Pid of each row, one per line. ${missing} posts (${((100 * missing) / (nTrain + nTest)).toFixed(2)}%) are absent.\n`,
+        )
+        .join('')
+    : '';
+  const common = `      + b_u                         user base popularity, N(0, 2.0) per user; photo_count, ispro and
+                                    user_description[0] (= b_u / 2 + N(0, 1)) carry it
+      + category effect             ${categories}
+      + 0.5 cos(2 pi (hour - 20) / 24)   hour of day of Postdate (UTC); evenings best
+      + 0.06 x number of tags        (Alltags, 0..24 tags)`;
+  const tail = `      - 1.5 x (Postdate - first) / (last - first)   newer posts score lower (less time online)
+      + N(0, 0.6) noise, then clipped at 0`;
+  const signal = images
+    ? `\`\`\`
+label = 5.9
+${common}
+      + 1.2 (brightness - 0.5)       mean luma of the image in [0, 1]
+      + 1.6 min(1, M / 100)          colourfulness M (Hasler & Suesstrunk 2003) of the image
+      + 0.5 if the title names the image's dominant colour, -0.3 if it names another colour
+${tail}
+\`\`\`
+
+A model using user history, time, category, tag count, image statistics and title/image
+colour agreement should reach a clearly positive Spearman correlation on held-out posts.`
+    : `\`\`\`
+label = 6.5
+${common}
+      + 0.8 a1 + 0.4 (a2^2 - 1)      hidden visual factors a1, a2 ~ N(0, 1) per post
+      + 0.6 t1                       hidden textual factor t1 ~ N(0, 1) per post
+      + 0.5 if the title names the post's (hidden) dominant colour, -0.3 if it names another
+${tail}
+\`\`\`
+
+No metadata field reveals a1, a2, t1 or the dominant colour: only the embedding files carry them
+(without \`--embeddings\` they act as noise). Each embedding row is
+
+    x = (N(0, I) noise + signal) / sqrt(dim)
+
+with unit directions drawn once per file (random, near-orthogonal), in noise-sd units:
+
+- \`image\`: ${EMB.latent} a1 D_a + ${EMB.latent} a2 D_b + ${EMB.colour} C[dominant colour] + ${EMB.category} K[Category]
+- \`text\`: ${EMB.latent} t1 D_a + ${EMB.colour} C[colour named in the title] (if any) + ${EMB.category} K[Category]
+
+So the top principal components of an embedding span its latent and colour directions (PCA +
+trees recover a1, a2^2 and t1), an MLP on the raw rows finds them directly, and k-means clusters
+follow the dominant colour and the category. The two files have different dimensions and
+directions: they are not one embedding space (cosine between an image row and a text row means
+nothing).`;
   return `# Synthetic SMPD image-track dataset
 
 Generated by smp-kit (\`core/data/synth-image.ts\`, seed ${seed}): ${nTrain} train and ${nTest} test
@@ -469,30 +737,14 @@ posts from ${nUsers} users, in the SMP Challenge 2023+ release layout. Not real 
 - \`train/train_user_data.json\`: columnar (pandas) JSON, one row per post; \`user_description\` is a
   comma-separated string of 399 floats, \`location_description\` of 400 floats ("" when absent)
 - \`test/test_*\`: the same for the test posts, without labels
-- \`<split>/<Uid>/<Pid>.jpg|.png\`: the images (64..320 px; gradients, shapes, noise; ~10% PNG)
-
-Train and test are split by time: the test posts are the newest.
+- \`answers/test_label.txt\`: the held-out test labels, one per line in test image-list order
+  (outside \`test/\`: for scoring a submission, never for training)
+${imageFiles}${embFiles}
+Train and test are split by time: the test posts are the newest. Posts per user follow a power
+law (user rank r gets a share proportional to r^-0.7).
 
 ## Planted signal
 
-\`\`\`
-label = 5.9
-      + b_u                         user base popularity, N(0, 2.0) per user; photo_count, ispro and
-                                    user_description[0] (= b_u / 2 + N(0, 1)) carry it
-      + category effect             Fashion +0.5, Food +0.3, Travel&Active&Sports +0.1, Entertainment 0,
-                                    Holiday&Celebrations +0.2, Social&People +0.7, Animal +0.4,
-                                    Urban -0.3, Whether&Season -0.2, Electronics -0.6, Family -0.1
-      + 0.5 cos(2 pi (hour - 20) / 24)   hour of day of Postdate (UTC); evenings best
-      + 0.06 x number of tags        (Alltags, 0..24 tags)
-      + 1.2 (brightness - 0.5)       mean luma of the image in [0, 1]
-      + 1.6 min(1, M / 100)          colourfulness M (Hasler & Suesstrunk 2003) of the image
-      + 0.5 if the title names the image's dominant colour, -0.3 if it names another colour
-      - 1.5 x (Postdate - first) / (last - first)   newer posts score lower (less time online)
-      + N(0, 0.6) noise, then clipped at 0
-\`\`\`
-
-Colour words: ${COLOURS.map((c) => c.name).join(', ')}.
-A model using user history, time, category, tag count, image statistics and title/image
-colour agreement should reach a clearly positive Spearman correlation on held-out posts.
+${signal}
 `;
 }

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readNpy } from '../../core/cache/npy.ts';
 import { readDataset } from '../../core/data/read-dataset.ts';
 import { synthImage } from '../../core/data/synth-image.ts';
 import { synthVideo } from '../../core/data/synth-video.ts';
@@ -40,6 +41,18 @@ function expectSameFiles(a: string, b: string): void {
   for (const [k, v] of sa) expect(v.equals(sb.get(k)!), `${k} differs`).toBe(true);
 }
 
+/** User vectors of the real dimensions, columnar pandas user data, no test label file. */
+function expectUserData(root: string, t: Table, split: 'train' | 'test', rows: number): void {
+  const ud = t.columns.user_description;
+  const ld = t.columns.location_description;
+  expect(ud.type === 'vector' && ud.dim).toBe(399);
+  expect(ld.type === 'vector' && ld.dim).toBe(400);
+  const user = JSON.parse(readFileSync(join(root, split, `${split}_user_data.json`), 'utf8'));
+  expect(Object.keys(user.Pid)).toHaveLength(rows);
+  expect(user.user_description['0'].split(',')).toHaveLength(399);
+  expect(existsSync(join(root, 'test', 'test_label.txt'))).toBe(false);
+}
+
 describe('synthImage', () => {
   const N = 80;
   let root: string;
@@ -72,15 +85,7 @@ describe('synthImage', () => {
     }
     const tz = t.columns.timezone_offset;
     expect(tz.type === 'number' && tz.values.every((x) => Number.isFinite(x))).toBe(true);
-    const ud = t.columns.user_description;
-    const ld = t.columns.location_description;
-    expect(ud.type === 'vector' && ud.dim).toBe(399);
-    expect(ld.type === 'vector' && ld.dim).toBe(400);
-    // user data is columnar pandas JSON
-    const user = JSON.parse(readFileSync(join(root, 'test', 'test_user_data.json'), 'utf8'));
-    expect(Object.keys(user.Pid)).toHaveLength(20);
-    expect(user.user_description['0'].split(',')).toHaveLength(399);
-    expect(existsSync(join(root, 'test', 'test_label.txt'))).toBe(false);
+    expectUserData(root, t, 'test', 20);
     expect(existsSync(join(root, 'README.md'))).toBe(true);
   });
 
@@ -117,6 +122,69 @@ describe('synthImage', () => {
     if (ud.type !== 'vector') throw new Error('vector');
     const x = Array.from({ length: t.nTrain }, (_, i) => ud.values[i * ud.dim]);
     expect(src(t.label.subarray(0, t.nTrain), x)).toBeGreaterThan(0.4);
+  });
+});
+
+describe('synthImage without images, with embeddings', () => {
+  const opts = { train: 300, test: 100, seed: 21, images: false, embeddings: [{ name: 'image' as const, dim: 16 }, { name: 'text' as const, dim: 12 }], missingShare: 0.01 };
+  let root: string;
+  let t: Table;
+  beforeAll(async () => {
+    root = tmp('noimg');
+    expect(await synthImage({ out: root, ...opts })).toEqual({ train: 300, test: 100 });
+    t = await readDataset(root);
+  });
+
+  it('writes the SMPD layout without image files, plus held-out answers', () => {
+    const files = [...snapshot(root).keys()].sort();
+    expect(files.filter((f) => /\.(jpg|png)$/.test(f))).toEqual([]);
+    expect(files.some((k) => k.includes('.tmp-'))).toBe(false);
+    for (const s of ['train', 'test'])
+      for (const f of ['img_filepath.txt', 'category.json', 'text.json', 'temporalspatial_information.json', 'additional_information.json', 'user_data.json'])
+        expect(files, `${s}_${f}`).toContain(join(s, `${s}_${f}`));
+    expect(t.nTrain).toBe(300);
+    expect(t.nTest).toBe(100);
+    expectUserData(root, t, 'train', 300);
+    const answers = readFileSync(join(root, 'answers', 'test_label.txt'), 'utf8').trim().split('\n').map(Number);
+    expect(answers).toHaveLength(100);
+    expect(answers.every((x) => Number.isFinite(x) && x >= 0)).toBe(true);
+    expect(readFileSync(join(root, 'README.md'), 'utf8')).toMatch(/a1.*a2.*t1/s);
+  });
+
+  it('embeddings: float32 npy of the right shape, ids a shuffled permutation minus the absent posts', () => {
+    const pids = new Set(t.pid);
+    for (const { name, dim } of opts.embeddings) {
+      const bytes = readFileSync(join(root, 'embeddings', `${name}.npy`));
+      const headerLen = bytes.readUInt16LE(8);
+      expect(bytes.subarray(0, 8).equals(Buffer.from([0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59, 1, 0]))).toBe(true);
+      expect((10 + headerLen) % 64).toBe(0);
+      expect(bytes.subarray(10, 10 + headerLen).toString('latin1')).toBe(`{'descr': '<f4', 'fortran_order': False, 'shape': (396, ${dim}), }`.padEnd(headerLen - 1) + '\n');
+      const npy = readNpy(join(root, 'embeddings', `${name}.npy`));
+      expect([npy.rows, npy.cols]).toEqual([396, dim]);
+      expect(npy.data.every((x) => Number.isFinite(x))).toBe(true);
+      const ids = readFileSync(join(root, 'embeddings', `${name}.ids.txt`), 'utf8').trim().split('\n');
+      expect(ids).toHaveLength(396);
+      expect(new Set(ids).size).toBe(396);
+      expect(ids.every((id) => pids.has(id))).toBe(true);
+      // train and test mixed, in no file's order
+      expect(ids).not.toEqual(t.pid.filter((p) => ids.includes(p)));
+      expect(ids).not.toEqual([...ids].sort());
+      const split = ids.map((id) => t.pid.indexOf(id) < 300);
+      expect(split.slice(0, 100).some((x) => x) && split.slice(0, 100).some((x) => !x)).toBe(true);
+    }
+    // each file leaves out its own posts
+    const absent = (name: string): string[] => {
+      const ids = new Set(readFileSync(join(root, 'embeddings', `${name}.ids.txt`), 'utf8').trim().split('\n'));
+      return t.pid.filter((p) => !ids.has(p));
+    };
+    expect(absent('image')).toHaveLength(4);
+    expect(absent('image')).not.toEqual(absent('text'));
+  });
+
+  it('same seed gives byte-identical files (streamed writers, chunked npy)', async () => {
+    const b = tmp('noimg-b');
+    await synthImage({ out: b, ...opts });
+    expectSameFiles(root, b);
   });
 });
 
