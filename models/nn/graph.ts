@@ -57,7 +57,8 @@ interface Rec {
   meta?: unknown;
 }
 
-type GradRule = (g: Graph, r: Rec, dy: T) => (T | null)[];
+/** dy of the single output -> one gradient (or null) per input; `need[k]` says whether input k wants one. */
+type GradRule = (g: Graph, r: Rec, dy: T, need: boolean[]) => (T | null)[];
 
 function encodeAttr(name: string, v: AttrValue): IAttr {
   const A = onnx.AttributeProto.AttributeType;
@@ -381,7 +382,8 @@ export class Graph {
       if (dys.every((d) => !d) || !r.inputs.some((t) => t && live.has(t.name))) continue;
       const rule = RULES[r.op];
       if (!rule || r.outputs.length !== 1) throw new Error(`graph: no gradient rule for ${r.op}`);
-      rule(this, r, dys[0]!).forEach((d, k) => {
+      const need = r.inputs.map((t) => !!t && live.has(t.name) && t.dtype === 'float32');
+      rule(this, r, dys[0]!, need).forEach((d, k) => {
         const t = r.inputs[k];
         if (d && t && live.has(t.name) && t.dtype === 'float32') accumulate(t, d);
       });
@@ -402,16 +404,16 @@ function attrNum(v: AttrValue | undefined, fallback: number): number {
 /** Gradient rules: dy of the single output -> one gradient (or null) per input. */
 const RULES: Record<string, GradRule> = {
   Identity: (_g, _r, dy) => [dy],
-  Add: (g, r, dy) => [g.unbroadcast(dy, r.inputs[0]!.shape), g.unbroadcast(dy, r.inputs[1]!.shape)],
-  Sub: (g, r, dy) => [g.unbroadcast(dy, r.inputs[0]!.shape), g.unbroadcast(g.neg(dy), r.inputs[1]!.shape)],
-  Mul: (g, r, dy) => {
+  Add: (g, r, dy, need) => [need[0] ? g.unbroadcast(dy, r.inputs[0]!.shape) : null, need[1] ? g.unbroadcast(dy, r.inputs[1]!.shape) : null],
+  Sub: (g, r, dy, need) => [need[0] ? g.unbroadcast(dy, r.inputs[0]!.shape) : null, need[1] ? g.unbroadcast(g.neg(dy), r.inputs[1]!.shape) : null],
+  Mul: (g, r, dy, need) => {
     const [a, b] = r.inputs as T[];
-    return [g.unbroadcast(g.mul(dy, b), a.shape), g.unbroadcast(g.mul(dy, a), b.shape)];
+    return [need[0] ? g.unbroadcast(g.mul(dy, b), a.shape) : null, need[1] ? g.unbroadcast(g.mul(dy, a), b.shape) : null];
   },
-  Div: (g, r, dy) => {
+  Div: (g, r, dy, need) => {
     const [a, b] = r.inputs as T[];
     const y = r.outputs[0];
-    return [g.unbroadcast(g.div(dy, b), a.shape), g.unbroadcast(g.neg(g.div(g.mul(dy, y), b)), b.shape)];
+    return [need[0] ? g.unbroadcast(g.div(dy, b), a.shape) : null, need[1] ? g.unbroadcast(g.neg(g.div(g.mul(dy, y), b)), b.shape) : null];
   },
   Neg: (g, _r, dy) => [g.neg(dy)],
   // Ties go to the first operand.
@@ -455,20 +457,20 @@ const RULES: Record<string, GradRule> = {
     const axis = attrNum(r.attrs.axis, -1);
     return [g.mul(y, g.sub(dy, g.reduceSum(g.mul(dy, y), [axis], true)))];
   },
-  MatMul: (g, r, dy) => {
+  MatMul: (g, r, dy, need) => {
     const [a, b] = r.inputs as T[];
-    return [g.gemm(dy, b, null, { transB: true }), g.gemm(a, dy, null, { transA: true })];
+    return [need[0] ? g.gemm(dy, b, null, { transB: true }) : null, need[1] ? g.gemm(a, dy, null, { transA: true }) : null];
   },
-  Gemm: (g, r, dy) => {
+  Gemm: (g, r, dy, need) => {
     const [a, b, c] = r.inputs as T[];
     const tA = attrNum(r.attrs.transA, 0) === 1;
     const tB = attrNum(r.attrs.transB, 0) === 1;
     const alpha = attrNum(r.attrs.alpha, 1);
     const beta = attrNum(r.attrs.beta, 1);
     // d op(A) = alpha dy op(B)^T, d op(B) = alpha op(A)^T dy; transpose back where stored transposed.
-    const da = tA ? g.gemm(b, dy, null, { transA: tB, transB: true, alpha }) : g.gemm(dy, b, null, { transB: !tB, alpha });
-    const db = tB ? g.gemm(dy, a, null, { transA: true, transB: tA, alpha }) : g.gemm(a, dy, null, { transA: !tA, alpha });
-    const dc = c ? g.unbroadcast(beta === 1 ? dy : g.mul(dy, g.scalar(beta)), c.shape) : null;
+    const da = !need[0] ? null : tA ? g.gemm(b, dy, null, { transA: tB, transB: true, alpha }) : g.gemm(dy, b, null, { transB: !tB, alpha });
+    const db = !need[1] ? null : tB ? g.gemm(dy, a, null, { transA: true, transB: tA, alpha }) : g.gemm(a, dy, null, { transA: !tA, alpha });
+    const dc = c && need[2] ? g.unbroadcast(beta === 1 ? dy : g.mul(dy, g.scalar(beta)), c.shape) : null;
     return [da, db, dc];
   },
   ReduceSum: (g, r, dy) => [spread(g, r, dy)],
