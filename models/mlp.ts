@@ -6,9 +6,10 @@
  * - Inputs: numeric columns standardised with per-column mean/scale from the training rows
  *   (missing -> 0 after scaling, plus a 0/1 missing indicator per column that had missing
  *   training values); categorical columns through learned embeddings (codes above the training
- *   maximum, negative or missing -> one 'unknown' row of the table). Batches are gathered from
- *   the float32 Matrix into one reusable buffer and standardised on the fly: the learner never
- *   holds another copy of its training rows, and predicts batch by batch.
+ *   maximum, negative or missing -> one 'unknown' row of the table). The encoding runs inside
+ *   the graph: training batches are raw rows of the float32 Matrix copied into one reusable
+ *   buffer, prediction batches are views of it. The learner never holds another copy of its
+ *   training rows, and predicts batch by batch.
  * - Target: standardised on the training rows for regression (undone in predict); binary tasks
  *   train a logit with binary cross-entropy and predict probabilities.
  * - Training: Adam (optionally decoupled weight decay) or SGD, cosine or reduce-on-plateau
@@ -28,10 +29,10 @@ import type { Matrix } from '../core/matrix.ts';
 import { Random } from '../core/random.ts';
 import { UserError } from '../core/errors.ts';
 import { defineModel, type FitContext, type FittedModel, type Task } from './model.ts';
-import { initParams, inferenceModel, trainingModel, type NetSpec, type Param } from './mlp/net.ts';
+import { initParams, inferenceModel, trainingModel, type InputLayout, type NetSpec, type Param } from './mlp/net.ts';
 import { rowLossJs, type LossKind } from './nn/losses.ts';
 import { stateNames, stepScalars } from './nn/optim.ts';
-import { Session, defaultThreads, f32, i32, type ort } from './nn/session.ts';
+import { Session, defaultThreads, f32, type ort } from './nn/session.ts';
 
 const params = z
   .object({
@@ -144,64 +145,18 @@ function fitEncoding(X: Matrix, p: MlpParams): { encoding: Encoding; embeddings:
   return { encoding: { names: [...X.names], columns, numericWidth: slot }, embeddings };
 }
 
-/**
- * Fills reusable batch buffers from rows of X: standardised numeric block (row-major) and one
- * Int32Array of table rows per categorical column. Rows are `order[from..to)` (or from..to).
- */
-class BatchEncoder {
-  readonly numeric: Float32Array;
-  readonly codes: Int32Array[];
-  private readonly numSrc: Int32Array;
-  private readonly numSlot: Int32Array;
-  private readonly numInd: Int32Array;
-  private readonly mean: Float64Array;
-  private readonly inv: Float64Array;
-  private readonly cats: { src: number; levels: number; table: number }[] = [];
-
-  constructor(
-    private readonly enc: Encoding,
-    readonly capacity: number,
-  ) {
-    const nums = enc.columns.map((c, i) => [c, i] as const).filter(([c]) => c.type === 'num') as [NumCol, number][];
-    this.numSrc = Int32Array.from(nums.map(([, i]) => i));
-    this.numSlot = Int32Array.from(nums.map(([c]) => c.slot));
-    this.numInd = Int32Array.from(nums.map(([c]) => c.indicator));
-    this.mean = Float64Array.from(nums.map(([c]) => c.mean));
-    this.inv = Float64Array.from(nums.map(([c]) => 1 / c.scale));
-    enc.columns.forEach((c, i) => {
-      if (c.type === 'cat') this.cats.push({ src: i, levels: c.levels, table: c.table });
-    });
-    this.numeric = new Float32Array(capacity * enc.numericWidth);
-    this.codes = this.cats.map(() => new Int32Array(capacity));
-  }
-
-  fill(X: Matrix, from: number, to: number, order?: Int32Array): void {
-    const { numSrc, numSlot, numInd, mean, inv, numeric } = this;
-    const w = this.enc.numericWidth;
-    const cols = X.cols;
-    const data = X.data;
-    for (let i = 0; i < to - from; i++) {
-      const o = (order ? order[from + i] : from + i) * cols;
-      const out = i * w;
-      for (let k = 0; k < numSrc.length; k++) {
-        const v = data[o + numSrc[k]];
-        const ok = v === v && v !== Infinity && v !== -Infinity;
-        numeric[out + numSlot[k]] = ok ? (v - mean[k]) * inv[k] : 0;
-        if (numInd[k] >= 0) numeric[out + numInd[k]] = ok ? 0 : 1;
-      }
-      for (const c of this.cats) {
-        const v = data[o + c.src];
-        this.codes[c.table][i] = v === v && v >= 0 && v < c.levels ? Math.floor(v) : c.levels;
-      }
-    }
-  }
-
-  /** Input tensors for the first n rows of the buffers. */
-  feeds(n: number, into: Record<string, ort.Tensor>): void {
-    const w = this.enc.numericWidth;
-    if (w) into.x = f32(n === this.capacity ? this.numeric : this.numeric.subarray(0, n * w), [n, w]);
-    this.codes.forEach((c, i) => (into[`c${i}`] = i32(n === this.capacity ? c : c.subarray(0, n), [n])));
-  }
+function layoutOf(enc: Encoding): InputLayout {
+  const nums = enc.columns.map((c, src) => ({ c, src })).filter((e): e is { c: NumCol; src: number } => e.c.type === 'num');
+  const cats = enc.columns.map((c, src) => ({ c, src })).filter((e): e is { c: CatCol; src: number } => e.c.type === 'cat');
+  return {
+    cols: enc.columns.length,
+    numeric: [...nums].sort((a, b) => a.c.slot - b.c.slot).map(({ c, src }) => ({ src, mean: c.mean, scale: c.scale })),
+    indicators: nums
+      .filter((e) => e.c.indicator >= 0)
+      .sort((a, b) => a.c.indicator - b.c.indicator)
+      .map((e) => e.src),
+    cats: [...cats].sort((a, b) => a.c.table - b.c.table).map(({ c, src }) => ({ src, levels: c.levels })),
+  };
 }
 
 function checkColumns(enc: Encoding, X: Matrix): void {
@@ -215,14 +170,12 @@ function paramFeeds(params: readonly Param[], values: ReadonlyMap<string, Float3
 /** Forward-only predictor: one inference session, fed batch by batch from X. */
 class Predictor {
   private readonly session: Session;
-  private readonly encoder: BatchEncoder;
 
   constructor(
     private readonly state: Pick<MlpState, 'encoding' | 'spec' | 'params' | 'threads'>,
-    batch: number,
+    private readonly batch: number,
   ) {
-    this.session = new Session(inferenceModel(state.spec, state.params), state.threads, ['out']);
-    this.encoder = new BatchEncoder(state.encoding, batch);
+    this.session = new Session(inferenceModel(state.spec, layoutOf(state.encoding), state.params), state.threads, ['out']);
   }
 
   /** Raw network outputs (training scale) for all rows of X. */
@@ -231,10 +184,9 @@ class Predictor {
     const out = new Float64Array(X.rows);
     const feeds: Record<string, ort.Tensor> = {};
     paramFeeds(this.state.params, values, feeds);
-    for (let from = 0; from < X.rows; from += this.encoder.capacity) {
-      const to = Math.min(X.rows, from + this.encoder.capacity);
-      this.encoder.fill(X, from, to);
-      this.encoder.feeds(to - from, feeds);
+    for (let from = 0; from < X.rows; from += this.batch) {
+      const to = Math.min(X.rows, from + this.batch);
+      feeds.rows = f32(X.data.subarray(from * X.cols, to * X.cols), [to - from, X.cols]); // a view: no copy
       out.set(this.session.run(feeds).out.data as Float32Array, from);
     }
     return out;
@@ -368,7 +320,7 @@ async function fitMlp(X: Matrix, y: Float64Array, p: MlpParams, ctx: FitContext)
       `; onnxruntime ${threads} thread${threads === 1 ? '' : 's'}`,
   );
 
-  const { model, outputs } = trainingModel(spec, init, { kind: lossKind, delta: p.huber_delta }, { kind: p.optimizer, weightDecay: p.weight_decay });
+  const { model, outputs } = trainingModel(spec, layoutOf(encoding), init, { kind: lossKind, delta: p.huber_delta }, { kind: p.optimizer, weightDecay: p.weight_decay });
   const session = new Session(model, threads, outputs);
   const predictor = valid ? new Predictor({ encoding, spec, params: init, threads }, p.predict_batch_size) : undefined;
   try {
@@ -378,7 +330,7 @@ async function fitMlp(X: Matrix, y: Float64Array, p: MlpParams, ctx: FitContext)
     const stateShapes = init.flatMap((q) => (q.trainable ? stateNames(p.optimizer, q.name).map((s) => [s, q.shape] as const) : []));
 
     const batch = Math.min(p.batch_size, n);
-    const encoder = new BatchEncoder(encoding, batch);
+    const rowBuf = new Float32Array(batch * X.cols);
     const yb = new Float32Array(batch);
     const wb = new Float32Array(batch);
     const masks = spec.dropout > 0 ? spec.hidden.map((u) => new Float32Array(batch * u)) : [];
@@ -416,13 +368,13 @@ async function fitMlp(X: Matrix, y: Float64Array, p: MlpParams, ctx: FitContext)
               : p.learning_rate;
         lastLr = lr;
         step++;
-        encoder.fill(X, from, to, order);
-        encoder.feeds(rows, feeds);
         for (let i = 0; i < rows; i++) {
           const r = order[from + i];
+          rowBuf.set(X.data.subarray(r * X.cols, (r + 1) * X.cols), i * X.cols);
           yb[i] = (y[r] - yMean) / yScale;
           wb[i] = weight ? weight[r] : 1;
         }
+        feeds.rows = f32(rows === batch ? rowBuf : rowBuf.subarray(0, rows * X.cols), [rows, X.cols]);
         feeds.y = f32(rows === batch ? yb : yb.subarray(0, rows), [rows]);
         feeds.w = f32(rows === batch ? wb : wb.subarray(0, rows), [rows]);
         masks.forEach((m, l) => {

@@ -8,8 +8,8 @@
  * dense -> batch norm (optional) -> activation -> dropout -> dense to one output (a
  * standardised target for regression, a logit for binary tasks).
  *
- * Graph inputs: `x` [n, numeric] float32, `c<i>` [n] int32 table rows per embedding, every
- * parameter by name; training adds `y`, `w` (row weights), `mask<l>` [n, units] (dropout masks
+ * Graph inputs: `rows` [n, cols] raw float32 rows of the Matrix (encoded inside the graph, see
+ * encodeInputs), every parameter by name; training adds `y`, `w` (row weights), `mask<l>` [n, units] (dropout masks
  * scaled by 1/keep, drawn in JavaScript from the kit's seeded Random) and the optimizer's
  * scalars and state (models/nn/optim.ts). Outputs: inference `out` [n]; training `loss` and
  * `<param>.next` for every parameter (and optimizer state).
@@ -105,6 +105,60 @@ function activate(g: Graph, x: T, a: Activation): T {
   }
 }
 
+/**
+ * How raw rows become network inputs (fitted on the training rows): numeric columns in slot
+ * order, then the columns with a missing indicator, then one categorical column per table.
+ */
+export interface InputLayout {
+  cols: number;
+  numeric: { src: number; mean: number; scale: number }[];
+  indicators: number[];
+  cats: { src: number; levels: number }[];
+}
+
+/** Columns `idx` of rows (axis 1), skipped when idx is all of them in order. */
+function columns(g: Graph, rows: T, idx: number[], cols: number): T {
+  if (idx.length === cols && idx.every((c, i) => c === i)) return rows;
+  return g.emit('Gather', [rows, g.constant(Int32Array.from(idx), [idx.length])], [{ shape: [-1, idx.length] }], { axis: 1 })[0];
+}
+
+/**
+ * Encodes the raw float32 rows `rows` [n, cols] inside the graph: numeric columns standardised
+ * (missing or infinite -> 0) and their 0/1 missing indicators, categorical codes to table rows
+ * (above the training maximum, negative or missing -> the 'unknown' row), embeddings looked up.
+ * Batches are then plain row blocks of the Matrix: no per-element work in JavaScript.
+ */
+function encodeInputs(g: Graph, layout: InputLayout, w: Map<string, T>): T {
+  const rows = g.input('rows', [-1, layout.cols]);
+  const parts: T[] = [];
+  const bad = (v: T) => g.emit('IsNaN', [g.sub(v, v)], [{ shape: v.shape, dtype: 'bool' }])[0]; // NaN and +-Inf
+  if (layout.numeric.length) {
+    const k = layout.numeric.length;
+    const v = columns(
+      g,
+      rows,
+      layout.numeric.map((c) => c.src),
+      layout.cols,
+    );
+    const mean = g.constant(Float32Array.from(layout.numeric, (c) => c.mean), [k]);
+    const inv = g.constant(Float32Array.from(layout.numeric, (c) => 1 / c.scale), [k]);
+    const z = g.mul(g.sub(v, mean), inv);
+    parts.push(g.where(bad(z), g.scalar(0), z));
+  }
+  if (layout.indicators.length) {
+    const v = columns(g, rows, layout.indicators, layout.cols);
+    parts.push(g.cast(bad(v), 'float32'));
+  }
+  layout.cats.forEach((c, i) => {
+    const v = g.reshape(columns(g, rows, [c.src], layout.cols), [-1]);
+    const ok = g.and(g.emit('GreaterOrEqual', [v, g.scalar(0)], [{ shape: v.shape, dtype: 'bool' }])[0], g.less(v, g.scalar(c.levels)));
+    const floor = g.emit('Floor', [v], [{ shape: v.shape }])[0];
+    const code = g.cast(g.where(ok, floor, g.scalar(c.levels)), 'int64');
+    parts.push(g.gather(w.get(`emb${i}`)!, code));
+  });
+  return parts.length === 1 ? parts[0] : g.concat(parts, 1);
+}
+
 /** Graph inputs for the parameters, in init order. */
 function paramInputs(g: Graph, params: readonly Param[]): Map<string, T> {
   return new Map(params.map((p) => [p.name, g.input(p.name, p.shape)]));
@@ -114,11 +168,8 @@ function paramInputs(g: Graph, params: readonly Param[]): Map<string, T> {
  * The forward pass to one value per row. With `train`, batch norm uses batch statistics (their
  * running averages become `mean<l>.next` / `var<l>.next` outputs) and dropout masks are inputs.
  */
-function forward(g: Graph, spec: NetSpec, w: Map<string, T>, train: boolean): T {
-  const parts: T[] = [];
-  if (spec.numeric) parts.push(g.input('x', [-1, spec.numeric]));
-  spec.embeddings.forEach((_, i) => parts.push(g.gather(w.get(`emb${i}`)!, g.input(`c${i}`, [-1], 'int32'))));
-  let h = parts.length === 1 ? parts[0] : g.concat(parts, 1);
+function forward(g: Graph, spec: NetSpec, layout: InputLayout, w: Map<string, T>, train: boolean): T {
+  let h = encodeInputs(g, layout, w);
   const eps = g.scalar(BN_EPSILON);
   spec.hidden.forEach((units, l) => {
     let z: T;
@@ -149,22 +200,23 @@ function forward(g: Graph, spec: NetSpec, w: Map<string, T>, train: boolean): T 
 }
 
 /** Inference graph: inputs x, c<i> and the parameters; output `out`. */
-export function inferenceModel(spec: NetSpec, params: readonly Param[]): Uint8Array {
+export function inferenceModel(spec: NetSpec, layout: InputLayout, params: readonly Param[]): Uint8Array {
   const g = new Graph();
-  g.output(forward(g, spec, paramInputs(g, params), false), 'out');
+  g.output(forward(g, spec, layout, paramInputs(g, params), false), 'out');
   return g.toModel('mlp_predict');
 }
 
 /** Training-step graph and the names of its outputs. */
 export function trainingModel(
   spec: NetSpec,
+  layout: InputLayout,
   params: readonly Param[],
   loss: { kind: LossKind; delta: number },
   optimizer: OptimizerSpec,
 ): { model: Uint8Array; outputs: string[] } {
   const g = new Graph();
   const w = paramInputs(g, params);
-  const out = forward(g, spec, w, true);
+  const out = forward(g, spec, layout, w, true);
   const batchLoss = weightedMean(g, rowLoss(g, loss.kind, out, g.input('y', [-1]), loss.delta), g.input('w', [-1]));
   g.output(batchLoss, 'loss');
   const trainable = params.filter((p) => p.trainable);

@@ -104,8 +104,10 @@ describe('mlp learner', () => {
     // Codes above the training maximum, negative or missing go to the 'unknown' row.
     const unseen = m.predict(fromColumns([Float64Array.from([levels + 5, -1, NaN]), new Float64Array(3)], ['cat', 'noise'], [true, false]));
     expect(unseen.every(Number.isFinite)).toBe(true);
-    expect(unseen[0]).toBe(unseen[1]);
-    expect(unseen[0]).toBe(unseen[2]);
+    // Same inputs, same table row; MLAS may round a row's dot products differently by its position
+    // in the batch (remainder-row kernels), so compare to float precision.
+    expect(unseen[1]).toBeCloseTo(unseen[0], 5);
+    expect(unseen[2]).toBeCloseTo(unseen[0], 5);
   });
 
   it('early stopping returns the best epoch: its validation loss equals the best seen', async () => {
