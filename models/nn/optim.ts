@@ -9,8 +9,8 @@
  *   - sgd:   `lr`; p' = p - lr (g + wd p)
  *
  * @example
- *   const inputs = addUpdate(g, params, grads, { kind: 'adam', weightDecay: 0 });
- *   // feed inputs.lr etc. each step; read `${p.name}.next`
+ *   addUpdate(g, params, grads, { kind: 'adam', weightDecay: 0 });
+ *   // each step: feed stepScalars('adam', lr, t) and `<p>.m`, `<p>.v`; read `<p>.next`, `<p>.m.next`, ...
  */
 import type { Graph, T } from './graph.ts';
 
@@ -34,7 +34,7 @@ export function stateNames(kind: OptimizerSpec['kind'], name: string): string[] 
   return kind === 'adam' ? [`${name}.m`, `${name}.v`] : [];
 }
 
-/** Adds the update of each parameter to g; returns the state inputs per parameter. */
+/** Adds each parameter's update (and its state inputs and outputs) to g. */
 export function addUpdate(g: Graph, params: TrainParam[], grads: T[], o: OptimizerSpec): void {
   const lr = g.input('lr', []);
   const decayed = (p: TrainParam, upd: T) => (p.decay && o.weightDecay > 0 ? g.add(upd, g.mul(p.t, g.scalar(o.weightDecay))) : upd);

@@ -7,9 +7,13 @@
  * (`onnxruntime-node/dist/binding.js`, initialised exactly as the package does) directly.
  * Tensors are the package's own `ort.Tensor`.
  *
- * Threads: `intraOpNumThreads` = `threads`, one inter-op thread, sequential execution. MLAS
- * splits GEMMs over output blocks, never over the reduction dimension, so the same model and
- * inputs give the same bytes on 1 or 2 threads (checked in test/models/nn.test.ts).
+ * Threads: `intraOpNumThreads` = `threads`, one inter-op thread, sequential execution, no
+ * spinning. MLAS splits GEMMs over output blocks, never over the reduction dimension, so the
+ * same model and inputs give the same bytes on 1 or 2 threads (checked in
+ * test/models/mlp.test.ts, a whole training run with dropout, batch norm and embeddings). A
+ * row's result can depend on its position within a batch (MLAS remainder-row kernels round
+ * differently), so predictions are reproducible for the same batch size, not across batch sizes
+ * at the last bit.
  *
  * @example
  *   const s = new Session(graph.toModel(), 2);
@@ -54,6 +58,9 @@ export class Session {
       executionMode: 'sequential',
       graphOptimizationLevel: 'all',
       logSeverityLevel: 3,
+      // Idle pool threads sleep instead of spinning: on a small shared machine a spinning
+      // thread takes the core another process (or the next kernel) needs.
+      extra: { 'session.intra_op.allow_spinning': '0' },
     });
     this.fetches = Object.fromEntries(outputs.map((o) => [o, null]));
   }
