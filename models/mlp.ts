@@ -1,21 +1,23 @@
 /**
- * @file `mlp`: a multi-layer perceptron on TensorFlow.js for tabular features.
+ * @file `mlp`: a multi-layer perceptron for tabular features, trained on onnxruntime-node
+ * (native MLAS kernels, multithreaded) through the kit's small training engine (models/nn): one
+ * ONNX graph per training step does forward, loss, gradients and the optimizer update.
  *
- * - Backend: `@tensorflow/tfjs-node` when installed, else wasm, else cpu (param `backend`);
- *   the choice goes to the run log and `mlpBackend()` returns it.
- * - Inputs: numeric columns standardised on the training rows (missing -> 0 after scaling, plus
- *   a 0/1 missing indicator per column that had missing training values); categorical columns
- *   through learned embeddings (codes above the training maximum, negative or missing -> one
- *   'unknown' row of the table).
+ * - Inputs: numeric columns standardised with per-column mean/scale from the training rows
+ *   (missing -> 0 after scaling, plus a 0/1 missing indicator per column that had missing
+ *   training values); categorical columns through learned embeddings (codes above the training
+ *   maximum, negative or missing -> one 'unknown' row of the table). The encoding runs inside
+ *   the graph: training batches are raw rows of the float32 Matrix copied into one reusable
+ *   buffer, prediction batches are views of it. The learner never holds another copy of its
+ *   training rows, and predicts batch by batch.
  * - Target: standardised on the training rows for regression (undone in predict); binary tasks
  *   train a logit with binary cross-entropy and predict probabilities.
- * - Training: Adam (optionally decoupled weight decay), cosine or reduce-on-plateau learning
- *   rate, Huber / MAE / MSE loss, per-row weights, seeded shuffling, early stopping on the
- *   fold's validation rows with the best epoch's weights (and batch-norm statistics) restored.
- * - The fitted model is plain arrays: prediction uploads them once per call and runs in batches,
- *   so nothing stays allocated between calls (no tensor leak across folds).
- *
- * Same seed + same backend = identical predictions.
+ * - Training: Adam (optionally decoupled weight decay) or SGD, cosine or reduce-on-plateau
+ *   learning rate, Huber / MAE / MSE loss, per-row weights, seeded shuffling, dropout masks from
+ *   the seeded PRNG, early stopping on the fold's validation rows with the best epoch's weights
+ *   (and batch-norm statistics) restored.
+ * - Threads: `num_threads` intra-op threads (0 = all cores). Same seed + same machine = the
+ *   same bytes, on any thread count (MLAS never splits a reduction across threads; tested).
  *
  * @example
  *   - id: mlp
@@ -23,22 +25,19 @@
  *     params: { hidden: [256, 64], dropout: 0.2, loss: huber, epochs: 60, patience: 8 }
  */
 import { z } from 'zod';
-import type * as TF from '@tensorflow/tfjs';
-import { columnStats, type Matrix } from '../core/matrix.ts';
+import type { Matrix } from '../core/matrix.ts';
 import { Random } from '../core/random.ts';
 import { UserError } from '../core/errors.ts';
 import { defineModel, type FitContext, type FittedModel, type Task } from './model.ts';
-import { mlpBackend, readyTf, type Tf } from './mlp/backend.ts';
-import { BN_MOMENTUM, forward, initParams, type BatchInputs, type NetSpec } from './mlp/net.ts';
-
-export { mlpBackend, availableMlpBackends } from './mlp/backend.ts';
+import { initParams, inferenceModel, trainingModel, type InputLayout, type NetSpec, type Param } from './mlp/net.ts';
+import { rowLossJs, type LossKind } from './nn/losses.ts';
+import { stateNames, stepScalars } from './nn/optim.ts';
+import { Session, defaultThreads, f32, type ort } from './nn/session.ts';
 
 const params = z
   .object({
-    backend: z
-      .enum(['auto', 'wasm', 'cpu', 'node'])
-      .default('auto')
-      .describe('tfjs backend: auto = tfjs-node if installed, else wasm, else cpu'),
+    num_threads: z.number().int().min(0).default(0).describe('onnxruntime intra-op threads (0 = all available cores); results do not depend on it'),
+    optimizer: z.enum(['adam', 'sgd']).default('adam').describe('Adam (bias-corrected, decoupled weight decay) or plain SGD'),
     hidden: z.array(z.number().int().min(1)).default([256, 64]).describe('hidden layer widths, input side first ([] = linear model)'),
     activation: z
       .enum(['relu', 'leaky_relu', 'elu', 'selu', 'gelu', 'swish', 'tanh'])
@@ -78,11 +77,14 @@ const params = z
 
 export type MlpParams = z.output<typeof params>;
 
+type NumCol = { type: 'num'; mean: number; scale: number; slot: number; indicator: number };
+type CatCol = { type: 'cat'; levels: number; table: number };
+
 /** Input encoding fitted on the training rows. */
 interface Encoding {
   names: string[];
   /** Per input column: numeric scaling (with the indicator's slot, -1 if none) or categorical table size. */
-  columns: ({ type: 'num'; mean: number; scale: number; slot: number; indicator: number } | { type: 'cat'; levels: number; table: number })[];
+  columns: (NumCol | CatCol)[];
   numericWidth: number;
 }
 
@@ -93,113 +95,102 @@ interface MlpState {
   /** Target standardisation (regression); identity for binary. */
   yMean: number;
   yScale: number;
-  params: { name: string; shape: number[]; data: Float32Array }[];
+  params: Param[];
   bestEpoch: number;
-  backend: string;
+  threads: number;
 }
 
 function autoEmbeddingDim(levels: number): number {
   return Math.min(16, Math.max(2, Math.round(1.6 * Math.pow(levels, 0.56))));
 }
 
+/** Per-column statistics in one row-major pass over X (a column-wise pass strides all of memory per column). */
 function fitEncoding(X: Matrix, p: MlpParams): { encoding: Encoding; embeddings: NetSpec['embeddings'] } {
+  const { rows, cols, data } = X;
+  const sum = new Float64Array(cols);
+  const sumSq = new Float64Array(cols);
+  const finite = new Float64Array(cols);
+  const max = new Float64Array(cols).fill(-1);
+  for (let r = 0; r < rows; r++) {
+    const o = r * cols;
+    for (let c = 0; c < cols; c++) {
+      const v = data[o + c];
+      if (v === v && v !== Infinity && v !== -Infinity) {
+        sum[c] += v;
+        sumSq[c] += v * v;
+        finite[c]++;
+        if (v > max[c]) max[c] = v;
+      }
+    }
+  }
   const columns: Encoding['columns'] = [];
   const embeddings: NetSpec['embeddings'] = [];
   let slot = 0;
-  const indicators: number[] = [];
-  for (let c = 0; c < X.cols; c++) {
+  const indicators: NumCol[] = [];
+  for (let c = 0; c < cols; c++) {
     if (X.categorical[c]) {
-      let max = -1;
-      for (let r = 0; r < X.rows; r++) {
-        const v = X.data[r * X.cols + c];
-        if (Number.isFinite(v) && v >= 0 && v > max) max = v;
-      }
-      const levels = Math.floor(max) + 1;
+      const levels = Math.floor(Math.max(max[c], -1)) + 1;
       columns.push({ type: 'cat', levels, table: embeddings.length });
       embeddings.push({ rows: levels + 1, dim: p.embedding_dim || autoEmbeddingDim(levels + 1) });
     } else {
-      const { mean, scale, finite } = columnStats(X, c);
-      columns.push({ type: 'num', mean, scale, slot: slot++, indicator: -1 });
-      if (p.missing_indicators && finite < X.rows && finite > 0) indicators.push(columns.length - 1);
+      const k = finite[c];
+      const mean = k ? sum[c] / k : 0;
+      const sd = k ? Math.sqrt(Math.max(0, sumSq[c] / k - mean * mean)) : 0;
+      const col: NumCol = { type: 'num', mean, scale: sd > 1e-12 ? sd : 1, slot: slot++, indicator: -1 };
+      columns.push(col);
+      if (p.missing_indicators && k < rows && k > 0) indicators.push(col);
     }
   }
-  for (const c of indicators) (columns[c] as { indicator: number }).indicator = slot++;
+  for (const col of indicators) col.indicator = slot++;
   return { encoding: { names: [...X.names], columns, numericWidth: slot }, embeddings };
 }
 
-/** Encodes rows [from, to) of X: numeric block (row-major) and one Int32Array of table rows per categorical column. */
-function encodeRows(enc: Encoding, X: Matrix, from: number, to: number): { numeric: Float32Array; codes: Int32Array[] } {
-  const n = to - from;
-  const numeric = new Float32Array(n * enc.numericWidth);
-  const codes: Int32Array[] = [];
-  enc.columns.forEach((col, c) => {
-    if (col.type === 'cat') {
-      const out = new Int32Array(n);
-      for (let i = 0; i < n; i++) {
-        const v = X.data[(from + i) * X.cols + c];
-        out[i] = Number.isFinite(v) && v >= 0 && v < col.levels ? Math.floor(v) : col.levels;
-      }
-      codes[col.table] = out;
-    } else {
-      const w = enc.numericWidth;
-      for (let i = 0; i < n; i++) {
-        const v = X.data[(from + i) * X.cols + c];
-        if (Number.isFinite(v)) numeric[i * w + col.slot] = (v - col.mean) / col.scale;
-        else if (col.indicator >= 0) numeric[i * w + col.indicator] = 1;
-      }
-    }
-  });
-  return { numeric, codes };
+function layoutOf(enc: Encoding): InputLayout {
+  const nums = enc.columns.map((c, src) => ({ c, src })).filter((e): e is { c: NumCol; src: number } => e.c.type === 'num');
+  const cats = enc.columns.map((c, src) => ({ c, src })).filter((e): e is { c: CatCol; src: number } => e.c.type === 'cat');
+  return {
+    cols: enc.columns.length,
+    numeric: [...nums].sort((a, b) => a.c.slot - b.c.slot).map(({ c, src }) => ({ src, mean: c.mean, scale: c.scale })),
+    indicators: nums
+      .filter((e) => e.c.indicator >= 0)
+      .sort((a, b) => a.c.indicator - b.c.indicator)
+      .map((e) => e.src),
+    cats: [...cats].sort((a, b) => a.c.table - b.c.table).map(({ c, src }) => ({ src, levels: c.levels })),
+  };
 }
 
 function checkColumns(enc: Encoding, X: Matrix): void {
   if (X.cols !== enc.columns.length) throw new Error(`mlp: fitted on ${enc.columns.length} columns, got ${X.cols}`);
 }
 
-/** Per-row loss on the training scale (standardised target or logit), in float64. */
-function rowLoss(task: Task, loss: MlpParams['loss'], delta: number, out: number, y: number): number {
-  if (task === 'binary') return Math.max(out, 0) - out * y + Math.log1p(Math.exp(-Math.abs(out)));
-  const e = Math.abs(out - y);
-  if (loss === 'mse') return e * e;
-  if (loss === 'mae') return e;
-  return e <= delta ? 0.5 * e * e : delta * (e - 0.5 * delta);
+function paramFeeds(params: readonly Param[], values: ReadonlyMap<string, Float32Array>, into: Record<string, ort.Tensor>): void {
+  for (const q of params) into[q.name] = f32(values.get(q.name)!, q.shape);
 }
 
-/** Weighted mean loss of a batch, as a tfjs scalar. */
-function batchLoss(tf: Tf, task: Task, loss: MlpParams['loss'], delta: number, out: TF.Tensor1D, y: TF.Tensor1D, w: TF.Tensor1D): TF.Scalar {
-  let l: TF.Tensor1D;
-  if (task === 'binary') {
-    // max(x, 0) - x*y + log(1 + exp(-|x|)), stable for any logit
-    l = tf.add(tf.sub(tf.relu(out), tf.mul(out, y)), tf.log1p(tf.exp(tf.neg(tf.abs(out)))));
-  } else {
-    const e = tf.abs(tf.sub(out, y)) as TF.Tensor1D;
-    if (loss === 'mse') l = tf.square(e);
-    else if (loss === 'mae') l = e;
-    else {
-      const q = tf.minimum(e, delta);
-      l = tf.add(tf.mul(tf.square(q), 0.5), tf.mul(tf.sub(e, q), delta));
+/** Forward-only predictor: one inference session, fed batch by batch from X. */
+class Predictor {
+  private readonly session: Session;
+
+  constructor(
+    private readonly state: Pick<MlpState, 'encoding' | 'spec' | 'params' | 'threads'>,
+    private readonly batch: number,
+  ) {
+    this.session = new Session(inferenceModel(state.spec, layoutOf(state.encoding), state.params), state.threads, ['out']);
+  }
+
+  /** Raw network outputs (training scale) for all rows of X. */
+  raw(X: Matrix, values: ReadonlyMap<string, Float32Array>): Float64Array {
+    checkColumns(this.state.encoding, X);
+    const out = new Float64Array(X.rows);
+    const feeds: Record<string, ort.Tensor> = {};
+    paramFeeds(this.state.params, values, feeds);
+    for (let from = 0; from < X.rows; from += this.batch) {
+      const to = Math.min(X.rows, from + this.batch);
+      feeds.rows = f32(X.data.subarray(from * X.cols, to * X.cols), [to - from, X.cols]); // a view: no copy
+      out.set(this.session.run(feeds).out.data as Float32Array, from);
     }
+    return out;
   }
-  // A batch of zero-weight rows contributes nothing (instead of 0/0).
-  return tf.div(tf.sum(tf.mul(l, w)), tf.maximum(tf.sum(w), 1e-12)) as TF.Scalar;
-}
-
-/** Raw network outputs (training scale) for all rows of X, in batches; weights uploaded once. */
-function rawPredict(tf: Tf, state: Pick<MlpState, 'encoding' | 'spec'>, weights: Map<string, TF.Tensor>, X: Matrix, batch: number): Float64Array {
-  const out = new Float64Array(X.rows);
-  for (let from = 0; from < X.rows; from += batch) {
-    const to = Math.min(X.rows, from + batch);
-    const { numeric, codes } = encodeRows(state.encoding, X, from, to);
-    const values = tf.tidy(() => {
-      const inputs: BatchInputs = {
-        numeric: state.encoding.numericWidth ? tf.tensor2d(numeric, [to - from, state.encoding.numericWidth]) : null,
-        codes: codes.map((c) => tf.tensor1d(c, 'int32')),
-      };
-      return forward(tf, state.spec, weights, inputs).dataSync();
-    });
-    for (let i = 0; i < values.length; i++) out[from + i] = values[i];
-  }
-  return out;
 }
 
 function importanceOf(state: MlpState): Record<string, number> {
@@ -238,37 +229,39 @@ function importanceOf(state: MlpState): Record<string, number> {
 }
 
 function fitted(state: MlpState, predictBatch: number): FittedModel {
+  let predictor: Predictor | undefined; // built on first predict, kept for the next calls
+  const values = new Map(state.params.map((q) => [q.name, q.data]));
   return Object.freeze({
     kind: 'mlp',
     predict(X: Matrix): Float64Array {
-      checkColumns(state.encoding, X);
-      const tf = readyTf();
-      const weights = new Map<string, TF.Tensor>();
-      try {
-        for (const p of state.params) weights.set(p.name, tf.tensor(p.data, p.shape, 'float32'));
-        const raw = rawPredict(tf, state, weights, X, predictBatch);
-        for (let i = 0; i < raw.length; i++)
-          raw[i] = state.task === 'binary' ? 1 / (1 + Math.exp(-raw[i])) : raw[i] * state.yScale + state.yMean;
-        return raw;
-      } finally {
-        for (const t of weights.values()) t.dispose();
-      }
+      predictor ??= new Predictor(state, predictBatch);
+      const raw = predictor.raw(X, values);
+      for (let i = 0; i < raw.length; i++)
+        raw[i] = state.task === 'binary' ? 1 / (1 + Math.exp(-raw[i])) : raw[i] * state.yScale + state.yMean;
+      return raw;
     },
     importance: () => importanceOf(state),
     toJSON: () => ({
       kind: 'mlp',
-      version: 1,
+      version: 2,
       task: state.task,
       encoding: state.encoding,
       spec: state.spec,
       yMean: state.yMean,
       yScale: state.yScale,
       bestEpoch: state.bestEpoch,
-      backend: state.backend,
+      threads: state.threads,
       predictBatch,
-      params: state.params.map((p) => ({ name: p.name, shape: p.shape, data: Array.from(p.data) })),
+      params: state.params.map((p) => ({ name: p.name, shape: p.shape, trainable: p.trainable, decay: p.decay, data: Array.from(p.data) })),
     }),
   });
+}
+
+/** Dropout masks for one batch, scaled by 1/keep, from the seeded PRNG. */
+function fillMask(mask: Float32Array, n: number, keep: number, rng: Random): void {
+  const threshold = keep * 4294967296;
+  const scale = 1 / keep;
+  for (let i = 0; i < n; i++) mask[i] = rng.nextU32() < threshold ? scale : 0;
 }
 
 async function fitMlp(X: Matrix, y: Float64Array, p: MlpParams, ctx: FitContext): Promise<FittedModel> {
@@ -276,10 +269,9 @@ async function fitMlp(X: Matrix, y: Float64Array, p: MlpParams, ctx: FitContext)
   if (y.length !== n) throw new Error(`mlp: ${n} rows but ${y.length} labels`);
   if (n < 2) throw new UserError('mlp: needs at least 2 training rows');
   if (X.cols === 0) throw new UserError('mlp: no input columns');
-  const backend = await mlpBackend(p.backend, ctx.log);
-  const tf = readyTf();
   const rng = new Random(ctx.seed).fork('mlp');
   const task = ctx.task;
+  const threads = p.num_threads || defaultThreads();
 
   const { encoding, embeddings } = fitEncoding(X, p);
   const spec: NetSpec = {
@@ -290,13 +282,14 @@ async function fitMlp(X: Matrix, y: Float64Array, p: MlpParams, ctx: FitContext)
     activation: p.activation,
     dropout: p.dropout,
   };
-  const weight = ctx.weight ?? new Float64Array(n).fill(1);
-  if (weight.length !== n) throw new Error(`mlp: ${n} rows but ${weight.length} weights`);
+  const weight = ctx.weight;
+  if (weight && weight.length !== n) throw new Error(`mlp: ${n} rows but ${weight.length} weights`);
   let wsum = 0;
   for (let i = 0; i < n; i++) {
+    const wi = weight ? weight[i] : 1;
     if (!Number.isFinite(y[i])) throw new UserError(`mlp: label of training row ${i} is ${y[i]}`);
-    if (!(weight[i] >= 0)) throw new UserError(`mlp: weight of training row ${i} is ${weight[i]}`);
-    wsum += weight[i];
+    if (!(wi >= 0)) throw new UserError(`mlp: weight of training row ${i} is ${wi}`);
+    wsum += wi;
   }
   if (!(wsum > 0)) throw new UserError('mlp: all training weights are 0');
 
@@ -304,86 +297,69 @@ async function fitMlp(X: Matrix, y: Float64Array, p: MlpParams, ctx: FitContext)
   let yMean = 0;
   let yScale = 1;
   if (task === 'regression') {
-    let ws = 0;
-    for (let i = 0; i < n; i++) {
-      ws += weight[i];
-      yMean += weight[i] * y[i];
-    }
-    yMean /= ws;
+    for (let i = 0; i < n; i++) yMean += (weight ? weight[i] : 1) * y[i];
+    yMean /= wsum;
     let v = 0;
-    for (let i = 0; i < n; i++) v += weight[i] * (y[i] - yMean) ** 2;
-    const sd = Math.sqrt(v / ws);
+    for (let i = 0; i < n; i++) v += (weight ? weight[i] : 1) * (y[i] - yMean) ** 2;
+    const sd = Math.sqrt(v / wsum);
     yScale = sd > 1e-12 ? sd : 1;
   }
-  const ys = new Float32Array(n);
-  for (let i = 0; i < n; i++) ys[i] = (y[i] - yMean) / yScale;
 
+  const lossKind: LossKind = task === 'binary' ? 'logloss' : p.loss;
   const init = initParams(spec, rng.fork('init'));
   const shuffleRng = rng.fork('shuffle');
   const dropoutRng = rng.fork('dropout');
   const valid = ctx.valid && ctx.valid.y.some((v) => Number.isFinite(v)) ? ctx.valid : undefined;
   if (valid) checkColumns(encoding, valid.X);
-  const validYs = valid ? Float64Array.from(valid.y, (v) => (v - yMean) / yScale) : undefined;
 
   const layers = [...spec.hidden, 1].join('-');
   ctx.log?.(
     `mlp: ${n} rows, ${X.cols} columns -> ${encoding.numericWidth} numeric inputs + ${embeddings.length} embeddings` +
       ` (${embeddings.map((e) => `${e.rows - 1}x${e.dim}`).join(', ') || 'none'}), layers ${layers}, ${task === 'binary' ? 'cross-entropy' : p.loss}` +
-      `, batch ${p.batch_size}, up to ${p.epochs} epochs${valid && p.patience ? `, patience ${p.patience}` : ''}`,
+      `, ${p.optimizer}, batch ${p.batch_size}, up to ${p.epochs} epochs${valid && p.patience ? `, patience ${p.patience}` : ''}` +
+      `; onnxruntime ${threads} thread${threads === 1 ? '' : 's'}`,
   );
 
-  // Everything allocated below is disposed in `finally`.
-  const vars = new Map<string, TF.Variable>();
-  const adamM = new Map<string, TF.Variable>();
-  const adamV = new Map<string, TF.Variable>();
-  let best: Map<string, TF.Tensor> | undefined;
-  const data: TF.Tensor[] = [];
+  const { model, outputs } = trainingModel(spec, layoutOf(encoding), init, { kind: lossKind, delta: p.huber_delta }, { kind: p.optimizer, weightDecay: p.weight_decay });
+  const session = new Session(model, threads, outputs);
+  const predictor = valid ? new Predictor({ encoding, spec, params: init, threads }, p.predict_batch_size) : undefined;
   try {
-    const variable = (t: TF.Tensor, trainable: boolean) => {
-      const v = tf.variable(t, trainable);
-      t.dispose(); // the variable holds its own reference to the data
-      return v;
-    };
-    for (const q of init) {
-      vars.set(q.name, variable(tf.tensor(q.data, q.shape, 'float32'), q.trainable));
-      if (q.trainable) {
-        adamM.set(q.name, variable(tf.zeros(q.shape), false));
-        adamV.set(q.name, variable(tf.zeros(q.shape), false));
-      }
-    }
-    const trainable = init.filter((q) => q.trainable);
-    const trainVars = trainable.map((q) => vars.get(q.name)!);
-    const enc = encodeRows(encoding, X, 0, n);
-    const Xt = encoding.numericWidth ? tf.tensor2d(enc.numeric, [n, encoding.numericWidth]) : null;
-    const Ct = enc.codes.map((c) => tf.tensor1d(c, 'int32'));
-    const Yt = tf.tensor1d(ys);
-    const Wt = tf.tensor1d(Float32Array.from(weight));
-    data.push(...(Xt ? [Xt] : []), ...Ct, Yt, Wt);
+    // Parameters and optimizer state: name -> current array (replaced by each step's outputs).
+    const values = new Map<string, Float32Array>(init.map((q) => [q.name, q.data]));
+    for (const q of init) if (q.trainable) for (const s of stateNames(p.optimizer, q.name)) values.set(s, new Float32Array(q.data.length));
+    const stateShapes = init.flatMap((q) => (q.trainable ? stateNames(p.optimizer, q.name).map((s) => [s, q.shape] as const) : []));
 
-    const order = Array.from({ length: n }, (_, i) => i);
-    const stepsPerEpoch = Math.ceil(n / p.batch_size);
+    const batch = Math.min(p.batch_size, n);
+    const rowBuf = new Float32Array(batch * X.cols);
+    const yb = new Float32Array(batch);
+    const wb = new Float32Array(batch);
+    const masks = spec.dropout > 0 ? spec.hidden.map((u) => new Float32Array(batch * u)) : [];
+    const order = new Int32Array(n);
+    for (let i = 0; i < n; i++) order[i] = i;
+
+    const stepsPerEpoch = Math.ceil(n / batch);
     const totalSteps = stepsPerEpoch * p.epochs;
     const minLr = p.learning_rate * p.min_lr_ratio;
     let plateauLr = p.learning_rate;
     let plateauBest = Infinity;
     let plateauWait = 0;
-    const b1 = 0.9;
-    const b2 = 0.999;
-    const eps = 1e-7;
     let step = 0;
     let bestLoss = Infinity;
     let bestEpoch = -1;
+    let best: Map<string, Float32Array> | undefined;
     let lastLr = p.learning_rate;
     let stoppedEarly = false;
+    const feeds: Record<string, ort.Tensor> = {};
 
     for (let epoch = 0; epoch < p.epochs; epoch++) {
-      shuffleRng.shuffle(order);
+      shuffleRng.shuffle(order as unknown as number[]);
       let lossSum = 0;
       let lossRows = 0;
       for (let s = 0; s < stepsPerEpoch; s++) {
-        const from = s * p.batch_size;
-        const to = Math.min(n, from + p.batch_size);
-        if (p.batch_norm && to - from < 2) continue; // batch statistics need two rows
+        const from = s * batch;
+        const to = Math.min(n, from + batch);
+        const rows = to - from;
+        if (p.batch_norm && rows < 2) continue; // batch statistics need two rows
         const lr =
           p.lr_schedule === 'cosine'
             ? minLr + 0.5 * (p.learning_rate - minLr) * (1 + Math.cos((Math.PI * step) / totalSteps))
@@ -392,61 +368,39 @@ async function fitMlp(X: Matrix, y: Float64Array, p: MlpParams, ctx: FitContext)
               : p.learning_rate;
         lastLr = lr;
         step++;
-        const stats: { layer: number; mean: TF.Tensor1D; variance: TF.Tensor1D }[] = [];
-        const idx = tf.tensor1d(Int32Array.from(order.slice(from, to)), 'int32');
-        try {
-          const { value, grads } = tf.variableGrads(() => {
-            const inputs: BatchInputs = { numeric: Xt ? tf.gather(Xt, idx) : null, codes: Ct.map((c) => tf.gather(c, idx)) };
-            const out = forward(tf, spec, vars, inputs, {
-              rng: dropoutRng,
-              onBatchStats: (layer, mean, variance) => stats.push({ layer, mean, variance }),
-            });
-            return batchLoss(tf, task, p.loss, p.huber_delta, out, tf.gather(Yt, idx), tf.gather(Wt, idx));
-          }, trainVars);
-          lossSum += value.dataSync()[0] * (to - from);
-          lossRows += to - from;
-          value.dispose();
-          tf.tidy(() => {
-            const c1 = 1 - b1 ** step;
-            const c2 = 1 - b2 ** step;
-            for (const q of trainable) {
-              const v = vars.get(q.name)!;
-              const g = grads[v.name];
-              const m = adamM.get(q.name)!;
-              const s2 = adamV.get(q.name)!;
-              m.assign(tf.add(tf.mul(m, b1), tf.mul(g, 1 - b1)));
-              s2.assign(tf.add(tf.mul(s2, b2), tf.mul(tf.square(g), 1 - b2)));
-              let upd = tf.div(tf.div(m, c1), tf.add(tf.sqrt(tf.div(s2, c2)), eps));
-              if (q.decay && p.weight_decay > 0) upd = tf.add(upd, tf.mul(v, p.weight_decay));
-              v.assign(tf.sub(v, tf.mul(upd, lr)));
-            }
-            for (const st of stats) {
-              const mm = vars.get(`mean${st.layer}`)!;
-              const mv = vars.get(`var${st.layer}`)!;
-              mm.assign(tf.add(tf.mul(mm, BN_MOMENTUM), tf.mul(st.mean, 1 - BN_MOMENTUM)));
-              mv.assign(tf.add(tf.mul(mv, BN_MOMENTUM), tf.mul(st.variance, 1 - BN_MOMENTUM)));
-            }
-          });
-          for (const g of Object.values(grads)) g.dispose();
-        } finally {
-          idx.dispose();
-          for (const st of stats) {
-            st.mean.dispose();
-            st.variance.dispose();
-          }
+        for (let i = 0; i < rows; i++) {
+          const r = order[from + i];
+          rowBuf.set(X.data.subarray(r * X.cols, (r + 1) * X.cols), i * X.cols);
+          yb[i] = (y[r] - yMean) / yScale;
+          wb[i] = weight ? weight[r] : 1;
         }
+        feeds.rows = f32(rows === batch ? rowBuf : rowBuf.subarray(0, rows * X.cols), [rows, X.cols]);
+        feeds.y = f32(rows === batch ? yb : yb.subarray(0, rows), [rows]);
+        feeds.w = f32(rows === batch ? wb : wb.subarray(0, rows), [rows]);
+        masks.forEach((m, l) => {
+          const units = spec.hidden[l];
+          fillMask(m, rows * units, 1 - spec.dropout, dropoutRng);
+          feeds[`mask${l}`] = f32(rows === batch ? m : m.subarray(0, rows * units), [rows, units]);
+        });
+        paramFeeds(init, values, feeds);
+        for (const [name, shape] of stateShapes) feeds[name] = f32(values.get(name)!, shape);
+        for (const [k, v] of Object.entries(stepScalars(p.optimizer, lr, step))) feeds[k] = f32(Float32Array.of(v), []);
+        const out = session.run(feeds);
+        for (const o of outputs) if (o !== 'loss') values.set(o.slice(0, -'.next'.length), out[o].data as Float32Array);
+        lossSum += (out.loss.data as Float32Array)[0] * rows;
+        lossRows += rows;
       }
       const trainLoss = lossRows ? lossSum / lossRows : NaN;
       if (!Number.isFinite(trainLoss)) throw new Error(`mlp: training loss is ${trainLoss} at epoch ${epoch + 1}; lower learning_rate`);
       const metrics: Record<string, number> = { train_loss: trainLoss, lr: lastLr };
       let monitor = trainLoss;
-      if (valid && validYs) {
-        const raw = rawPredict(tf, { encoding, spec }, vars as Map<string, TF.Tensor>, valid.X, p.predict_batch_size);
+      if (valid && predictor) {
+        const raw = predictor.raw(valid.X, values);
         let s = 0;
         let m = 0;
         for (let i = 0; i < raw.length; i++)
-          if (Number.isFinite(validYs[i])) {
-            s += rowLoss(task, p.loss, p.huber_delta, raw[i], validYs[i]);
+          if (Number.isFinite(valid.y[i])) {
+            s += rowLossJs(lossKind, raw[i], (valid.y[i] - yMean) / yScale, p.huber_delta);
             m++;
           }
         monitor = m ? s / m : NaN;
@@ -454,8 +408,7 @@ async function fitMlp(X: Matrix, y: Float64Array, p: MlpParams, ctx: FitContext)
         if (monitor < bestLoss) {
           bestLoss = monitor;
           bestEpoch = epoch;
-          if (best) for (const t of best.values()) t.dispose();
-          best = new Map([...vars].map(([k, v]) => [k, tf.keep(v.clone())] as [string, TF.Tensor]));
+          best = new Map(init.map((q) => [q.name, values.get(q.name)!])); // step outputs are fresh arrays: no copy needed
         }
       }
       ctx.onIter?.(epoch + 1, metrics);
@@ -475,43 +428,42 @@ async function fitMlp(X: Matrix, y: Float64Array, p: MlpParams, ctx: FitContext)
       }
     }
     // With validation rows the best epoch's weights win; otherwise the last epoch's.
-    const source: Map<string, TF.Tensor> = best ?? (vars as Map<string, TF.Tensor>);
-    const out: MlpState['params'] = init.map((q) => ({ name: q.name, shape: q.shape, data: source.get(q.name)!.dataSync() as Float32Array }));
-    if (valid && !stoppedEarly)
-      ctx.log?.(`mlp: best epoch ${bestEpoch + 1} of ${p.epochs} (valid_loss ${bestLoss.toPrecision(5)})`);
+    const source = best ?? values;
+    if (valid && !stoppedEarly) ctx.log?.(`mlp: best epoch ${bestEpoch + 1} of ${p.epochs} (valid_loss ${bestLoss.toPrecision(5)})`);
     const state: MlpState = {
       task,
       encoding,
       spec,
       yMean,
       yScale,
-      params: out.map((q) => ({ ...q, data: Float32Array.from(q.data) })),
+      params: init.map((q) => ({ ...q, data: source.get(q.name)! })),
       bestEpoch: valid ? bestEpoch + 1 : p.epochs,
-      backend,
+      threads,
     };
     return fitted(state, p.predict_batch_size);
   } finally {
-    for (const t of [...vars.values(), ...adamM.values(), ...adamV.values(), ...data, ...(best?.values() ?? [])]) t.dispose();
+    session.dispose();
   }
 }
 
 export const mlp = defineModel({
   kind: 'mlp',
-  summary: 'multi-layer perceptron on TensorFlow.js (embeddings for categoricals, early stopping; tfjs-node, wasm or cpu)',
+  summary: 'multi-layer perceptron trained on onnxruntime (embeddings for categoricals, batch norm, dropout, early stopping)',
   params,
   fit: fitMlp,
   load(json) {
     const s = json as {
       kind?: string;
+      version?: number;
       task: Task;
       encoding: Encoding;
       spec: NetSpec;
       yMean: number;
       yScale: number;
       bestEpoch: number;
-      backend: string;
+      threads?: number;
       predictBatch: number;
-      params: { name: string; shape: number[]; data: number[] }[];
+      params: { name: string; shape: number[]; trainable?: boolean; decay?: boolean; data: number[] }[];
     };
     if (s?.kind !== 'mlp') throw new Error('mlp.load: not an mlp model');
     return fitted(
@@ -522,8 +474,14 @@ export const mlp = defineModel({
         yMean: s.yMean,
         yScale: s.yScale,
         bestEpoch: s.bestEpoch,
-        backend: s.backend,
-        params: s.params.map((q) => ({ name: q.name, shape: q.shape, data: Float32Array.from(q.data) })),
+        threads: s.threads ?? defaultThreads(),
+        params: s.params.map((q) => ({
+          name: q.name,
+          shape: q.shape,
+          trainable: q.trainable ?? true,
+          decay: q.decay ?? false,
+          data: Float32Array.from(q.data),
+        })),
       },
       s.predictBatch ?? 8192,
     );

@@ -1,22 +1,26 @@
 /**
- * @file The `mlp` network: a plain list of named float32 arrays (so a fitted model is JSON and
- * holds no tensors), the forward pass in tfjs ops, and seeded initialisation.
+ * @file The `mlp` network: a plain list of named float32 arrays (so a fitted model is JSON),
+ * seeded initialisation, and its two ONNX graphs built with the engine in models/nn: the
+ * training step (forward, loss, gradients, optimizer update and batch-norm running statistics
+ * in one run) and the inference graph (forward only, running statistics).
  *
  * Layout: [numeric inputs | one embedding per categorical column] -> for each hidden layer:
  * dense -> batch norm (optional) -> activation -> dropout -> dense to one output (a
  * standardised target for regression, a logit for binary tasks).
  *
- * Weights are initialised in JavaScript from the kit's seeded Random (He-uniform for ReLU-like
- * activations, Glorot-uniform for tanh; embeddings N(0, 0.05)), so the initial network is the
- * same on every backend; dropout masks come from tfjs's seeded uniform with a seed drawn from the
- * same Random per step.
+ * Graph inputs: `rows` [n, cols] raw float32 rows of the Matrix (encoded inside the graph, see
+ * encodeInputs), every parameter by name; training adds `y`, `w` (row weights), `mask<l>` [n, units] (dropout masks
+ * scaled by 1/keep, drawn in JavaScript from the kit's seeded Random) and the optimizer's
+ * scalars and state (models/nn/optim.ts). Outputs: inference `out` [n]; training `loss` and
+ * `<param>.next` for every parameter (and optimizer state).
  *
- * Embedding look-ups use a custom gradient (scatter-add via `scatterND`) because the wasm
- * backend lacks `UnsortedSegmentSum`, which tfjs's own `gather` gradient needs.
+ * Weights are initialised in JavaScript from the kit's seeded Random (He-uniform for ReLU-like
+ * activations, Glorot-uniform for tanh; embeddings N(0, 0.05)).
  */
-import type * as TF from '@tensorflow/tfjs';
 import type { Random } from '../../core/random.ts';
-import type { Tf } from './backend.ts';
+import { Graph, type T } from '../nn/graph.ts';
+import { rowLoss, weightedMean, type LossKind } from '../nn/losses.ts';
+import { addUpdate, stateNames, type OptimizerSpec } from '../nn/optim.ts';
 
 export type Activation = 'relu' | 'leaky_relu' | 'elu' | 'selu' | 'gelu' | 'swish' | 'tanh';
 
@@ -82,85 +86,154 @@ export function initParams(spec: NetSpec, rng: Random): Param[] {
   return out;
 }
 
-/** Inputs of one batch: the numeric block and one int32 index vector per categorical column. */
-export interface BatchInputs {
-  numeric: TF.Tensor2D | null;
-  codes: TF.Tensor1D[];
-}
-
-export interface TrainingMode {
-  /** Per-step dropout seeds source. */
-  rng: Random;
-  /** Receives (layer, batch mean, batch variance), kept outside tidy, to update moving stats. */
-  onBatchStats?: (layer: number, mean: TF.Tensor1D, variance: TF.Tensor1D) => void;
-}
-
-function activate(tf: Tf, x: TF.Tensor2D, a: Activation): TF.Tensor2D {
+function activate(g: Graph, x: T, a: Activation): T {
   switch (a) {
     case 'relu':
-      return tf.relu(x);
+      return g.relu(x);
     case 'leaky_relu':
-      return tf.leakyRelu(x, 0.01);
+      return g.leakyRelu(x, 0.01);
     case 'elu':
-      return tf.elu(x);
+      return g.elu(x);
     case 'selu':
-      return tf.selu(x);
+      return g.selu(x);
     case 'tanh':
-      return tf.tanh(x);
+      return g.tanh(x);
     case 'swish':
-      return tf.mul(x, tf.sigmoid(x));
+      return g.mul(x, g.sigmoid(x));
     case 'gelu': // sigmoid approximation of GELU
-      return tf.mul(x, tf.sigmoid(tf.mul(x, 1.702)));
+      return g.mul(x, g.sigmoid(g.mul(x, g.scalar(1.702))));
   }
 }
 
-/** Embedding rows for codes, with a scatter-add gradient (works on every backend). */
-function lookup(tf: Tf, table: TF.Tensor2D, codes: TF.Tensor1D, training: boolean): TF.Tensor2D {
-  if (!training) return tf.gather(table, codes);
-  // `save` keeps the codes alive until backprop (the forward scope disposes its tensors first).
-  const f = tf.customGrad<TF.Tensor2D>((...args) => {
-    const t = args[0] as TF.Tensor2D;
-    const save = args[1] as (tensors: TF.Tensor[]) => void;
-    const shape = t.shape;
-    save([codes]);
-    return { value: tf.gather(t, codes), gradFunc: (dy, saved) => tf.scatterND(tf.expandDims(saved[0], 1), dy, shape) };
-  });
-  return f(table);
+/**
+ * How raw rows become network inputs (fitted on the training rows): numeric columns in slot
+ * order, then the columns with a missing indicator, then one categorical column per table.
+ */
+export interface InputLayout {
+  cols: number;
+  numeric: { src: number; mean: number; scale: number }[];
+  indicators: number[];
+  cats: { src: number; levels: number }[];
+}
+
+/** Columns `idx` of rows (axis 1), skipped when idx is all of them in order. */
+function columns(g: Graph, rows: T, idx: number[], cols: number): T {
+  if (idx.length === cols && idx.every((c, i) => c === i)) return rows;
+  return g.emit('Gather', [rows, g.constant(Int32Array.from(idx), [idx.length])], [{ shape: [-1, idx.length] }], { axis: 1 })[0];
 }
 
 /**
- * Forward pass to one value per row (standardised target or logit). `w` maps param names to
- * tensors (variables while training, constants when predicting). With `training`, batch norm
- * uses batch statistics and dropout is on.
+ * Encodes the raw float32 rows `rows` [n, cols] inside the graph: numeric columns standardised
+ * (missing or infinite -> 0) and their 0/1 missing indicators, categorical codes to table rows
+ * (above the training maximum, negative or missing -> the 'unknown' row), embeddings looked up.
+ * Batches are then plain row blocks of the Matrix: no per-element work in JavaScript.
  */
-export function forward(tf: Tf, spec: NetSpec, w: Map<string, TF.Tensor>, x: BatchInputs, training?: TrainingMode): TF.Tensor1D {
-  const parts: TF.Tensor2D[] = [];
-  if (x.numeric) parts.push(x.numeric);
-  spec.embeddings.forEach((_, i) => parts.push(lookup(tf, w.get(`emb${i}`) as TF.Tensor2D, x.codes[i], !!training)));
-  let h: TF.Tensor2D = parts.length === 1 ? parts[0] : tf.concat2d(parts, 1);
-  spec.hidden.forEach((units, l) => {
-    let z: TF.Tensor2D = tf.matMul(h, w.get(`W${l}`) as TF.Tensor2D);
-    if (spec.batchNorm) {
-      const gamma = w.get(`gamma${l}`) as TF.Tensor1D;
-      const beta = w.get(`beta${l}`) as TF.Tensor1D;
-      if (training) {
-        const { mean, variance } = tf.moments(z, 0);
-        training.onBatchStats?.(l, tf.keep(mean as TF.Tensor1D), tf.keep(variance as TF.Tensor1D));
-        z = tf.batchNorm2d(z, mean as TF.Tensor1D, variance as TF.Tensor1D, beta, gamma, BN_EPSILON);
-      } else {
-        z = tf.batchNorm2d(z, w.get(`mean${l}`) as TF.Tensor1D, w.get(`var${l}`) as TF.Tensor1D, beta, gamma, BN_EPSILON);
-      }
-    } else {
-      z = tf.add(z, w.get(`b${l}`) as TF.Tensor1D) as TF.Tensor2D;
-    }
-    h = activate(tf, z, spec.activation);
-    if (training && spec.dropout > 0) {
-      const keep = 1 - spec.dropout;
-      const u = tf.randomUniform([h.shape[0], units], 0, 1, 'float32', training.rng.nextU32());
-      const mask = tf.div(tf.cast(tf.less(u, keep), 'float32'), keep);
-      h = tf.mul(h, mask);
-    }
+function encodeInputs(g: Graph, layout: InputLayout, w: Map<string, T>): T {
+  const rows = g.input('rows', [-1, layout.cols]);
+  const parts: T[] = [];
+  const bad = (v: T) => g.emit('IsNaN', [g.sub(v, v)], [{ shape: v.shape, dtype: 'bool' }])[0]; // NaN and +-Inf
+  if (layout.numeric.length) {
+    const k = layout.numeric.length;
+    const v = columns(
+      g,
+      rows,
+      layout.numeric.map((c) => c.src),
+      layout.cols,
+    );
+    const mean = g.constant(Float32Array.from(layout.numeric, (c) => c.mean), [k]);
+    const inv = g.constant(Float32Array.from(layout.numeric, (c) => 1 / c.scale), [k]);
+    const z = g.mul(g.sub(v, mean), inv);
+    parts.push(g.where(bad(z), g.scalar(0), z));
+  }
+  if (layout.indicators.length) {
+    const v = columns(g, rows, layout.indicators, layout.cols);
+    parts.push(g.cast(bad(v), 'float32'));
+  }
+  layout.cats.forEach((c, i) => {
+    const v = g.reshape(columns(g, rows, [c.src], layout.cols), [-1]);
+    const ok = g.and(g.emit('GreaterOrEqual', [v, g.scalar(0)], [{ shape: v.shape, dtype: 'bool' }])[0], g.less(v, g.scalar(c.levels)));
+    const floor = g.emit('Floor', [v], [{ shape: v.shape }])[0];
+    const code = g.cast(g.where(ok, floor, g.scalar(c.levels)), 'int64');
+    parts.push(g.gather(w.get(`emb${i}`)!, code));
   });
-  const out = tf.add(tf.matMul(h, w.get('Wout') as TF.Tensor2D), w.get('bout') as TF.Tensor1D);
-  return tf.reshape(out, [-1]) as TF.Tensor1D;
+  return parts.length === 1 ? parts[0] : g.concat(parts, 1);
+}
+
+/** Graph inputs for the parameters, in init order. */
+function paramInputs(g: Graph, params: readonly Param[]): Map<string, T> {
+  return new Map(params.map((p) => [p.name, g.input(p.name, p.shape)]));
+}
+
+/**
+ * The forward pass to one value per row. With `train`, batch norm uses batch statistics (their
+ * running averages become `mean<l>.next` / `var<l>.next` outputs) and dropout masks are inputs.
+ */
+function forward(g: Graph, spec: NetSpec, layout: InputLayout, w: Map<string, T>, train: boolean): T {
+  let h = encodeInputs(g, layout, w);
+  const eps = g.scalar(BN_EPSILON);
+  spec.hidden.forEach((units, l) => {
+    let z: T;
+    if (spec.batchNorm) {
+      z = g.matmul(h, w.get(`W${l}`)!);
+      let d: T;
+      let variance: T;
+      if (train) {
+        const mu = g.reduceMean(z, [0], true);
+        d = g.sub(z, mu);
+        variance = g.reduceMean(g.square(d), [0], true);
+        const m = g.scalar(BN_MOMENTUM);
+        const m1 = g.scalar(1 - BN_MOMENTUM);
+        g.output(g.add(g.mul(w.get(`mean${l}`)!, m), g.mul(g.reshape(mu, [units]), m1)), `mean${l}.next`);
+        g.output(g.add(g.mul(w.get(`var${l}`)!, m), g.mul(g.reshape(variance, [units]), m1)), `var${l}.next`);
+      } else {
+        d = g.sub(z, w.get(`mean${l}`)!);
+        variance = w.get(`var${l}`)!;
+      }
+      z = g.add(g.mul(g.div(d, g.sqrt(g.add(variance, eps))), w.get(`gamma${l}`)!), w.get(`beta${l}`)!);
+    } else {
+      z = g.gemm(h, w.get(`W${l}`)!, w.get(`b${l}`)!);
+    }
+    h = activate(g, z, spec.activation);
+    if (train && spec.dropout > 0) h = g.mul(h, g.input(`mask${l}`, [-1, units]));
+  });
+  return g.reshape(g.gemm(h, w.get('Wout')!, w.get('bout')!), [-1]);
+}
+
+/** Inference graph: inputs x, c<i> and the parameters; output `out`. */
+export function inferenceModel(spec: NetSpec, layout: InputLayout, params: readonly Param[]): Uint8Array {
+  const g = new Graph();
+  g.output(forward(g, spec, layout, paramInputs(g, params), false), 'out');
+  return g.toModel('mlp_predict');
+}
+
+/** Training-step graph and the names of its outputs. */
+export function trainingModel(
+  spec: NetSpec,
+  layout: InputLayout,
+  params: readonly Param[],
+  loss: { kind: LossKind; delta: number },
+  optimizer: OptimizerSpec,
+): { model: Uint8Array; outputs: string[] } {
+  const g = new Graph();
+  const w = paramInputs(g, params);
+  const out = forward(g, spec, layout, w, true);
+  const batchLoss = weightedMean(g, rowLoss(g, loss.kind, out, g.input('y', [-1]), loss.delta), g.input('w', [-1]));
+  g.output(batchLoss, 'loss');
+  const trainable = params.filter((p) => p.trainable);
+  const grads = g.gradients(
+    batchLoss,
+    trainable.map((p) => w.get(p.name)!),
+  );
+  addUpdate(
+    g,
+    trainable.map((p) => ({ t: w.get(p.name)!, decay: p.decay })),
+    grads,
+    optimizer,
+  );
+  const outputs = ['loss'];
+  for (const p of params) {
+    outputs.push(`${p.name}.next`);
+    if (p.trainable) outputs.push(...stateNames(optimizer.kind, p.name).map((s) => `${s}.next`));
+  }
+  return { model: g.toModel('mlp_train'), outputs };
 }

@@ -1,14 +1,13 @@
 /**
  * @file `mlp` learner: learns nonlinear signal and planted category offsets, early stopping
- * restores the best epoch, seeded determinism, JSON round trip, binary task, per-row weights,
- * backend selection and no tensor leak. Small data: the file runs in well under a minute.
+ * restores the best epoch, seeded determinism (and the same bytes on 1 and 2 threads), JSON
+ * round trip, binary task, per-row weights, forward pass against a plain JavaScript reference.
+ * Small data: the file runs in well under a minute.
  */
 import { describe, expect, it } from 'vitest';
-import * as tf from '@tensorflow/tfjs';
 import { fromColumns, type Matrix } from '../../core/matrix.ts';
 import { Random } from '../../core/random.ts';
-import { UserError } from '../../core/errors.ts';
-import { mlp, mlpBackend } from '../../models/mlp.ts';
+import { mlp } from '../../models/mlp.ts';
 import type { FitContext } from '../../models/model.ts';
 
 function mse(p: ArrayLike<number>, y: ArrayLike<number>): number {
@@ -69,33 +68,18 @@ function nonlinear(n: number, seed: number) {
 const quick = { hidden: [32, 16], batch_size: 128, epochs: 30, learning_rate: 5e-3 };
 
 describe('mlp learner', () => {
-  it('picks a backend and reports it in the log', async () => {
-    const lines: string[] = [];
-    const name = await mlpBackend('auto', (l) => lines.push(l));
-    expect(['tensorflow', 'wasm', 'cpu']).toContain(name);
-    expect(tf.getBackend()).toBe(name); // the test's tfjs is the learner's tfjs
-    expect(lines[0]).toMatch(new RegExp(`^mlp: tfjs backend ${name}`));
-    await expect(mlpBackend('node')).rejects.toThrow(UserError);
-    await expect(mlpBackend('node')).rejects.toThrow(/tfjs-node/);
-  });
-
-  it('learns a nonlinear function far better than the mean, with no tensor leak', async () => {
+  it('learns a nonlinear function far better than the mean', async () => {
     const d = nonlinear(1300, 1);
     const [tr, te] = split(d.cols, d.names, d.cat, 1000);
     const ytr = d.y.slice(0, 1000);
     const yte = d.y.slice(1000);
-    await mlpBackend();
-    const before = tf.memory().numTensors;
     const lines: string[] = [];
     const m = await mlp.fit(tr, ytr, mlp.params.parse(quick), { seed: 3, task: 'regression', log: (l) => lines.push(l) });
     const p = m.predict(te);
-    const again = mlp.load(JSON.parse(JSON.stringify(m.toJSON())));
-    again.predict(te);
-    expect(tf.memory().numTensors).toBe(before);
     const ratio = mse(p, yte) / variance(yte);
     expect(ratio).toBeLessThan(0.25);
     expect(p.every(Number.isFinite)).toBe(true);
-    expect(lines.some((l) => /tfjs backend/.test(l))).toBe(true);
+    expect(lines.some((l) => /onnxruntime \d+ thread/.test(l))).toBe(true);
     const imp = m.importance();
     expect(Object.keys(imp)).toEqual(['a', 'b', 'c']);
     expect(Object.values(imp).every((v) => v > 0)).toBe(true);
@@ -120,8 +104,10 @@ describe('mlp learner', () => {
     // Codes above the training maximum, negative or missing go to the 'unknown' row.
     const unseen = m.predict(fromColumns([Float64Array.from([levels + 5, -1, NaN]), new Float64Array(3)], ['cat', 'noise'], [true, false]));
     expect(unseen.every(Number.isFinite)).toBe(true);
-    expect(unseen[0]).toBe(unseen[1]);
-    expect(unseen[0]).toBe(unseen[2]);
+    // Same inputs, same table row; MLAS may round a row's dot products differently by its position
+    // in the batch (remainder-row kernels), so compare to float precision.
+    expect(unseen[1]).toBeCloseTo(unseen[0], 5);
+    expect(unseen[2]).toBeCloseTo(unseen[0], 5);
   });
 
   it('early stopping returns the best epoch: its validation loss equals the best seen', async () => {
@@ -213,17 +199,73 @@ describe('mlp learner', () => {
     expect(p[2] - p[0]).toBeGreaterThan(1.5);
   });
 
-  it('backend param: cpu trains the same network as the default backend, up to float rounding', async () => {
-    const d = nonlinear(300, 13);
+  it('1 and 2 threads train to the same bytes (dropout, batch norm, embeddings, weight decay)', async () => {
+    const d = nonlinear(700, 13);
+    const rng = new Random(3);
+    const cat = Float64Array.from({ length: 700 }, () => rng.int(12));
+    const X = fromColumns([...d.cols, cat], [...d.names, 'cat'], [...d.cat, true]);
+    const params = { hidden: [48, 16], batch_size: 64, epochs: 3, dropout: 0.2, weight_decay: 1e-3, embedding_dim: 3 };
+    const one = await mlp.fit(X, d.y, mlp.params.parse({ ...params, num_threads: 1 }), { seed: 5, task: 'regression' });
+    const two = await mlp.fit(X, d.y, mlp.params.parse({ ...params, num_threads: 2 }), { seed: 5, task: 'regression' });
+    expect(Array.from(two.predict(X))).toEqual(Array.from(one.predict(X)));
+    const w1 = (one.toJSON() as { params: { data: number[] }[] }).params;
+    const w2 = (two.toJSON() as { params: { data: number[] }[] }).params;
+    expect(w2).toEqual(w1);
+  });
+
+  it('sgd optimizer and every activation train to finite predictions', async () => {
+    const d = nonlinear(300, 17);
     const X = fromColumns(d.cols, d.names, d.cat);
-    const params = { hidden: [16], batch_size: 100, epochs: 3 };
-    const auto = await mlp.fit(X, d.y, mlp.params.parse(params), { seed: 5, task: 'regression' });
-    const lines: string[] = [];
-    const cpu = await mlp.fit(X, d.y, mlp.params.parse({ ...params, backend: 'cpu' }), { seed: 5, task: 'regression', log: (l) => lines.push(l) });
-    expect(lines[0]).toMatch(/^mlp: tfjs backend cpu/);
-    const pa = auto.predict(X);
-    const pc = cpu.predict(X);
-    for (let i = 0; i < pa.length; i++) expect(Math.abs(pa[i] - pc[i])).toBeLessThan(1e-3);
-    await mlpBackend(); // leave the default backend current
+    for (const activation of ['relu', 'leaky_relu', 'elu', 'selu', 'gelu', 'swish', 'tanh'] as const) {
+      const m = await mlp.fit(X, d.y, mlp.params.parse({ hidden: [8], epochs: 2, activation, optimizer: activation === 'tanh' ? 'sgd' : 'adam', learning_rate: 0.01 }), {
+        seed: 1,
+        task: 'regression',
+      });
+      expect(m.predict(X).every(Number.isFinite)).toBe(true);
+    }
+  });
+
+  it('predict equals a plain JavaScript forward pass on fixed weights (batch norm, embedding, missing indicator)', () => {
+    // Inputs: a (numeric, with missing values), k (categorical, 3 levels); hidden [2] relu with batch norm.
+    const rng = new Random(21);
+    const r = (k: number) => Array.from({ length: k }, () => rng.uniform(-1, 1));
+    const spec = { numeric: 2, embeddings: [{ rows: 4, dim: 2 }], hidden: [2], batchNorm: true, activation: 'relu', dropout: 0 };
+    const P = { emb0: r(8), W0: r(8), gamma0: [1.5, 0.7], beta0: [0.1, -0.2], mean0: [0.3, -0.1], var0: [0.8, 1.9], Wout: r(2), bout: [0.25] };
+    const shapes: Record<string, number[]> = { emb0: [4, 2], W0: [4, 2], gamma0: [2], beta0: [2], mean0: [2], var0: [2], Wout: [2, 1], bout: [1] };
+    const json = {
+      kind: 'mlp',
+      task: 'regression',
+      encoding: {
+        names: ['a', 'k'],
+        columns: [
+          { type: 'num', mean: 0.5, scale: 2, slot: 0, indicator: 1 },
+          { type: 'cat', levels: 3, table: 0 },
+        ],
+        numericWidth: 2,
+      },
+      spec,
+      yMean: 3,
+      yScale: 2,
+      bestEpoch: 1,
+      threads: 1,
+      predictBatch: 2,
+      params: Object.entries(P).map(([name, data]) => ({ name, shape: shapes[name], data })),
+    };
+    const m = mlp.load(json);
+    const a = [1.5, NaN, -0.7, 0.2, 3];
+    const k = [0, 2, 1, 7, NaN];
+    const p = m.predict(fromColumns([Float64Array.from(a), Float64Array.from(k)], ['a', 'k'], [false, true]));
+    for (let i = 0; i < a.length; i++) {
+      const code = Number.isFinite(k[i]) && k[i] >= 0 && k[i] < 3 ? k[i] : 3;
+      const x = [Number.isFinite(a[i]) ? (a[i] - 0.5) / 2 : 0, Number.isFinite(a[i]) ? 0 : 1, P.emb0[code * 2], P.emb0[code * 2 + 1]];
+      let out = P.bout[0];
+      for (let j = 0; j < 2; j++) {
+        let z = 0;
+        for (let q = 0; q < 4; q++) z += x[q] * P.W0[q * 2 + j];
+        z = ((z - P.mean0[j]) / Math.sqrt(P.var0[j] + 1e-3)) * P.gamma0[j] + P.beta0[j];
+        out += Math.max(0, z) * P.Wout[j];
+      }
+      expect(p[i]).toBeCloseTo(out * 2 + 3, 5);
+    }
   });
 });
