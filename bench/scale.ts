@@ -15,7 +15,7 @@
  *
  * Env: BENCH_TRAIN / BENCH_TEST (smaller set for a quick check, folder `.bench/smpd-<train>-<test>`),
  * BENCH_DATA (dataset folder to use or create), BENCH_PIPELINE (default bench/scale.yaml),
- * BENCH_SEED (data seed, default 2025).
+ * BENCH_SEED (data seed, default 2025), BENCH_CPU_PROF (folder for a `node --cpu-prof` profile of the run).
  */
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
@@ -65,7 +65,9 @@ interface Timed {
  * stderr line of the kit as it comes; peak RSS from time -v, else from polling /proc.
  */
 function runKit(args: string[], onLine: (line: string, peakMb: number) => void): Promise<Timed> {
-  const node = [process.execPath, path.join(KIT_ROOT, 'bin', 'smp.js'), ...args];
+  // BENCH_CPU_PROF=DIR: the run writes a V8 CPU profile there (node --cpu-prof).
+  const prof = process.env.BENCH_CPU_PROF ? ['--cpu-prof', '--cpu-prof-dir', path.resolve(process.env.BENCH_CPU_PROF)] : [];
+  const node = [process.execPath, ...prof, path.join(KIT_ROOT, 'bin', 'smp.js'), ...args];
   const cmd = TIME ? [TIME, '-v', ...node] : node;
   const t0 = Date.now();
   const child = spawn(cmd[0], cmd.slice(1), { stdio: ['ignore', 'pipe', 'pipe'] });
