@@ -58,6 +58,12 @@ export interface LabelFreeFeature<S extends z.ZodType = z.ZodType> extends Featu
 
 export interface LabelAwareFeature<S extends z.ZodType = z.ZodType> extends FeatureBase<S> {
   readonly labelAware: true;
+  /**
+   * Table columns `fit` reads (pid, uid and label are always there). Only these reach its
+   * context: the runner releases the other columns (user vectors, texts) once the label-free
+   * blocks are built, so they do not sit in memory through training.
+   */
+  tableColumns(params: z.output<S>): string[];
   fit(ctx: FeatureContext, params: z.output<S>, trainRows: Int32Array, y: Float64Array): FittedFeature;
 }
 

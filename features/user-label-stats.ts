@@ -361,6 +361,7 @@ export const userLabelStats = defineFeature({
         .describe("all: every training post of the user; past: only the user's training posts made before this post"),
     })
     .strict(),
+  tableColumns: (params) => ['postdate', ...(params.group === 'uid' ? [] : [params.group])],
   fit({ table, rng }, params, trainRows, y) {
     const keys = params.group === 'uid' ? (table.uid as string[]) : asStrings(table, params.group);
     let globalMean = 0;

@@ -49,3 +49,13 @@ export function getColumn(table: Table, name: string): Column {
   if (!c) throw new Error(`dataset has no column "${name}"; available: ${Object.keys(table.columns).sort().join(', ')}`);
   return c;
 }
+
+/**
+ * The same table with only the named columns (those it has): what a stage that reads a few
+ * columns keeps, so the others (user vectors, texts) can leave memory.
+ */
+export function withColumns(table: Table, names: Iterable<string>): Table {
+  const columns: Record<string, Column> = {};
+  for (const name of names) if (table.columns[name]) columns[name] = table.columns[name];
+  return { ...table, columns };
+}

@@ -7,7 +7,7 @@
  * feeds is cached (at SMPD size the user vectors alone are 1.5 GB).
  */
 import path from 'node:path';
-import type { Table } from '../data/table.ts';
+import { withColumns, type Table } from '../data/table.ts';
 import type { Matrix } from '../matrix.ts';
 import type { Random } from '../random.ts';
 import type { RunLog } from '../report/run-log.ts';
@@ -109,7 +109,9 @@ export async function computeFeatures(opts: {
       continue;
     }
     if (def.labelAware) {
-      labelAware.push({ id: entry.id, def, params: entry.params, ctx: contextOf(entry, await inputsOf(entry)) });
+      // Only its declared columns: the rest of the table can leave memory after this stage.
+      const ctx = { ...contextOf(entry, await inputsOf(entry)), table: withColumns(table, def.tableColumns(entry.params)) };
+      labelAware.push({ id: entry.id, def, params: entry.params, ctx });
       log.info('features', `${entry.id} (${def.kind}): label-aware, fitted inside each fold`);
       continue;
     }

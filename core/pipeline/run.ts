@@ -18,7 +18,7 @@ import { writeReport } from '../report/write-report.ts';
 import { BlockCache, fingerprintFiles } from '../cache/block-cache.ts';
 import { writeFileAtomic } from '../cache/atomic.ts';
 import { readDataset } from '../data/read-dataset.ts';
-import type { Table } from '../data/table.ts';
+import { withColumns, type Table } from '../data/table.ts';
 import { makeFolds, validatedRows } from '../eval/folds.ts';
 import { quantileSorted } from '../eval/quantile.ts';
 import { formatScores, score, better, type Scores } from '../eval/score.ts';
@@ -114,7 +114,7 @@ export async function runPipeline(file: string, opts: RunOptions = {}): Promise<
     throw new UserError(
       `${locate(['data', 'root'])} data.root: folder not found: ${pipeline.data.root}${opts.data ? ' (from --data)' : ''}; put the dataset there or pass --data DIR (\`smp synth --track ${pipeline.track} --posts 4000 --out DIR\` writes a synthetic one)`,
     );
-  const table = await readDataset(pipeline.data.root, { track: pipeline.track, optional: pipeline.data.optional, onWarning: (m) => log.warn('data', m) });
+  let table = await readDataset(pipeline.data.root, { track: pipeline.track, optional: pipeline.data.optional, onWarning: (m) => log.warn('data', m) });
   log.info('data', `${table.nTrain} train posts, ${table.nTest} test posts, ${Object.keys(table.columns).length} columns`);
   if (table.nTrain < 2) throw new UserError(`${pipeline.data.root}: no labelled train posts to learn from`);
   if (table.nTest < 1) throw new UserError(`${pipeline.data.root}: no test posts to predict`);
@@ -136,6 +136,9 @@ export async function runPipeline(file: string, opts: RunOptions = {}): Promise<
     cache,
     modelsDir: pipeline.models_dir ?? defaultModelsDir(),
   });
+  // The label-free blocks are built: later stages read only the dates and the validation group
+  // (label-aware blocks hold their own declared columns), so user vectors and texts can go.
+  table = withColumns(table, ['postdate', v.group]);
 
   const y = table.label.slice(0, table.nTrain);
   const groups = v.group === 'uid' ? table.uid.slice(0, table.nTrain) : (table.columns[v.group] as { values: (string | null)[] }).values.slice(0, table.nTrain).map((g) => (g === null ? null : String(g)));

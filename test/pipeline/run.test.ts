@@ -47,6 +47,8 @@ describe('runPipeline end to end', () => {
       expect(fs.existsSync(path.join(a.runDir, f)), f).toBe(true);
     const oof = fs.readFileSync(path.join(a.runDir, 'ridge.oof.csv'), 'utf8').trim().split('\n');
     expect(oof).toHaveLength(a.table.nTrain + 1);
+    // After the feature stage only the columns later stages read are kept (vectors, texts went).
+    expect(Object.keys(a.table.columns)).toEqual(['postdate']);
     const table = await readDataset(path.join(dir, 'data'), { splits: ['test'] });
     expect(await validateSubmissionFile(a.zipPath, 'image', table.pid)).toEqual([]);
     expect(fs.readFileSync(a.zipPath).equals(fs.readFileSync(b.zipPath))).toBe(true);
