@@ -106,20 +106,28 @@ export function vconcat(a: Matrix, b: Matrix): Matrix {
   return out;
 }
 
-/** Mean and standard deviation of column c over its finite values (scale 1 when constant). */
-export function columnStats(m: Matrix, c: number): { mean: number; scale: number; finite: number } {
-  let s = 0;
-  let ss = 0;
-  let k = 0;
+/**
+ * Mean and standard deviation of each column over its finite values (scale 1 when constant).
+ * One row-major pass: walking a wide matrix column by column misses the cache on every read.
+ */
+export function columnStats(m: Matrix): { mean: number; scale: number; finite: number }[] {
+  const s = new Float64Array(m.cols);
+  const ss = new Float64Array(m.cols);
+  const k = new Float64Array(m.cols);
   for (let r = 0; r < m.rows; r++) {
-    const v = m.data[r * m.cols + c];
-    if (Number.isFinite(v)) {
-      s += v;
-      ss += v * v;
-      k++;
+    const base = r * m.cols;
+    for (let c = 0; c < m.cols; c++) {
+      const v = m.data[base + c];
+      if (Number.isFinite(v)) {
+        s[c] += v;
+        ss[c] += v * v;
+        k[c]++;
+      }
     }
   }
-  const mean = k ? s / k : 0;
-  const sd = k ? Math.sqrt(Math.max(0, ss / k - mean * mean)) : 0;
-  return { mean, scale: sd > 1e-12 ? sd : 1, finite: k };
+  return Array.from({ length: m.cols }, (_, c) => {
+    const mean = k[c] ? s[c] / k[c] : 0;
+    const sd = k[c] ? Math.sqrt(Math.max(0, ss[c] / k[c] - mean * mean)) : 0;
+    return { mean, scale: sd > 1e-12 ? sd : 1, finite: k[c] };
+  });
 }

@@ -3,7 +3,8 @@
  * columns are standardised on the training rows (missing -> mean, i.e. 0 after scaling;
  * clipped to 8 standard deviations);
  * categorical columns are one-hot encoded over their most frequent levels. A fast, stable
- * baseline and a good stacker.
+ * baseline and a good stacker. XᵀX is built from float32 row chunks by the MLAS matrix product
+ * (core/linalg/gemm.ts) and summed in float64, so fit is async.
  *
  * @example
  *   - id: ridge
@@ -12,6 +13,7 @@
  */
 import { z } from 'zod';
 import { CholeskyDecomposition, Matrix as MlMatrix } from 'ml-matrix';
+import { gemm } from '../core/linalg/gemm.ts';
 import { columnStats, type Matrix } from '../core/matrix.ts';
 import { defineModel, type FittedModel } from './model.ts';
 
@@ -26,39 +28,77 @@ interface RidgeState {
 
 /** Standardised values are clipped to +-CLIP standard deviations. */
 const CLIP = 8;
+/** Rows per float32 XᵀX chunk: 4 MB at 500 design columns; 1024-8192 measured alike. */
+const CHUNK_ROWS = 2048;
 
-function designWidth(state: Pick<RidgeState, 'columns'>): number {
-  return state.columns.reduce((s, c) => s + (c.type === 'num' ? 1 : c.levels.length), 0);
+/**
+ * The columns flattened for the row loops (plain arrays; the per-column objects differ in
+ * shape, and reading them per value was the slow part): where each column's design entries
+ * start, its mean and scale (numeric), and its kept level -> entry (categorical).
+ */
+interface Layout {
+  width: number;
+  offset: Int32Array;
+  mean: Float64Array;
+  scale: Float64Array;
+  levelIndex: (Map<number, number> | null)[];
 }
 
-/** Writes the encoded row r of X into out (length = design width). */
-function encodeRow(state: Pick<RidgeState, 'columns'>, X: Matrix, r: number, out: Float64Array): void {
-  let k = 0;
-  for (let c = 0; c < X.cols; c++) {
-    const v = X.data[r * X.cols + c];
-    const col = state.columns[c];
+function layout(columns: RidgeState['columns']): Layout {
+  const lay: Layout = {
+    width: 0,
+    offset: new Int32Array(columns.length),
+    mean: new Float64Array(columns.length),
+    scale: new Float64Array(columns.length),
+    levelIndex: [],
+  };
+  columns.forEach((col, c) => {
+    lay.offset[c] = lay.width;
     if (col.type === 'num') {
+      lay.mean[c] = col.mean;
+      lay.scale[c] = col.scale;
+    }
+    lay.levelIndex.push(col.type === 'cat' ? new Map(col.levels.map((v, i) => [v, i])) : null);
+    lay.width += col.type === 'num' ? 1 : col.levels.length;
+  });
+  return lay;
+}
+
+/**
+ * Encodes row r of X sparsely: the design row has one nonzero per input column, so write its
+ * index into idx[c] (-1 for a category outside the kept levels) and its value into val[c].
+ */
+function encodeRow(lay: Layout, X: Matrix, r: number, idx: Int32Array, val: Float64Array): void {
+  const base = r * X.cols;
+  for (let c = 0; c < X.cols; c++) {
+    const v = X.data[base + c];
+    const levels = lay.levelIndex[c];
+    if (levels === null) {
       // Clipped: a value far outside the training range (rare flag, new extreme) must not
       // swing a linear prediction by many label units.
-      out[k++] = Number.isFinite(v) ? Math.max(-CLIP, Math.min(CLIP, (v - col.mean) / col.scale)) : 0;
+      idx[c] = lay.offset[c];
+      val[c] = Number.isFinite(v) ? Math.max(-CLIP, Math.min(CLIP, (v - lay.mean[c]) / lay.scale[c])) : 0;
     } else {
-      for (const level of col.levels) out[k++] = v === level ? 1 : 0;
+      const i = levels.get(v);
+      idx[c] = i === undefined ? -1 : lay.offset[c] + i;
+      val[c] = 1;
     }
   }
 }
 
 function fitted(state: RidgeState): FittedModel {
-  const width = designWidth(state);
+  const lay = layout(state.columns);
   return Object.freeze({
     kind: 'ridge',
     predict(X: Matrix): Float64Array {
       if (X.cols !== state.columns.length) throw new Error(`ridge: fitted on ${state.columns.length} columns, got ${X.cols}`);
-      const row = new Float64Array(width);
+      const idx = new Int32Array(X.cols);
+      const val = new Float64Array(X.cols);
       const out = new Float64Array(X.rows);
       for (let r = 0; r < X.rows; r++) {
-        encodeRow(state, X, r, row);
+        encodeRow(lay, X, r, idx, val);
         let s = state.intercept;
-        for (let k = 0; k < width; k++) s += row[k] * state.coef[k];
+        for (let c = 0; c < X.cols; c++) if (idx[c] >= 0) s += val[c] * state.coef[idx[c]];
         out[r] = state.sigmoid ? 1 / (1 + Math.exp(-s)) : s;
       }
       return out;
@@ -88,10 +128,11 @@ export const ridge = defineModel({
       max_levels: z.number().int().min(1).default(50).describe('one-hot levels kept per categorical column (most frequent)'),
     })
     .strict(),
-  fit(X, y, params, ctx) {
+  async fit(X, y, params, ctx) {
     const n = X.rows;
     const w = ctx.weight ?? new Float64Array(n).fill(1);
     const columns: RidgeState['columns'] = [];
+    const stats = columnStats(X);
     for (let c = 0; c < X.cols; c++) {
       if (X.categorical[c]) {
         const counts = new Map<number, number>();
@@ -102,41 +143,68 @@ export const ridge = defineModel({
         const levels = [...counts.entries()].sort((a, b) => b[1] - a[1] || a[0] - b[0]).slice(0, params.max_levels).map(([v]) => v);
         columns.push({ type: 'cat', levels: levels.sort((a, b) => a - b) });
       } else {
-        const { mean, scale } = columnStats(X, c);
-        columns.push({ type: 'num', mean, scale });
+        columns.push({ type: 'num', mean: stats[c].mean, scale: stats[c].scale });
       }
     }
-    const width = designWidth({ columns });
+    const lay = layout(columns);
+    const width = lay.width;
     // Centre y and the design by weighted means so the intercept is not penalised.
     let wsum = 0;
     let ymean = 0;
     for (let r = 0; r < n; r++) {
+      // sqrt(weight) scales the rows below; a negative (or NaN) weight has no meaning here.
+      if (!(w[r] >= 0)) throw new Error(`ridge: weight ${w[r]} at row ${r}; weights must be >= 0`);
       wsum += w[r];
       ymean += w[r] * y[r];
     }
+    if (!(wsum > 0)) throw new Error('ridge: no rows with weight > 0');
     ymean /= wsum;
-    // Two passes over the rows, encoding one row at a time: no n x width design copy.
-    const row = new Float64Array(width);
+    // First pass, float64, over the nonzeros only: weighted means and Xᵀ(y - ȳ) of the
+    // uncentred design; centring changes xty by xmean·Σw(y - ȳ), zero up to rounding.
+    const idx = new Int32Array(X.cols);
+    const val = new Float64Array(X.cols);
     const xmean = new Float64Array(width);
-    for (let r = 0; r < n; r++) {
-      encodeRow({ columns }, X, r, row);
-      for (let k = 0; k < width; k++) xmean[k] += w[r] * row[k];
-    }
-    for (let k = 0; k < width; k++) xmean[k] /= wsum;
-    const xtx = new Float64Array(width * width);
     const xty = new Float64Array(width);
+    let wysum = 0;
     for (let r = 0; r < n; r++) {
-      encodeRow({ columns }, X, r, row);
-      for (let k = 0; k < width; k++) row[k] -= xmean[k];
+      encodeRow(lay, X, r, idx, val);
       const wr = w[r];
-      const yr = (y[r] - ymean) * wr;
-      for (let a = 0; a < width; a++) {
-        const va = row[a] * wr;
-        if (va === 0) continue;
-        xty[a] += row[a] * yr;
-        const base = a * width;
-        for (let b = a; b < width; b++) xtx[base + b] += va * row[b];
+      const wy = wr * (y[r] - ymean);
+      wysum += wy;
+      for (let c = 0; c < X.cols; c++) {
+        const k = idx[c];
+        if (k < 0) continue;
+        xmean[k] += wr * val[c];
+        xty[k] += wy * val[c];
       }
+    }
+    for (let k = 0; k < width; k++) {
+      xmean[k] /= wsum;
+      xty[k] -= xmean[k] * wysum;
+    }
+    // Second pass: XᵀX of the centred design, rows scaled by sqrt(weight), chunk by chunk in
+    // float32 through MLAS (a JS double loop took minutes at full size). Each chunk's product
+    // is added into float64, so float32 rounding stays within one chunk.
+    const chunkRows = Math.max(1, Math.min(n, CHUNK_ROWS));
+    const chunk = new Float32Array(chunkRows * width);
+    const negMean = Float32Array.from(xmean, (m) => -m);
+    const xtx = new Float64Array(width * width);
+    for (let r0 = 0; r0 < n; r0 += chunkRows) {
+      const rows = Math.min(chunkRows, n - r0);
+      for (let i = 0; i < rows; i++) {
+        const r = r0 + i;
+        const out = i * width;
+        chunk.set(negMean, out);
+        encodeRow(lay, X, r, idx, val);
+        for (let c = 0; c < X.cols; c++) if (idx[c] >= 0) chunk[out + idx[c]] = val[c] - xmean[idx[c]];
+        if (w[r] !== 1) {
+          const s = Math.sqrt(w[r]);
+          for (let k = out; k < out + width; k++) chunk[k] *= s;
+        }
+      }
+      const a = chunk.subarray(0, rows * width);
+      const p = await gemm(a, a, width, rows, width, true);
+      for (let k = 0; k < p.length; k++) xtx[k] += p[k];
     }
     const A = new MlMatrix(width, width);
     for (let a = 0; a < width; a++)
