@@ -114,7 +114,7 @@ export async function runPipeline(file: string, opts: RunOptions = {}): Promise<
     throw new UserError(
       `${locate(['data', 'root'])} data.root: folder not found: ${pipeline.data.root}${opts.data ? ' (from --data)' : ''}; put the dataset there or pass --data DIR (\`smp synth --track ${pipeline.track} --posts 4000 --out DIR\` writes a synthetic one)`,
     );
-  let table = await readDataset(pipeline.data.root, { track: pipeline.track, optional: pipeline.data.optional, onWarning: (m) => log.warn('data', m) });
+  let table = await readDataset(pipeline.data.root, { track: pipeline.track, optional: pipeline.data.optional, strict: pipeline.data.strict, onWarning: (m) => log.warn('data', m) });
   log.info('data', `${table.nTrain} train posts, ${table.nTest} test posts, ${Object.keys(table.columns).length} columns`);
   if (table.nTrain < 2) throw new UserError(`${pipeline.data.root}: no labelled train posts to learn from`);
   if (table.nTest < 1) throw new UserError(`${pipeline.data.root}: no test posts to predict`);

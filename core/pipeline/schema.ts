@@ -141,6 +141,10 @@ export function buildPipelineSchema(features: Registry<FeatureDef>, models: Regi
         .object({
           root: z.string().describe('dataset folder, relative to the pipeline file (or --data)'),
           optional: z.array(z.enum(DATA_GROUPS)).default([]).describe('file groups that may be absent'),
+          strict: z
+            .boolean()
+            .default(true)
+            .describe('records of the other files whose post id is not in the posts file / image list are an error (a cut-short file); false: a warning, and they are ignored'),
         })
         .strict(),
       models_dir: z.string().optional().describe('folder of model weights (default: SMP_MODELS_DIR or ~/.cache/smp-kit/models)'),
