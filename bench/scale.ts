@@ -7,7 +7,9 @@
  * (stage boundaries from the run's own log lines: `[data]` ends read, `[validation]` ends features,
  * `[model <id>] CV:` ends that model, which includes the fold-wise label-aware blocks it fits first,
  * `[ensemble] round 0:` ends the ensemble; `submit` is post-processing, files, zip and report), then
- * scores the submission on the held-out answers (`answers/test_label.txt`).
+ * scores the submission on the held-out answers (`answers/test_label.txt`). The run works in
+ * `.bench/scale-work` (its block cache, run folder and zip), with the cache emptied first so every
+ * block is computed: the figures are those of a first run (BENCH_WARM=1 keeps the cache).
  *
  * The last line is one JSON object:
  *   {"wall_s", "peak_rss_mb", "cv_src", "test_src", "test_mae", "stages": {"read", "features", "<model id>"..., "ensemble", "submit"},
@@ -15,7 +17,7 @@
  *
  * Env: BENCH_TRAIN / BENCH_TEST (smaller set for a quick check, folder `.bench/smpd-<train>-<test>`),
  * BENCH_DATA (dataset folder to use or create), BENCH_PIPELINE (default bench/scale.yaml),
- * BENCH_SEED (data seed, default 2025), BENCH_CPU_PROF (folder for a `node --cpu-prof` profile of the run).
+ * BENCH_SEED (data seed, default 2025), BENCH_WARM (keep the block cache of the last run), BENCH_CPU_PROF (folder for a `node --cpu-prof` profile of the run).
  */
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
@@ -32,6 +34,7 @@ const full = train === SMPD_SIZES.train && test === SMPD_SIZES.test;
 const dataDir = path.resolve(process.env.BENCH_DATA ?? path.join(KIT_ROOT, '.bench', full ? 'smpd-full' : `smpd-${train}-${test}`));
 const pipelineFile = path.resolve(process.env.BENCH_PIPELINE ?? path.join(KIT_ROOT, 'bench', 'scale.yaml'));
 const EMBEDDINGS = 'image:512,text:384';
+const workDir = path.join(KIT_ROOT, '.bench', 'scale-work');
 const TIME = fs.existsSync('/usr/bin/time') ? '/usr/bin/time' : null;
 
 const say = (m: string): void => void process.stderr.write(`[bench] ${m}\n`);
@@ -70,7 +73,7 @@ function runKit(args: string[], onLine: (line: string, peakMb: number) => void):
   const node = [process.execPath, ...prof, path.join(KIT_ROOT, 'bin', 'smp.js'), ...args];
   const cmd = TIME ? [TIME, '-v', ...node] : node;
   const t0 = Date.now();
-  const child = spawn(cmd[0], cmd.slice(1), { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(cmd[0], cmd.slice(1), { cwd: workDir, stdio: ['ignore', 'pipe', 'pipe'] });
   let polled = 0;
   const poll = setInterval(() => (polled = Math.max(polled, peakKb(child.pid!))), 1000);
   const stdout: string[] = [];
@@ -131,6 +134,8 @@ function scoreTest(runDir: string): { test_src: number; test_mae: number } {
   return { test_src: Number(src(answers, p).toFixed(4)), test_mae: Number(mae(answers, p).toFixed(4)) };
 }
 
+if (!process.env.BENCH_WARM) fs.rmSync(path.join(workDir, '.cache'), { recursive: true, force: true });
+fs.mkdirSync(workDir, { recursive: true });
 const generate = await ensureData();
 say(`running ${path.relative(process.cwd(), pipelineFile)} on ${path.relative(process.cwd(), dataDir)}`);
 const stages: Record<string, number> = {};
@@ -156,7 +161,7 @@ const summary = {
   wall_s: Number(run.wall_s.toFixed(1)),
   peak_rss_mb: run.peak_rss_mb,
   cv_src: Number(result.final.src.toFixed(4)),
-  ...scoreTest(path.resolve(result.run)),
+  ...scoreTest(path.resolve(workDir, result.run)),
   stages,
   ...(generate ? { generate } : {}),
 };

@@ -104,7 +104,7 @@ export const hclust = defineFeature({
     for (const c of params.levels)
       if (c >= params.k) throw new UserError(`hclust: level ${c} needs fewer clusters than the k=${params.k} centroids it groups`);
     const levels = [...new Set(params.levels)].sort((a, b) => a - b); // coarse to fine
-    const model = fitKMeans(v, params.k, rng.fork(`k${params.k}`), { maxRows: params.fit_rows, maxIterations: params.max_iterations });
+    const model = await fitKMeans(v, params.k, rng.fork(`k${params.k}`), { maxRows: params.fit_rows, maxIterations: params.max_iterations });
     const { cluster } = await assignKMeans(v, model, 0);
     const weight = new Float64Array(model.k);
     for (const c of cluster) if (!Number.isNaN(c)) weight[c]++;

@@ -1,8 +1,8 @@
 /**
  * @file `kmeans`: content clusters of an embedding block (HyperFusion's clustering features).
  * For each k in the list: the cluster id as a categorical column and the Euclidean distances to
- * the `n_dist` nearest centroids. Seeded k-means++ from the run's seed, Lloyd iterations by
- * ml-kmeans on up to `fit_rows` sampled rows, then every row (train and test: no labels
+ * the `n_dist` nearest centroids. Seeded k-means++ from the run's seed, float32 Lloyd iterations
+ * (kmeans-fit.ts) on up to `fit_rows` sampled rows, then every row (train and test: no labels
  * involved) assigned to its nearest centroid. Rows without a vector (missing flag, NaN, or an
  * all-zero embedding) get NaN.
  *
@@ -54,7 +54,7 @@ export const kmeansFeature = defineFeature({
     const out = createMatrix(v.rows, names.length, names, categorical);
     let offset = 0;
     for (const k of ks) {
-      const model = fitKMeans(v, k, rng.fork(`k${k}`), { maxRows: params.fit_rows, maxIterations: params.max_iterations });
+      const model = await fitKMeans(v, k, rng.fork(`k${k}`), { maxRows: params.fit_rows, maxIterations: params.max_iterations });
       if (model.k < k) log.warn('kmeans', `k=${k}: only ${model.k} distinct rows, fitted ${model.k} clusters`);
       log.info('kmeans', `k=${k}: ${model.iterations} iterations on ${model.fitted} rows${model.converged ? '' : ' (not converged)'}`, {
         k,

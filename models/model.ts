@@ -20,7 +20,7 @@ export interface FitContext {
   valid?: { X: Matrix; y: Float64Array };
   /** Per-row training weights (pseudo-labelled rows get less than 1). */
   weight?: Float64Array;
-  /** Called after each boosting round / epoch with the current validation metrics. */
+  /** Called after each boosting round / epoch (counted from 1) with the current validation metrics. */
   onIter?: (iter: number, metrics: Readonly<Record<string, number>>) => void;
   /** Log line sink (run log); defaults to nothing. */
   log?: (message: string) => void;

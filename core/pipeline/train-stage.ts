@@ -11,7 +11,7 @@ import type { Table } from '../data/table.ts';
 import { foldRows, validatedRows, type Folds } from '../eval/folds.ts';
 import { formatScores, score, type Scores } from '../eval/score.ts';
 import { models } from '../../models/index.ts';
-import type { Task } from '../../models/model.ts';
+import type { FitContext, Task } from '../../models/model.ts';
 import type { FittedFeature } from '../../features/feature.ts';
 import { prefixed, type FeatureBlocks } from './feature-stage.ts';
 import type { ModelEntry } from './schema.ts';
@@ -135,6 +135,7 @@ export async function trainModel(opts: {
       valid: { X: Xva, y: yva.map(fwd) },
       weight: wtr,
       log: (m) => log.event(`model:${entry.id}`, { fold: f, message: m }),
+      onIter: iterationLog(log, entry.id, f, folds.k),
     });
     Xtr = null; // the fold's training copy is released before predicting
     const pva = model.predict(Xva).map(inv);
@@ -169,4 +170,18 @@ export async function trainModel(opts: {
   const seconds = (Date.now() - t0) / 1000;
   log.info(`model ${entry.id}`, `CV: ${formatScores(scores)} (${seconds.toFixed(1)}s)`, { model: entry.id, scores });
   return { id: entry.id, kind: entry.kind, oof, test, testFolds, folds: foldScores, scores, importance, seconds };
+}
+
+/** Terminal lines at most every 30 s while a fold trains (a full-size fold takes minutes); every iteration goes to log.jsonl. */
+function iterationLog(log: RunLog, id: string, fold: number, k: number): NonNullable<FitContext['onIter']> {
+  const t0 = Date.now();
+  let shown = t0;
+  return (iter, metrics) => {
+    const seconds = (Date.now() - t0) / 1000;
+    log.event(`model:${id}`, { fold, iter, seconds: Number(seconds.toFixed(3)), ...metrics });
+    if (Date.now() - shown < 30_000) return;
+    shown = Date.now();
+    const m = Object.entries(metrics).map(([name, v]) => `${name} ${Number(v.toPrecision(4))}`).join(', ');
+    log.info(`model ${id}`, `fold ${fold + 1}/${k}: iteration ${iter}${m ? `, ${m}` : ''} (${seconds.toFixed(0)}s, ${(seconds / iter).toFixed(2)}s per iteration)`);
+  };
 }

@@ -236,7 +236,7 @@ export async function train(X: Matrix, y: Float64Array, p: GbdtParams, ctx: FitC
         }
         if (p.verbose > 0 && (it + 1) % p.verbose === 0) ctx.log?.(`gbdt [${it + 1}] valid ${metricName}: ${m.toFixed(6)}`);
       }
-      ctx.onIter?.(it, metrics);
+      ctx.onIter?.(it + 1, metrics);
       if (valid && p.early_stopping_rounds > 0 && it - best >= p.early_stopping_rounds) {
         ctx.log?.(`gbdt: early stopping at round ${it + 1}, best round ${best + 1} (${metricName} ${bestScore})`);
         break;

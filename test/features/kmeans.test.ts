@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { createMatrix, type Matrix } from '../../core/matrix.ts';
 import { Random } from '../../core/random.ts';
 import { kmeansFeature } from '../../features/kmeans.ts';
+import { kmeansPlusPlus, kmeansPlusPlusRows } from '../../features/kmeans-fit.ts';
 import { at, fakeContext, fakeTable } from './fake-context.ts';
 
 const DIM = 8;
@@ -75,6 +76,29 @@ describe('kmeans', () => {
     for (let r = 0; r < 12; r++) {
       expect(at(m, r, 'km5_d1')).toBeCloseTo(0, 6);
       expect(at(m, r, 'km5_d3')).toBeNaN(); // only two centroids
+    }
+  });
+});
+
+describe('kmeansPlusPlusRows', () => {
+  it('picks exactly the seeds of kmeansPlusPlus (float32 pruning never changes a distance)', async () => {
+    // x, a copy of it and a point 1e-9 away: float32 cannot tell them apart, yet once the near one
+    // is a seed, picking the copy must set x's distance to exactly 0, or with k = n x would be
+    // drawn as one more seed
+    const rng = new Random(3);
+    const dim = 48;
+    const points: number[][] = [];
+    for (let t = 0; t < 300; t++) {
+      const x = Array.from({ length: dim }, () => rng.normal() / Math.sqrt(dim));
+      const near = x.slice();
+      near[t % dim] += 1e-9;
+      points.push(x, near, x.slice());
+    }
+    const flat = Float64Array.from(points.flat());
+    for (const k of [2, 150, points.length]) {
+      const want = kmeansPlusPlus(points, k, new Random(k));
+      const got = await kmeansPlusPlusRows(flat, Float32Array.from(flat), points.length, dim, k, new Random(k));
+      expect(got.map((i) => points[i])).toEqual(want);
     }
   });
 });

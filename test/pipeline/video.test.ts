@@ -1,3 +1,4 @@
+import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { synthVideo } from '../../core/data/synth-video.ts';
@@ -42,5 +43,9 @@ describe('video track', () => {
     expect(lines[0]).toBe('pid,popularity_score');
     expect(lines).toHaveLength(r.table.nTest + 1);
     expect(lines[1].split(',')[0]).toBe(r.table.pid[r.table.nTrain]);
+    // Every boosting iteration of every fold is in the run log, counted from 1.
+    const iters = fs.readFileSync(path.join(r.runDir, 'log.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l)).filter((e) => e.stage === 'model:trees' && e.iter);
+    expect(iters.filter((e) => e.fold === 0).map((e) => e.iter)).toEqual(Array.from({ length: 80 }, (_, i) => i + 1));
+    expect(new Set(iters.map((e) => e.fold))).toEqual(new Set([0, 1, 2]));
   });
 });
