@@ -55,8 +55,21 @@ export const labelsSchema = z
       .enum(['none', 'log', 'log1p'])
       .default('none')
       .describe('learners fit a transformed label (log suits MAPE: relative errors become absolute); predictions and metrics stay on the label scale'),
+    binarize: z
+      .union([
+        z.object({ threshold: z.number().describe('label 1 when the raw label is above this value, else 0') }).strict(),
+        z.object({ quantile: z.number().gt(0).lt(1).describe('label 1 when the raw label is above this quantile of the train labels, else 0') }).strict(),
+      ])
+      .optional()
+      .describe('task: binary: derive 0/1 labels from numeric ones ({ threshold: x } or { quantile: q }); without it binary labels must already be 0/1'),
   })
   .strict();
+
+/** Metrics that make sense for each task (validation.metric). */
+export const TASK_METRICS = {
+  regression: ['src', 'mae', 'mape', 'rmse'],
+  binary: ['auc', 'accuracy'],
+} as const;
 
 export const pseudoLabelSchema = z
   .object({
