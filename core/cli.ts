@@ -62,10 +62,27 @@ program
   .option('--set <path=value...>', 'override pipeline fields, e.g. --set validation.scheme=time models[0].params.learning_rate=0.05')
   .option('--quiet', 'no progress lines')
   .option('--allow-download', 'let embedding features download missing models into the models folder')
-  .action(async (file: string, o: { seed?: number; data?: string; set?: string[]; quiet?: boolean; allowDownload?: boolean }) => {
+  .option('--dry-run', 'check the pipeline, data and models, print the plan (blocks and whether cached, models, folds, sizes) and exit')
+  .action(async (file: string, o: { seed?: number; data?: string; set?: string[]; quiet?: boolean; allowDownload?: boolean; dryRun?: boolean }) => {
     if (o.allowDownload) process.env.SMP_ALLOW_DOWNLOAD = '1';
-    const { runPipeline } = await import('./pipeline/run.ts');
-    const r = await runPipeline(file, o);
+    const { planRun, runPipeline } = await import('./pipeline/run.ts');
+    if (o.dryRun) {
+      console.log(await planRun(file, o));
+      return;
+    }
+    const { RunLog } = await import('./report/run-log.ts');
+    const log = new RunLog({ quiet: o.quiet });
+    // Cache entries and run files are written atomically (temp name + rename), so stopping
+    // here leaves only complete files; say where the run stopped and that a rerun resumes.
+    const stop = (signal: 'SIGINT' | 'SIGTERM') => {
+      const stage = log.stage ? `during stage "${log.stage}"${log.lastMessage ? ` (last: ${log.lastMessage})` : ''}` : 'before the first stage';
+      log.event('interrupted', { signal, stage: log.stage });
+      process.stderr.write(`\n[interrupted] ${signal} ${stage}. Feature blocks and embedding shards already computed are in .cache/; rerun the same command to resume from them.\n`);
+      process.exit(signal === 'SIGINT' ? 130 : 143);
+    };
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+    const r = await runPipeline(file, { ...o, log });
     printResult(r);
   });
 
