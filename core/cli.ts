@@ -2,7 +2,7 @@
  * @file The `smp` command line.
  *
  *   smp run <pipeline.yaml> [--seed N] [--data DIR]
- *   smp validate <file.json|.csv|.zip> --data <dataset root> --track image|video
+ *   smp validate <file.json|.csv|.zip> --data <dataset root> [--track image|video] [--header H | --pipeline FILE]
  *   smp synth --track image|video --posts N --out DIR [--seed S]
  *   smp synth --track image (--posts N | --train N --test M | --full) --no-images [--embeddings image:512,text:384] --out DIR
  *   smp schema [--out pipelines/schema.json]
@@ -90,20 +90,28 @@ program
   .command('validate')
   .description('check a submission against the test set: format, row count, order, unique ids, finite scores')
   .argument('<file>', 'submission .json, .csv or .zip')
-  .requiredOption('--data <dir>', 'dataset root holding the test split')
-  .requiredOption('--track <track>', 'image or video', track)
-  .action(async (file: string, o: { data: string; track: 'image' | 'video' }) => {
+  .option('--data <dir>', 'dataset root holding the test split (default: the pipeline\'s data.root)')
+  .option('--track <track>', 'image or video (default: from the file type, .json image, .csv video)', track)
+  .option('--pipeline <file>', 'take the video CSV header (submission.header), track and data folder from this pipeline')
+  .option('--header <header>', 'video CSV header the scorer expects (default pid,popularity_score; 2026: pid,polularity_score)')
+  .action(async (file: string, o: { data?: string; track?: 'image' | 'video'; pipeline?: string; header?: string }) => {
     const { readDataset } = await import('./data/read-dataset.ts');
-    const { validateSubmissionFile } = await import('./submit/validate.ts');
-    const table = await readDataset(o.data, { track: o.track, splits: ['test'], optional: [...DATA_GROUPS], strict: false });
-    const problems = await validateSubmissionFile(file, o.track, table.pid.slice(table.nTrain));
+    const { inferTrack, validateSubmissionFile } = await import('./submit/validate.ts');
+    const p = o.pipeline ? (await import('./pipeline/load.ts')).loadPipeline(o.pipeline).pipeline : null;
+    const t = o.track ?? (await inferTrack(file)) ?? p?.track;
+    if (!t) throw new UserError(`validate: cannot tell the track of ${file} from its type; pass --track image or --track video`);
+    const data = o.data ?? p?.data.root;
+    if (!data) throw new UserError('validate: pass --data DIR (the dataset holding the test split) or --pipeline FILE');
+    const header = o.header ?? p?.submission.header;
+    const table = await readDataset(data, { track: t, splits: ['test'], optional: [...DATA_GROUPS], strict: false });
+    const problems = await validateSubmissionFile(file, t, table.pid.slice(table.nTrain), { header });
     if (problems.length) {
       for (const p of problems) console.error(p);
       console.error(`${file}: INVALID (${problems.length} problem${problems.length > 1 ? 's' : ''})`);
       process.exitCode = 1;
       return;
     }
-    console.log(`${file}: valid ${o.track}-track submission, ${table.nTest} rows in test-set order`);
+    console.log(`${file}: valid ${t}-track submission, ${table.nTest} rows in test-set order${t === 'video' ? `, header ${header ?? 'pid,popularity_score'}` : ''}`);
   });
 
 program

@@ -262,9 +262,10 @@ export async function runPipeline(file: string, opts: RunOptions = {}): Promise<
     scores: finalTest,
     version: pipeline.submission.version,
     externalData: pipeline.submission.external_data,
+    header: pipeline.submission.header,
   });
   const entryName = submissionFileName(pipeline.track);
-  const problems = validateSubmissionText(entryName, text, pipeline.track, testPids);
+  const problems = validateSubmissionText(entryName, text, pipeline.track, testPids, { header: pipeline.submission.header });
   if (problems.length) throw new Error(`internal: the submission failed validation:\n${problems.join('\n')}`);
   writeFileAtomic(path.join(runDir, entryName), text);
   const zipPath = path.join(work, 'submissions', `${pipeline.name}-${path.basename(runDir)}.zip`);

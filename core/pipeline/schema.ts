@@ -82,6 +82,11 @@ export const pseudoLabelSchema = z
 export const submissionSchema = z
   .object({
     version: z.string().default('VERSION 1.2').describe('version string of the image-track JSON'),
+    header: z
+      .string()
+      .regex(/^[^,\s]+,[^,\s]+$/, 'two comma-separated column names, e.g. pid,popularity_score')
+      .default('pid,popularity_score')
+      .describe("video-track CSV header, as the year's scorer reads it: pid,popularity_score (2025), pid,polularity_score (sic: the 2026 sample file and participants)"),
     external_data: z
       .object({
         used: z.enum(['true', 'false']).default('false'),
