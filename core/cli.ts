@@ -2,7 +2,7 @@
  * @file The `smp` command line.
  *
  *   smp run <pipeline.yaml> [--seed N] [--data DIR]
- *   smp validate <file.json|.csv|.zip> --data <dataset root> --track image|video
+ *   smp validate <file.json|.csv|.zip> --data <dataset root> [--track image|video] [--header H | --pipeline FILE]
  *   smp synth --track image|video --posts N --out DIR [--seed S]
  *   smp synth --track image (--posts N | --train N --test M | --full) --no-images [--embeddings image:512,text:384] --out DIR
  *   smp schema [--out pipelines/schema.json]
@@ -62,10 +62,27 @@ program
   .option('--set <path=value...>', 'override pipeline fields, e.g. --set validation.scheme=time models[0].params.learning_rate=0.05')
   .option('--quiet', 'no progress lines')
   .option('--allow-download', 'let embedding features download missing models into the models folder')
-  .action(async (file: string, o: { seed?: number; data?: string; set?: string[]; quiet?: boolean; allowDownload?: boolean }) => {
+  .option('--dry-run', 'check the pipeline, data and models, print the plan (blocks and whether cached, models, folds, sizes) and exit')
+  .action(async (file: string, o: { seed?: number; data?: string; set?: string[]; quiet?: boolean; allowDownload?: boolean; dryRun?: boolean }) => {
     if (o.allowDownload) process.env.SMP_ALLOW_DOWNLOAD = '1';
-    const { runPipeline } = await import('./pipeline/run.ts');
-    const r = await runPipeline(file, o);
+    const { planRun, runPipeline } = await import('./pipeline/run.ts');
+    if (o.dryRun) {
+      console.log(await planRun(file, o));
+      return;
+    }
+    const { RunLog } = await import('./report/run-log.ts');
+    const log = new RunLog({ quiet: o.quiet });
+    // Cache entries and run files are written atomically (temp name + rename), so stopping
+    // here leaves only complete files; say where the run stopped and that a rerun resumes.
+    const stop = (signal: 'SIGINT' | 'SIGTERM') => {
+      const stage = log.stage ? `during stage "${log.stage}"${log.lastMessage ? ` (last: ${log.lastMessage})` : ''}` : 'before the first stage';
+      log.event('interrupted', { signal, stage: log.stage });
+      process.stderr.write(`\n[interrupted] ${signal} ${stage}. Feature blocks and embedding shards already computed are in .cache/; rerun the same command to resume from them.\n`);
+      process.exit(signal === 'SIGINT' ? 130 : 143);
+    };
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+    const r = await runPipeline(file, { ...o, log });
     printResult(r);
   });
 
@@ -73,20 +90,28 @@ program
   .command('validate')
   .description('check a submission against the test set: format, row count, order, unique ids, finite scores')
   .argument('<file>', 'submission .json, .csv or .zip')
-  .requiredOption('--data <dir>', 'dataset root holding the test split')
-  .requiredOption('--track <track>', 'image or video', track)
-  .action(async (file: string, o: { data: string; track: 'image' | 'video' }) => {
+  .option('--data <dir>', 'dataset root holding the test split (default: the pipeline\'s data.root)')
+  .option('--track <track>', 'image or video (default: from the file type, .json image, .csv video)', track)
+  .option('--pipeline <file>', 'take the video CSV header (submission.header), track and data folder from this pipeline')
+  .option('--header <header>', 'video CSV header the scorer expects (default pid,popularity_score; 2026: pid,polularity_score)')
+  .action(async (file: string, o: { data?: string; track?: 'image' | 'video'; pipeline?: string; header?: string }) => {
     const { readDataset } = await import('./data/read-dataset.ts');
-    const { validateSubmissionFile } = await import('./submit/validate.ts');
-    const table = await readDataset(o.data, { track: o.track, splits: ['test'], optional: [...DATA_GROUPS] });
-    const problems = await validateSubmissionFile(file, o.track, table.pid.slice(table.nTrain));
+    const { inferTrack, validateSubmissionFile } = await import('./submit/validate.ts');
+    const p = o.pipeline ? (await import('./pipeline/load.ts')).loadPipeline(o.pipeline).pipeline : null;
+    const t = o.track ?? (await inferTrack(file)) ?? p?.track;
+    if (!t) throw new UserError(`validate: cannot tell the track of ${file} from its type; pass --track image or --track video`);
+    const data = o.data ?? p?.data.root;
+    if (!data) throw new UserError('validate: pass --data DIR (the dataset holding the test split) or --pipeline FILE');
+    const header = o.header ?? p?.submission.header;
+    const table = await readDataset(data, { track: t, splits: ['test'], optional: [...DATA_GROUPS], strict: false });
+    const problems = await validateSubmissionFile(file, t, table.pid.slice(table.nTrain), { header });
     if (problems.length) {
       for (const p of problems) console.error(p);
       console.error(`${file}: INVALID (${problems.length} problem${problems.length > 1 ? 's' : ''})`);
       process.exitCode = 1;
       return;
     }
-    console.log(`${file}: valid ${o.track}-track submission, ${table.nTest} rows in test-set order`);
+    console.log(`${file}: valid ${t}-track submission, ${table.nTest} rows in test-set order${t === 'video' ? `, header ${header ?? 'pid,popularity_score'}` : ''}`);
   });
 
 program

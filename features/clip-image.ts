@@ -21,7 +21,7 @@ import { defineFeature } from './feature.ts';
 import { ImagePool, type Preprocessed } from './embed/image-pool.ts';
 import { DEFAULT_CLIP_MODEL, loadClipVision } from './embed/models.ts';
 import { extractEmbeddings } from './embed/extract.ts';
-import { embeddingBlock, fileKey, loadOptions, reportMissing, rowCacheDir, runParams } from './embed/common.ts';
+import { embeddingBlock, fileKey, loadOptions, reportMissing, rowCacheDir, runParams, modelNeeds } from './embed/common.ts';
 import { pixelCount } from './embed/preprocess.ts';
 
 const params = z
@@ -45,6 +45,7 @@ export const clipImage = defineFeature({
   version: 1,
   summary: 'CLIP image embedding per post (L2-normalised) + missing flag; worker-pool decoding, cached per row',
   params,
+  models: (p) => modelNeeds(p, ['clip-vision']),
   async compute(ctx, p) {
     const { table, log } = ctx;
     const vision = await loadClipVision(p.model, loadOptions(ctx.modelsDir, p));

@@ -17,7 +17,7 @@ import { z } from 'zod';
 import { defineFeature, type FeatureContext } from './feature.ts';
 import { DEFAULT_CLIP_MODEL, loadClipText } from './embed/models.ts';
 import { extractEmbeddings } from './embed/extract.ts';
-import { embeddingBlock, loadOptions, reportMissing, rowCacheDir, runParams, textColumn, textKey } from './embed/common.ts';
+import { embeddingBlock, loadOptions, reportMissing, rowCacheDir, runParams, textColumn, textKey, modelNeeds } from './embed/common.ts';
 
 const params = z
   .object({
@@ -39,6 +39,7 @@ export const clipText = defineFeature({
   version: 1,
   summary: 'CLIP text embedding of title, tags or both (L2-normalised) + missing flag; cached per row',
   params,
+  models: (p) => modelNeeds(p, ['clip-text']),
   async compute(ctx, p) {
     const { table } = ctx;
     const enc = await loadClipText(p.model, loadOptions(ctx.modelsDir, p));

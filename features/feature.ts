@@ -16,6 +16,7 @@ import type { Matrix } from '../core/matrix.ts';
 import type { Table } from '../core/data/table.ts';
 import type { Random } from '../core/random.ts';
 import type { RunLog } from '../core/report/run-log.ts';
+import type { ModelNeed } from './embed/models.ts';
 
 export interface FeatureContext {
   readonly table: Table;
@@ -49,6 +50,8 @@ interface FeatureBase<S extends z.ZodType> {
    * recomputes the block.
    */
   inputFiles?(table: Table, params: z.output<S>): string[];
+  /** Pre-trained models the block loads: checked before any feature work (core/pipeline/preflight.ts). */
+  models?(params: z.output<S>): ModelNeed[];
 }
 
 export interface LabelFreeFeature<S extends z.ZodType = z.ZodType> extends FeatureBase<S> {

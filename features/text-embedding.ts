@@ -14,7 +14,7 @@
 import { z } from 'zod';
 import { defineFeature } from './feature.ts';
 import { DEFAULT_TEXT_MODEL, loadTextEncoder } from './embed/models.ts';
-import { loadOptions, runParams, textColumn } from './embed/common.ts';
+import { loadOptions, runParams, textColumn, modelNeeds } from './embed/common.ts';
 import { textEmbeddingBlock } from './clip-text.ts';
 
 const params = z
@@ -32,6 +32,7 @@ export const textEmbedding = defineFeature({
   version: 1,
   summary: 'sentence embedding (mean pooling, L2-normalised) of text columns with any feature-extraction model + missing flag',
   params,
+  models: (p) => modelNeeds(p, ['feature-extraction']),
   async compute(ctx, p) {
     const { table } = ctx;
     const enc = await loadTextEncoder(p.model, loadOptions(ctx.modelsDir, p));

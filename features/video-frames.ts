@@ -17,7 +17,7 @@ import { z } from 'zod';
 import { defineFeature } from './feature.ts';
 import { DEFAULT_CLIP_MODEL, loadClipVision } from './embed/models.ts';
 import { extractEmbeddings, l2normalize } from './embed/extract.ts';
-import { embeddingBlock, fileKey, loadOptions, reportMissing, rowCacheDir, runParams } from './embed/common.ts';
+import { embeddingBlock, fileKey, loadOptions, reportMissing, rowCacheDir, runParams, modelNeeds } from './embed/common.ts';
 import { pixelCount, preprocessRaw } from './embed/preprocess.ts';
 import { checkFfmpeg, sampleFrames } from './embed/video.ts';
 
@@ -43,6 +43,7 @@ export const videoFrames = defineFeature({
   version: 1,
   summary: 'CLIP embeddings of N uniformly sampled video frames (ffmpeg), mean/max pooled + missing flag; cached per row',
   params,
+  models: (p) => modelNeeds(p, ['clip-vision']),
   async compute(ctx, p) {
     const { table, log } = ctx;
     checkFfmpeg();

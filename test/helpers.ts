@@ -19,3 +19,18 @@ export function writeFile(file: string, text: string): string {
   fs.writeFileSync(file, text);
   return file;
 }
+
+/** A copy of the real SMP-Video data whose train posts file keeps only its first `lines` lines. */
+export function cutVideoCopy(dir: string, lines: number): string {
+  const video = path.join(SHARED_DATA, 'smp-video');
+  for (const split of ['train', 'test']) {
+    fs.mkdirSync(path.join(dir, split), { recursive: true });
+    for (const kind of ['posts', 'users', 'videos', ...(split === 'train' ? ['popularity'] : [])]) {
+      const name = `SMP-Video_anonymized_${kind}_${split}.jsonl`;
+      let text = fs.readFileSync(path.join(video, split, name), 'utf8');
+      if (split === 'train' && kind === 'posts') text = text.split('\n').slice(0, lines).join('\n') + '\n';
+      fs.writeFileSync(path.join(dir, split, name), text);
+    }
+  }
+  return dir;
+}

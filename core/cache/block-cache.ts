@@ -76,6 +76,16 @@ export class BlockCache {
     return fs.existsSync(path.join(this.entry(key), 'meta.json'));
   }
 
+  /** Column count of a complete entry from its meta.json (without reading the matrix), or null. */
+  columns(key: string): number | null {
+    try {
+      const meta = JSON.parse(fs.readFileSync(path.join(this.entry(key), 'meta.json'), 'utf8')) as { names?: unknown[] };
+      return Array.isArray(meta.names) ? meta.names.length : null;
+    } catch {
+      return null;
+    }
+  }
+
   get(key: string): Matrix | null {
     const dir = this.entry(key);
     const metaFile = path.join(dir, 'meta.json');

@@ -465,4 +465,24 @@ export interface ReadOptions {
   optional?: readonly string[];
   /** Called with a human-readable note (dropped records, duplicates, ...). */
   onWarning?: (message: string) => void;
+  /**
+   * Records whose post id is not a row are an error (default true): they usually mean the
+   * file that defines the rows was cut short. false: a warning, and they are ignored.
+   */
+  strict?: boolean;
+}
+
+/** How many unmatched ids a reader keeps for its message. */
+export const UNMATCHED_EXAMPLES = 5;
+
+/**
+ * Reports `count` records of `file` whose post id is not among the rows of `rowsFile`: an
+ * error naming both files, the count and the first ids, or (strict: false) a warning.
+ */
+export function reportUnmatched(opts: ReadOptions, file: string, rowsFile: string, field: string, count: number, firstIds: readonly string[]): void {
+  if (count === 0) return;
+  const ids = firstIds.map((id) => `"${id}"`).join(', ') + (count > firstIds.length ? ', ...' : '');
+  const what = `${file}: ${count} record(s) have a ${field} that is not in ${rowsFile} (first: ${ids})`;
+  if (opts.strict === false) opts.onWarning?.(`${what} (ignored)`);
+  else throw new UserError(`${what}. Is ${rowsFile} cut short or from another release? To ignore such records with a warning, set \`data: { strict: false }\` in the pipeline.`);
 }

@@ -10,7 +10,8 @@
  * Options: `splits` (default both) reads only some splits, e.g. `['test']` for a folder that
  * has only test data; `optional` names file groups that may be absent ('category', 'text',
  * 'temporal', 'additional', 'user' for the image track; 'video', 'user' for the video track);
- * `onWarning` receives notes such as dropped records or conflicting duplicate users.
+ * `onWarning` receives notes such as conflicting duplicate users; records of the other files whose
+ * post id is not a row are an error unless `strict: false` (then a warning).
  *
  * @example
  *   const t = await readDataset('data/sample');
@@ -32,6 +33,8 @@ export interface ReadDatasetOptions {
   optional?: string[];
   splits?: Split[];
   onWarning?: (message: string) => void;
+  /** Records whose post id is not a row: an error (default) or, false, a warning (ReadOptions.strict). */
+  strict?: boolean;
 }
 
 const EXPECTED =
@@ -58,7 +61,7 @@ export async function readDataset(root: string, opts: ReadDatasetOptions = {}): 
     throw new UserError(`${root}: no dataset found in this folder (expected ${what})`);
   }
   const splits: Split[] = opts.splits && opts.splits.length > 0 ? [...new Set(opts.splits)].sort((a, b) => (a === 'train' ? -1 : b === 'train' ? 1 : 0)) : ['train', 'test'];
-  const ropts: ReadOptions = { optional: opts.optional, onWarning: opts.onWarning };
+  const ropts: ReadOptions = { optional: opts.optional, onWarning: opts.onWarning, strict: opts.strict };
   const parts: SplitPart[] = [];
   for (const split of splits) {
     const folder = layout === 'smpd-2019' ? join(root, `${split}_all_json`) : join(root, split);

@@ -37,7 +37,9 @@ import {
   parseNumber,
   parseString,
   parseStringList,
+  reportUnmatched,
   splitCommas,
+  UNMATCHED_EXAMPLES,
 } from './io.ts';
 
 export function smpVideoFile(root: string, split: 'train' | 'test', kind: 'posts' | 'users' | 'videos' | 'popularity'): string {
@@ -124,12 +126,13 @@ export async function readSmpVideoSplit(root: string, split: 'train' | 'test', o
     const seen = new UniqueIds(popFile, 'pid');
     label = new Float64Array(n).fill(NaN);
     let unmatched = 0;
+    const unmatchedIds: string[] = [];
     await forEachJsonl(popFile, (rec, line) => {
       const p = parseId(rec.pid, { file: popFile, line, field: 'pid' });
       seen.add(p, line);
       const row = rowOf.get(p);
       if (row === undefined) {
-        unmatched++;
+        if (unmatched++ < UNMATCHED_EXAMPLES) unmatchedIds.push(p);
         return;
       }
       const y = parseNumber(rec.popularity, { file: popFile, line, field: 'popularity' });
@@ -139,7 +142,7 @@ export async function readSmpVideoSplit(root: string, split: 'train' | 'test', o
     for (let i = 0; i < n; i++) {
       if (Number.isNaN(label[i])) throw new UserError(`${place(postsFile, lineOfRow[i])}: train post "${pid[i]}" has no popularity in ${popFile}`);
     }
-    if (unmatched > 0) opts.onWarning?.(`${popFile}: ${unmatched} record(s) have a pid that is not in the posts file (ignored)`);
+    reportUnmatched(opts, popFile, postsFile, 'pid', unmatched, unmatchedIds);
     sources.push(resolve(popFile));
   }
 
@@ -169,17 +172,19 @@ export async function readSmpVideoSplit(root: string, split: 'train' | 'test', o
       return w;
     };
     let unmatched = 0;
+    const unmatchedIds: string[] = [];
     await forEachJsonl(videosFile, (rec, line) => {
       const p = parseId(rec.pid, { file: videosFile, line, field: 'pid' });
       seen.add(p, line);
       const row = rowOf.get(p);
-      if (row === undefined) unmatched++;
-      else covered[row] = 1;
+      if (row === undefined) {
+        if (unmatched++ < UNMATCHED_EXAMPLES) unmatchedIds.push(p);
+      } else covered[row] = 1;
       for (const f of Object.keys(rec)) if (f !== 'pid' && f !== 'uid') writerOf(f)(row, rec[f], line);
     });
     for (const done of inferred) done();
     const nCovered = covered.reduce((s, x) => s + x, 0);
-    if (unmatched > 0) opts.onWarning?.(`${videosFile}: ${unmatched} record(s) have a pid that is not in the posts file (ignored)`);
+    reportUnmatched(opts, videosFile, postsFile, 'pid', unmatched, unmatchedIds);
     if (nCovered < n) opts.onWarning?.(`${videosFile}: ${n - nCovered} post(s) have no video record (values missing)`);
     sources.push(resolve(videosFile));
   } else if (!optional.has('video')) {

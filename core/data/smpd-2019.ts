@@ -121,7 +121,7 @@ export async function readSmpd2019Split(root: string, split: 'train' | 'test', o
       ids = res.ids;
       rowOf = new Map(ids.pid.map((p, i) => [p, i]));
     }
-    warnJoin(opts.onWarning, file, res);
+    warnJoin(opts, file, imgFile, res);
     sources.push(resolve(file));
   }
   if (!ids) {

@@ -109,7 +109,7 @@ export async function readSmpdImageSplit(root: string, split: 'train' | 'test', 
       throw missingFileError(file, group, `the ${group} metadata of the ${split} posts`);
     }
     const r = await joinJsonFile(file, list.rowOf, cols);
-    warnJoin(opts.onWarning, file, r);
+    warnJoin(opts, file, listFile, r);
     sources.push(resolve(file));
   }
   const imgPath = cols.stringColumn('img_path');

@@ -37,34 +37,59 @@ export function modelFeatureIds(entry: ModelEntry, features: readonly FeatureEnt
   return entry.features ?? features.map((f) => f.id);
 }
 
-export async function computeFeatures(opts: {
+/** What the feature stage will do with each block, known before it starts (preflight, --dry-run). */
+export interface FeaturePlan {
+  /** Block id -> cache key. */
+  keys: Record<string, string>;
+  /** Blocks read or computed (the others only feed cached blocks). */
+  needed: Set<string>;
+  /** cached: read from .cache; compute: computed now; label-aware: fitted in each fold; unused: not read. */
+  status: Record<string, 'cached' | 'compute' | 'label-aware' | 'unused'>;
+}
+
+export interface PlanOptions {
   entries: readonly FeatureEntry[];
   /** Label-free block ids the later stages read (learners, stacker raw features): kept in memory. */
   keep: ReadonlySet<string>;
   table: Table;
   fingerprint: string;
-  rng: Random;
-  log: RunLog;
+  seed: number;
   cache: BlockCache;
-  modelsDir: string;
-}): Promise<FeatureBlocks> {
-  const { table, log, cache } = opts;
-  const fixed = new Map<string, Matrix>();
-  const labelAware: LabelAwareBlock[] = [];
+}
+
+export function planFeatures(opts: PlanOptions): FeaturePlan {
+  const { table, cache } = opts;
   const keys: Record<string, string> = {};
   for (const entry of opts.entries) {
     const def = features.get(entry.kind);
-    keys[entry.id] = hashOf(KIT_VERSION, `${def.kind}@${def.version}`, entry.params, entry.inputs.map((i) => keys[i]), opts.fingerprint, opts.rng.seed, ...(def.inputFiles ? [fingerprintFiles(def.inputFiles(table, entry.params))] : []));
+    keys[entry.id] = hashOf(KIT_VERSION, `${def.kind}@${def.version}`, entry.params, entry.inputs.map((i) => keys[i]), opts.fingerprint, opts.seed, ...(def.inputFiles ? [fingerprintFiles(def.inputFiles(table, entry.params))] : []));
   }
   // Walking backwards: a block is needed when a later stage keeps it, when it is label-aware,
   // or when it feeds a needed block that must be computed (not cached).
   const needed = new Set<string>();
+  const status: FeaturePlan['status'] = {};
   for (let e = opts.entries.length - 1; e >= 0; e--) {
     const entry = opts.entries[e];
     const def = features.get(entry.kind);
     if (opts.keep.has(entry.id) || def.labelAware) needed.add(entry.id);
-    if (needed.has(entry.id) && (def.labelAware || !cache.has(keys[entry.id]))) for (const i of entry.inputs) needed.add(i);
+    const cached = !def.labelAware && cache.has(keys[entry.id]);
+    status[entry.id] = !needed.has(entry.id) ? 'unused' : def.labelAware ? 'label-aware' : cached ? 'cached' : 'compute';
+    if (needed.has(entry.id) && !cached) for (const i of entry.inputs) needed.add(i);
   }
+  return { keys, needed, status };
+}
+
+export async function computeFeatures(
+  opts: Omit<PlanOptions, 'seed'> & {
+    rng: Random;
+    log: RunLog;
+    modelsDir: string;
+  },
+): Promise<FeatureBlocks> {
+  const { table, log, cache } = opts;
+  const fixed = new Map<string, Matrix>();
+  const labelAware: LabelAwareBlock[] = [];
+  const { keys, needed } = planFeatures({ ...opts, seed: opts.rng.seed });
   // Index of the last needed entry reading each block: after it, the block can go.
   const lastReader = new Map<string, number>();
   opts.entries.forEach((entry, e) => {
@@ -116,6 +141,7 @@ export async function computeFeatures(opts: {
       continue;
     }
     const t0 = Date.now();
+    log.at('features', `computing ${entry.id} (${def.kind})`);
     const { block, hit } = await materialise(entry);
     fixed.set(entry.id, block);
     log.info('features', `${entry.id} (${def.kind}): ${block.cols} columns${hit ? ' (cached)' : ''} in ${((Date.now() - t0) / 1000).toFixed(1)}s`, { id: entry.id, key, cached: hit });

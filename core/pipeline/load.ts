@@ -13,7 +13,7 @@ import type { z } from 'zod';
 import { UserError } from '../errors.ts';
 import { features } from '../../features/index.ts';
 import { models } from '../../models/index.ts';
-import { buildPipelineSchema, type Pipeline } from './schema.ts';
+import { buildPipelineSchema, TASK_METRICS, type Pipeline } from './schema.ts';
 
 export type PathKey = string | number;
 
@@ -54,12 +54,22 @@ export function suggest(word: string, candidates: readonly string[]): string {
   return bestD <= Math.max(2, Math.floor(word.length / 3)) ? ` (did you mean "${best}"?)` : '';
 }
 
-function makeLocator(file: string, doc: Document, lc: LineCounter) {
+/** A `--set` override: the argument as typed and the path it writes. */
+interface SetArg {
+  arg: string;
+  keys: PathKey[];
+}
+
+function makeLocator(file: string, doc: Document, lc: LineCounter, sets: readonly SetArg[] = []) {
   const at = (offset: number) => {
     const { line, col } = lc.linePos(offset);
     return `${file}:${line}:${col}`;
   };
   return (p: readonly PathKey[], key?: string): string => {
+    // A value written by --set has no YAML line: name the argument (the last one wins, as applied).
+    const full = key === undefined ? p : [...p, key];
+    const set = [...sets].reverse().find((s) => s.keys.every((k, i) => k === full[i]));
+    if (set) return `--set ${set.arg}`;
     // Walk down as far as the path exists; point at a key when one is named.
     let node: unknown = doc.contents;
     for (const k of p) {
@@ -97,24 +107,36 @@ function allowedKeys(schema: z.ZodType, p: readonly PathKey[], data: unknown): s
   return s?.shape ? Object.keys(s.shape) : [];
 }
 
-/** Applies `--set a.b[0].c=value` overrides (values parsed as YAML) to the raw document. */
-export function applySets(raw: Record<string, unknown>, sets: readonly string[]): void {
-  for (const set of sets) {
+/**
+ * Applies `--set a.b[0].c=value` overrides (values parsed as YAML) to the raw document. A
+ * missing mapping on the way is created (the schema then rejects unknown keys, naming the
+ * argument); a list index must exist, as a list entry cannot be made up from one field.
+ */
+export function applySets(raw: Record<string, unknown>, sets: readonly string[]): SetArg[] {
+  return sets.map((set) => {
     const eq = set.indexOf('=');
     if (eq <= 0) throw new UserError(`--set ${set}: expected path=value, e.g. validation.scheme=time`);
     const keys = set
       .slice(0, eq)
       .split(/\.|\[(\d+)\]/)
       .filter((k) => k !== undefined && k !== '')
-      .map((k) => (/^\d+$/.test(k) ? Number(k) : k));
+      .map((k): PathKey => (/^\d+$/.test(k) ? Number(k) : k));
     let node: any = raw;
-    keys.slice(0, -1).forEach((k, i) => {
-      if (node[k] === undefined || node[k] === null) node[k] = typeof keys[i + 1] === 'number' ? [] : {};
-      node = node[k];
-      if (typeof node !== 'object') throw new UserError(`--set ${set}: ${formatPath(keys.slice(0, i + 1))} is not a mapping or list`);
+    keys.forEach((k, i) => {
+      const at = formatPath(keys.slice(0, i + 1));
+      if (typeof k === 'number' && !Array.isArray(node)) throw new UserError(`--set ${set}: ${formatPath(keys.slice(0, i)) || 'the pipeline'} is not a list`);
+      if (typeof k === 'string' && (Array.isArray(node) || typeof node !== 'object' || node === null))
+        throw new UserError(`--set ${set}: ${formatPath(keys.slice(0, i))} is not a mapping`);
+      if (typeof k === 'number' && k >= node.length)
+        throw new UserError(`--set ${set}: ${at} does not exist (${formatPath(keys.slice(0, i))} has ${node.length} entr${node.length === 1 ? 'y' : 'ies'})`);
+      if (i === keys.length - 1) node[k] = parseYaml(set.slice(eq + 1));
+      else {
+        if (node[k] === undefined || node[k] === null) node[k] = {};
+        node = node[k];
+      }
     });
-    node[keys[keys.length - 1]] = parseYaml(set.slice(eq + 1));
-  }
+    return { arg: set, keys };
+  });
 }
 
 export function loadPipeline(file: string, overrides: { data?: string; seed?: number; set?: readonly string[] } = {}): LoadedPipeline {
@@ -129,9 +151,9 @@ export function loadPipeline(file: string, overrides: { data?: string; seed?: nu
     throw new UserError(`${rel}:${line}:${col} invalid YAML: ${e.message.split('\n')[0]}`);
   }
   const raw = doc.toJS() as Record<string, unknown>;
-  const locate = makeLocator(rel, doc, lc);
   if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) throw new UserError(`${rel}:1:1 a pipeline file is a YAML mapping`);
-  if (overrides.set?.length) applySets(raw, overrides.set);
+  const sets = overrides.set?.length ? applySets(raw, overrides.set) : [];
+  const locate = makeLocator(rel, doc, lc, sets);
 
   // Unknown kinds first: the union error alone would not list the valid kinds.
   for (const [section, registry] of [['features', features], ['models', models]] as const) {
@@ -213,4 +235,42 @@ function crossCheck(p: Pipeline, locate: (p: readonly PathKey[]) => string): voi
   });
   const v = p.validation;
   if (v.scheme !== 'time' && v.folds < 2) fail(['validation', 'folds'], `expected >= 2 for ${v.scheme}`);
+  checkTask(p, locate, fail);
+  const raw = e.stacker.raw_features;
+  if (raw.length && e.method !== 'stack') fail(['ensemble', 'stacker', 'raw_features'], `only method: stack reads raw features (method is ${e.method}); remove them or use method: stack with a learner stacker`);
+  if (raw.length && e.stacker.kind === 'nnls')
+    fail(['ensemble', 'stacker', 'raw_features'], `the nnls stacker weighs the models' OOF predictions only and cannot use raw features; use a learner stacker (kind: ${models.kinds.includes('gbdt') ? 'gbdt' : models.kinds[0]}) or remove them`);
+  raw.forEach((fid, j) => {
+    const f = p.features.find((x) => x.id === fid)!;
+    if (features.get(f.kind).labelAware)
+      fail(['ensemble', 'stacker', 'raw_features', j], `"${fid}" (${f.kind}) is label-aware (fitted inside each fold); a stacker's raw features must be label-free blocks`);
+  });
+}
+
+/** The task decides which metrics, objectives and label options make sense. */
+function checkTask(p: Pipeline, locate: (p: readonly PathKey[]) => string, fail: (at: PathKey[], msg: string) => never): void {
+  const where = locate(['task']);
+  const task = `task: ${p.task}${where.startsWith('--set') ? ` (from ${where})` : ''}`;
+  const metric = p.validation.metric;
+  if (metric && !(TASK_METRICS[p.task] as readonly string[]).includes(metric))
+    fail(['validation', 'metric'], `"${metric}" does not fit ${task}; use one of ${TASK_METRICS[p.task].join(', ')}`);
+  // A learner's own objective (gbdt) must match the task; leaving it out picks the task's default.
+  const objectives: [PathKey[], unknown][] = [
+    ...p.models.map((m, i): [PathKey[], unknown] => [['models', i, 'params', 'objective'], m.params.objective]),
+    [['ensemble', 'stacker', 'params', 'objective'], p.ensemble.stacker.params.objective],
+  ];
+  for (const [at, obj] of objectives) {
+    if (obj === undefined) continue;
+    if (p.task === 'binary' && obj !== 'binary') fail(at, `objective ${String(obj)} is a regression loss and ${task}; use objective: binary or leave it out`);
+    if (p.task === 'regression' && obj === 'binary') fail(at, `objective binary needs task: binary (${task})`);
+  }
+  const l = p.labels;
+  if (p.task === 'regression' && l.binarize) fail(['labels', 'binarize'], `binarize makes 0/1 labels for task: binary; ${task}`);
+  if (p.task === 'binary') {
+    if (l.transform !== 'none') fail(['labels', 'transform'], `a transform of 0/1 labels makes no sense with ${task}; use none`);
+    if (l.outliers !== 'keep') fail(['labels', 'outliers'], `the IQR filter would drop a rare class with ${task}; use keep`);
+    p.models.forEach((m, i) => {
+      if (m.transform && m.transform !== 'none') fail(['models', i, 'transform'], `a transform of 0/1 labels makes no sense with ${task}; use none`);
+    });
+  }
 }

@@ -29,7 +29,9 @@ import { validateSubmissionText } from '../submit/validate.ts';
 import { zipFile } from '../submit/zip.ts';
 import { KIT_VERSION, gitCommit } from '../version.ts';
 import { loadPipeline } from './load.ts';
-import { computeFeatures, modelFeatureIds } from './feature-stage.ts';
+import { computeFeatures, modelFeatureIds, planFeatures } from './feature-stage.ts';
+import { checkModels, prepareLabels } from './preflight.ts';
+import { describePlan } from './plan.ts';
 import { FoldFeatureCache, trainModel, type ModelResult } from './train-stage.ts';
 import { ensemble, type EnsembleResult } from './ensemble-stage.ts';
 import { fitPostprocess } from './postprocess.ts';
@@ -46,6 +48,8 @@ export interface RunOptions {
   quiet?: boolean;
   /** Fixed timestamp for the run folder name (tests). */
   timestamp?: string;
+  /** The run log (the CLI keeps it to say which stage an interruption stopped). */
+  log?: RunLog;
 }
 
 export interface RunResult {
@@ -102,39 +106,64 @@ export function mainMetric(p: Pipeline): MetricName {
   return p.validation.metric ?? (p.task === 'binary' ? 'auc' : p.track === 'video' ? 'mape' : 'src');
 }
 
-export async function runPipeline(file: string, opts: RunOptions = {}): Promise<RunResult> {
-  const started = Date.now();
+/**
+ * Everything before the first feature block: pipeline, dataset, labels, the feature plan and
+ * the preflight checks (runPipeline and planRun share it).
+ */
+async function prepare(file: string, opts: RunOptions, log: RunLog) {
   const work = path.resolve(opts.workDir ?? '.');
-  const log = new RunLog({ quiet: opts.quiet });
   const { pipeline, locate } = loadPipeline(file, { data: opts.data, seed: opts.seed, set: opts.set });
-  const rng = new Random(pipeline.seed);
   log.info('pipeline', `${pipeline.name} (${pipeline.track} track, seed ${pipeline.seed}), data ${pipeline.data.root}`);
 
   if (!fs.existsSync(pipeline.data.root))
     throw new UserError(
       `${locate(['data', 'root'])} data.root: folder not found: ${pipeline.data.root}${opts.data ? ' (from --data)' : ''}; put the dataset there or pass --data DIR (\`smp synth --track ${pipeline.track} --posts 4000 --out DIR\` writes a synthetic one)`,
     );
-  let table = await readDataset(pipeline.data.root, { track: pipeline.track, optional: pipeline.data.optional, onWarning: (m) => log.warn('data', m) });
+  const table = await readDataset(pipeline.data.root, { track: pipeline.track, optional: pipeline.data.optional, strict: pipeline.data.strict, onWarning: (m) => log.warn('data', m) });
   log.info('data', `${table.nTrain} train posts, ${table.nTest} test posts, ${Object.keys(table.columns).length} columns`);
   if (table.nTrain < 2) throw new UserError(`${pipeline.data.root}: no labelled train posts to learn from`);
   if (table.nTest < 1) throw new UserError(`${pipeline.data.root}: no test posts to predict`);
   const v = pipeline.validation;
   if (v.scheme === 'group-kfold' && v.group !== 'uid' && !(v.group in table.columns))
     throw new UserError(`${locate(['validation', 'group'])} validation.group: the dataset has no column "${v.group}"`);
+  prepareLabels(table, pipeline, locate, log);
 
   const cache = new BlockCache(path.join(work, '.cache'), (m) => log.warn('cache', m));
   // Learners and the stacker read these blocks; the others leave memory after their last reader.
   const modelIds = pipeline.models.map((m) => modelFeatureIds(m, pipeline.features));
   const keep = new Set([...modelIds.flat(), ...pipeline.ensemble.stacker.raw_features]);
+  const fingerprint = fingerprintFiles(table.sources);
+  const rng = new Random(pipeline.seed);
+  const featureRng = rng.fork('features');
+  const plan = planFeatures({ entries: pipeline.features, keep, table, fingerprint, seed: featureRng.seed, cache });
+  const modelsDir = pipeline.models_dir ?? defaultModelsDir();
+  checkModels(plan, pipeline.features, modelsDir);
+  return { work, pipeline, locate, table, cache, modelIds, keep, fingerprint, rng, featureRng, plan, modelsDir };
+}
+
+/** `smp run --dry-run`: the plan (blocks and whether cached, models, folds, sizes) without computing anything. */
+export async function planRun(file: string, opts: RunOptions = {}): Promise<string> {
+  const log = new RunLog({ quiet: true });
+  const { pipeline, table, cache, modelIds, plan } = await prepare(file, opts, log);
+  return describePlan(pipeline, table, plan, modelIds, cache);
+}
+
+export async function runPipeline(file: string, opts: RunOptions = {}): Promise<RunResult> {
+  const started = Date.now();
+  const log = opts.log ?? new RunLog({ quiet: opts.quiet });
+  const prep = await prepare(file, opts, log);
+  const { work, pipeline, modelIds, keep, fingerprint, rng, cache, locate } = prep;
+  let table = prep.table;
+  const v = pipeline.validation;
   const blocks = await computeFeatures({
     entries: pipeline.features,
     keep,
     table,
-    fingerprint: fingerprintFiles(table.sources),
-    rng: rng.fork('features'),
+    fingerprint,
+    rng: prep.featureRng,
     log,
     cache,
-    modelsDir: pipeline.models_dir ?? defaultModelsDir(),
+    modelsDir: prep.modelsDir,
   });
   // The label-free blocks are built: later stages read only the dates and the validation group
   // (label-aware blocks hold their own declared columns), so user vectors and texts can go.
@@ -233,9 +262,10 @@ export async function runPipeline(file: string, opts: RunOptions = {}): Promise<
     scores: finalTest,
     version: pipeline.submission.version,
     externalData: pipeline.submission.external_data,
+    header: pipeline.submission.header,
   });
   const entryName = submissionFileName(pipeline.track);
-  const problems = validateSubmissionText(entryName, text, pipeline.track, testPids);
+  const problems = validateSubmissionText(entryName, text, pipeline.track, testPids, { header: pipeline.submission.header });
   if (problems.length) throw new Error(`internal: the submission failed validation:\n${problems.join('\n')}`);
   writeFileAtomic(path.join(runDir, entryName), text);
   const zipPath = path.join(work, 'submissions', `${pipeline.name}-${path.basename(runDir)}.zip`);

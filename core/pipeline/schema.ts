@@ -55,8 +55,21 @@ export const labelsSchema = z
       .enum(['none', 'log', 'log1p'])
       .default('none')
       .describe('learners fit a transformed label (log suits MAPE: relative errors become absolute); predictions and metrics stay on the label scale'),
+    binarize: z
+      .union([
+        z.object({ threshold: z.number().describe('label 1 when the raw label is above this value, else 0') }).strict(),
+        z.object({ quantile: z.number().gt(0).lt(1).describe('label 1 when the raw label is above this quantile of the train labels, else 0') }).strict(),
+      ])
+      .optional()
+      .describe('task: binary: derive 0/1 labels from numeric ones ({ threshold: x } or { quantile: q }); without it binary labels must already be 0/1'),
   })
   .strict();
+
+/** Metrics that make sense for each task (validation.metric). */
+export const TASK_METRICS = {
+  regression: ['src', 'mae', 'mape', 'rmse'],
+  binary: ['auc', 'accuracy'],
+} as const;
 
 export const pseudoLabelSchema = z
   .object({
@@ -69,6 +82,11 @@ export const pseudoLabelSchema = z
 export const submissionSchema = z
   .object({
     version: z.string().default('VERSION 1.2').describe('version string of the image-track JSON'),
+    header: z
+      .string()
+      .regex(/^[^,\s]+,[^,\s]+$/, 'two comma-separated column names, e.g. pid,popularity_score')
+      .default('pid,popularity_score')
+      .describe("video-track CSV header, as the year's scorer reads it: pid,popularity_score (2025), pid,polularity_score (sic: the 2026 sample file and participants)"),
     external_data: z
       .object({
         used: z.enum(['true', 'false']).default('false'),
@@ -141,6 +159,10 @@ export function buildPipelineSchema(features: Registry<FeatureDef>, models: Regi
         .object({
           root: z.string().describe('dataset folder, relative to the pipeline file (or --data)'),
           optional: z.array(z.enum(DATA_GROUPS)).default([]).describe('file groups that may be absent'),
+          strict: z
+            .boolean()
+            .default(true)
+            .describe('records of the other files whose post id is not in the posts file / image list are an error (a cut-short file); false: a warning, and they are ignored'),
         })
         .strict(),
       models_dir: z.string().optional().describe('folder of model weights (default: SMP_MODELS_DIR or ~/.cache/smp-kit/models)'),

@@ -23,6 +23,9 @@ export class RunLog {
   private readonly started = Date.now();
   private buffer: string[] = [];
   readonly counters: Record<string, number> = {};
+  /** The stage of the latest line or progress bar (what an interruption stopped). */
+  stage: string | null = null;
+  lastMessage: string | null = null;
 
   constructor(opts: { file?: string | null; quiet?: boolean } = {}) {
     this.file = opts.file ?? null;
@@ -43,7 +46,13 @@ export class RunLog {
     else this.buffer.push(line);
   }
 
+  /** Notes what is starting without printing it (named if the run is interrupted). */
+  at(stage: string, what: string): void {
+    [this.stage, this.lastMessage] = [stage, what];
+  }
+
   info(stage: string, message: string, data: Record<string, unknown> = {}): void {
+    [this.stage, this.lastMessage] = [stage, message];
     if (!this.quiet) process.stderr.write(`[${stage}] ${message}\n`);
     this.event(stage, { message, ...data });
   }
@@ -59,6 +68,7 @@ export class RunLog {
   }
 
   progress(label: string, total: number): Progress {
+    [this.stage, this.lastMessage] = [label, `0/${total}`];
     const t0 = Date.now();
     let done = 0;
     if (!this.quiet && process.stderr.isTTY) {

@@ -9,7 +9,13 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Track } from '../data/table.ts';
+import { DEFAULT_VIDEO_HEADER, VIDEO_HEADER_2026 } from './write.ts';
 import { readZipEntry } from './zip.ts';
+
+export interface ValidateOptions {
+  /** Video-track CSV header the scorer expects (default DEFAULT_VIDEO_HEADER). */
+  header?: string;
+}
 
 const MAX_PROBLEMS = 20;
 
@@ -36,11 +42,15 @@ function parseImage(name: string, text: string, problems: string[]): { ids: stri
   return { ids, scores };
 }
 
-function parseVideo(name: string, text: string, problems: string[]): { ids: string[]; scores: unknown[] } | null {
+function parseVideo(name: string, text: string, problems: string[], header: string): { ids: string[]; scores: unknown[] } | null {
   const lines = text.split(/\r?\n/);
   while (lines.length && lines[lines.length - 1] === '') lines.pop();
-  if (lines[0]?.trim() !== 'pid,popularity_score') {
-    problems.push(`${name}:1: header must be "pid,popularity_score", found "${lines[0] ?? ''}"`);
+  const found = lines[0]?.trim() ?? '';
+  if (found !== header) {
+    const known = [DEFAULT_VIDEO_HEADER, VIDEO_HEADER_2026].includes(found)
+      ? ` (the ${found === VIDEO_HEADER_2026 ? '2026' : 'default'} header; if your year's scorer expects it, pass --header ${found} or set submission.header in the pipeline)`
+      : '';
+    problems.push(`${name}:1: header must be "${header}", found "${found}"${known}`);
     return null;
   }
   const ids: string[] = [];
@@ -55,9 +65,9 @@ function parseVideo(name: string, text: string, problems: string[]): { ids: stri
   return { ids, scores };
 }
 
-export function validateSubmissionText(name: string, text: string, track: Track, testPids: readonly string[]): string[] {
+export function validateSubmissionText(name: string, text: string, track: Track, testPids: readonly string[], opts: ValidateOptions = {}): string[] {
   const problems: string[] = [];
-  const parsed = track === 'image' ? parseImage(name, text, problems) : parseVideo(name, text, problems);
+  const parsed = track === 'image' ? parseImage(name, text, problems) : parseVideo(name, text, problems, opts.header ?? DEFAULT_VIDEO_HEADER);
   if (!parsed) return problems;
   const { ids, scores } = parsed;
   const rowName = (i: number) => (track === 'image' ? `result[${i}]` : `line ${i + 2}`);
@@ -84,12 +94,18 @@ export function validateSubmissionText(name: string, text: string, track: Track,
   return problems.slice(0, MAX_PROBLEMS);
 }
 
+/** The track a submission file is for, from its type (.json: image, .csv: video; a zip by its entry), or null. */
+export async function inferTrack(file: string): Promise<Track | null> {
+  const name = file.endsWith('.zip') && fs.existsSync(file) ? (await readZipEntry(file)).name : file;
+  return /\.json$/i.test(name) ? 'image' : /\.csv$/i.test(name) ? 'video' : null;
+}
+
 /** Reads a .json, .csv or .zip submission file and validates it. */
-export async function validateSubmissionFile(file: string, track: Track, testPids: readonly string[]): Promise<string[]> {
+export async function validateSubmissionFile(file: string, track: Track, testPids: readonly string[], opts: ValidateOptions = {}): Promise<string[]> {
   if (!fs.existsSync(file)) return [`${file}: file not found`];
   if (file.endsWith('.zip')) {
     const { name, text } = await readZipEntry(file);
-    return validateSubmissionText(`${path.basename(file)}/${name}`, text, track, testPids);
+    return validateSubmissionText(`${path.basename(file)}/${name}`, text, track, testPids, opts);
   }
-  return validateSubmissionText(file, fs.readFileSync(file, 'utf8'), track, testPids);
+  return validateSubmissionText(file, fs.readFileSync(file, 'utf8'), track, testPids, opts);
 }

@@ -2,7 +2,8 @@
  * @file Submission files in the organisers' formats.
  * Image track: JSON `{"version", "result": [{"post_id": "post<Pid>", "popularity_score"}],
  * "external_data": {"used", "details"}}` in test image-list order (the scorer compares by
- * position). Video track: CSV `pid,popularity_score`, one row per test post.
+ * position). Video track: CSV with the header the year's scorer expects (default
+ * `pid,popularity_score`; 2026 participants write `pid,polularity_score`, sic), one row per test post.
  */
 import type { Track } from '../data/table.ts';
 
@@ -13,7 +14,13 @@ export interface SubmissionInput {
   scores: ArrayLike<number>;
   version: string;
   externalData: { used: 'true' | 'false'; details: string };
+  /** Video-track CSV header (default DEFAULT_VIDEO_HEADER). */
+  header?: string;
 }
+
+export const DEFAULT_VIDEO_HEADER = 'pid,popularity_score';
+/** The header in the 2026 organisers' sample file and every 2026 participant's CSV. */
+export const VIDEO_HEADER_2026 = 'pid,polularity_score';
 
 /** Fixed decimals keep files byte-stable across platforms. */
 function fmt(x: number): number {
@@ -33,5 +40,5 @@ export function renderSubmission(s: SubmissionInput): string {
     const rows = s.pids.map((pid, i) => `  ${JSON.stringify({ post_id: `post${pid}`, popularity_score: fmt(s.scores[i]) })}`);
     return `{"version": ${JSON.stringify(s.version)},\n "result": [\n${rows.join(',\n')}\n ],\n "external_data": ${JSON.stringify(s.externalData)}}\n`;
   }
-  return ['pid,popularity_score', ...s.pids.map((pid, i) => `${pid},${fmt(s.scores[i])}`)].join('\n') + '\n';
+  return [s.header ?? DEFAULT_VIDEO_HEADER, ...s.pids.map((pid, i) => `${pid},${fmt(s.scores[i])}`)].join('\n') + '\n';
 }

@@ -17,7 +17,7 @@ import { hashOf } from '../../core/cache/block-cache.ts';
 import type { Matrix } from '../../core/matrix.ts';
 import type { Column, Table } from '../../core/data/table.ts';
 import { UserError } from '../../core/errors.ts';
-import { DTYPES, type LoadOptions } from './models.ts';
+import { DTYPES, type LoadOptions, type ModelNeed, type ModelRole } from './models.ts';
 
 /** Params every model-backed kind takes. */
 export const runParams = {
@@ -27,6 +27,11 @@ export const runParams = {
   allow_download: z.boolean().default(false).describe('download the model into the models folder if it is missing (needs network)'),
   threads: z.number().int().min(1).optional().describe('ONNX Runtime threads for inference (default: all cores)'),
 };
+
+/** The model a model-backed kind loads, for the preflight check (FeatureDef.models). */
+export function modelNeeds(p: { model: string; dtype: LoadOptions['dtype']; allow_download: boolean }, roles: ModelRole[]): ModelNeed[] {
+  return [{ id: p.model, roles, dtype: p.dtype ?? 'fp32', allowDownload: p.allow_download }];
+}
 
 export function loadOptions(modelsDir: string, p: { dtype: LoadOptions['dtype']; allow_download: boolean; threads?: number }): LoadOptions {
   return { modelsDir, dtype: p.dtype, allowDownload: p.allow_download || undefined, threads: p.threads };

@@ -71,24 +71,63 @@ export function downloadsAllowedByEnv(): boolean {
   return /^(1|true|yes)$/i.test(process.env.SMP_ALLOW_DOWNLOAD ?? '');
 }
 
+/** A model an embedding kind needs (FeatureDef.models). */
+export interface ModelNeed {
+  id: string;
+  roles: ModelRole[];
+  dtype: Dtype;
+  /** The block may download it (its `allow_download` param). */
+  allowDownload: boolean;
+}
+
+/** What is missing of one model: its folder, the files its roles need and those absent. */
+export interface MissingModel {
+  id: string;
+  dtype: Dtype;
+  folder: string;
+  files: string[];
+  missing: string[];
+  /** Feature ids that need it, when known (named in the message). */
+  users?: string[];
+}
+
+/** The missing files of `id` for its roles, or null when all are there. */
+export function missingModel(modelsDir: string, id: string, roles: readonly ModelRole[], dtype: Dtype = 'fp32'): MissingModel | null {
+  const folder = modelFolder(modelsDir, id);
+  const files = [...new Set(roles.flatMap((r) => requiredFiles(r, dtype)))];
+  const missing = files.filter((f) => !fs.existsSync(path.join(folder, f)));
+  return missing.length ? { id, dtype, folder, files, missing } : null;
+}
+
+/** One message for any number of missing models: what is missing, the folder, the fetch commands. */
+export function missingModelsMessage(modelsDir: string, list: readonly MissingModel[]): string {
+  const what = (m: MissingModel) =>
+    `model "${m.id}" ${fs.existsSync(m.folder) ? `is incomplete in ${m.folder}: missing ${m.missing.join(', ')}` : `is not in the models folder ${modelsDir} (no ${m.folder})`}` +
+    (m.users?.length ? ` (needed by ${m.users.join(', ')})` : '');
+  const fetch = (m: MissingModel) => `smp models fetch ${m.id}${m.dtype === 'fp32' ? '' : ` --dtype ${m.dtype}`} --dir ${JSON.stringify(modelsDir)}`;
+  const orDownload = `or let the pipeline download ${list.length > 1 ? 'them' : 'it'} with \`allow_download: true\` in the feature's params (or \`smp run --allow-download\`).`;
+  if (list.length === 1) {
+    const m = list[0];
+    return (
+      `${what(m)}. Download it with \`${fetch(m)}\` on a machine with network access ` +
+      `(or copy the Hugging Face repository files ${m.files.join(', ')} into ${m.folder}), ${orDownload}`
+    );
+  }
+  return (
+    `${list.length} models are missing from the models folder ${modelsDir}:\n${list.map((m) => `  - ${what(m)}`).join('\n')}\n` +
+    `Download them on a machine with network access with\n${list.map((m) => `  ${fetch(m)}`).join('\n')}\n` +
+    `(or copy each Hugging Face repository's files into its folder), ${orDownload}`
+  );
+}
+
 /**
  * Checks that `id` has every file its roles need; throws a UserError naming the folder, the
  * missing files and the command that fetches them.
  */
 export function checkModel(modelsDir: string, id: string, roles: readonly ModelRole[], dtype: Dtype = 'fp32'): string {
-  const folder = modelFolder(modelsDir, id);
-  const files = [...new Set(roles.flatMap((r) => requiredFiles(r, dtype)))];
-  const missing = files.filter((f) => !fs.existsSync(path.join(folder, f)));
-  if (missing.length === 0) return folder;
-  const what = fs.existsSync(folder) ? `is incomplete in ${folder}: missing ${missing.join(', ')}` : `is not in the models folder ${modelsDir} (no ${folder})`;
-  const dirFlag = ` --dir ${JSON.stringify(modelsDir)}`;
-  const dtypeFlag = dtype === 'fp32' ? '' : ` --dtype ${dtype}`;
-  throw new UserError(
-    `model "${id}" ${what}. ` +
-      `Download it with \`smp models fetch ${id}${dtypeFlag}${dirFlag}\` on a machine with network access ` +
-      `(or copy the Hugging Face repository files ${files.join(', ')} into ${folder}), ` +
-      `or let the pipeline download it with \`allow_download: true\` in the feature's params (or \`smp run --allow-download\`).`,
-  );
+  const m = missingModel(modelsDir, id, roles, dtype);
+  if (m) throw new UserError(missingModelsMessage(modelsDir, [m]));
+  return modelFolder(modelsDir, id);
 }
 
 export interface LoadOptions {

@@ -10,6 +10,7 @@ import { type ReadDatasetOptions, readDataset } from '../../core/data/read-datas
 import { synthImage } from '../../core/data/synth-image.ts';
 import { synthVideo } from '../../core/data/synth-video.ts';
 import type { Column, Table } from '../../core/data/table.ts';
+import { cutVideoCopy } from '../helpers.ts';
 
 /** ../shared/data beside the checkout (never copied into the repo). */
 const SHARED = fileURLToPath(new URL('../../../shared/data', import.meta.url));
@@ -193,6 +194,37 @@ function writeImageLayout(root: string, over: Partial<Record<string, string>> = 
     }
   }
 }
+
+describe('strict data: records whose post id is not a row', () => {
+  it('SMP-Video posts file cut to 1,500 lines: an error naming both files, the count and the first ids', async () => {
+    const root = cutVideoCopy(tmp('video-cut'), 1500);
+    const posts = join(root, 'train', 'SMP-Video_anonymized_posts_train.jsonl');
+    const e = await errorOf(readDataset(root));
+    expect(e.message).toContain(`${join(root, 'train', 'SMP-Video_anonymized_popularity_train.jsonl')}: 1700 record(s) have a pid that is not in ${posts}`);
+    const firstCut = JSON.parse(readFileSync(join(VIDEO, 'train', 'SMP-Video_anonymized_posts_train.jsonl'), 'utf8').split('\n')[1500]).pid as string;
+    expect(e.message).toContain(`(first: "${firstCut}"`);
+    expect(e.message).toContain('data: { strict: false }');
+  });
+
+  it('strict: false turns it into warnings and keeps the rows that are there', async () => {
+    const root = cutVideoCopy(tmp('video-cut-lax'), 1500);
+    const warnings: string[] = [];
+    const t = await readDataset(root, { strict: false, onWarning: (m) => warnings.push(m) });
+    expect(t.nTrain).toBe(1500);
+    expect(warnings.filter((w) => w.includes('1700 record(s) have a pid that is not in') && w.endsWith('(ignored)')).length).toBe(2); // popularity and videos
+  });
+
+  it('SMPD image track: a metadata record not in the image list is an error naming the list', async () => {
+    const root = tmp('img-extra');
+    const extra = JSON.stringify([...POSTS, { uid: '9@N9', pid: '99' }].map((p) => ({ Uid: p.uid, Pid: p.pid, Category: 'c', Subcategory: 's', Concept: 'k' })));
+    writeImageLayout(root, { 'train_category.json': extra });
+    const e = await errorOf(readDataset(root));
+    expect(e.message).toContain(`${join(root, 'train', 'train_category.json')}: 1 record(s) have a Pid that is not in ${join(root, 'train', 'train_img_filepath.txt')} (first: "99")`);
+    const warnings: string[] = [];
+    await readDataset(root, { strict: false, onWarning: (m) => warnings.push(m) });
+    expect(warnings.some((w) => w.includes('1 record(s) have a Pid'))).toBe(true);
+  });
+});
 
 describe('SMPD 2023+ layout (fixture)', () => {
   it('reads rows in image-list order, joins on Pid, columnar user data into vectors', async () => {

@@ -81,4 +81,42 @@ describe('--set overrides', () => {
     expect(() => loadPipeline(file, { set: ['validation.scheme=sometimes'] })).toThrow(/validation\.scheme: Invalid option/);
     expect(() => loadPipeline(file, { set: ['novalue'] })).toThrow(/expected path=value/);
   });
+
+  it('errors about a value written by --set name the argument, not a YAML line', () => {
+    const file = writeFile(path.join(tmpDir('set-err'), 'p.yaml'), BASE + 'validation:\n  folds: 5\n');
+    expect(() => loadPipeline(file, { set: ['validation.metrc=auc'] })).toThrow(/^--set validation\.metrc=auc validation\.metrc: unknown key \(did you mean "metric"\?\)$/);
+    expect(() => loadPipeline(file, { set: ['models[0].params.alpha=x'] })).toThrow(/^--set models\[0\]\.params\.alpha=x models\[0\]\.params\.alpha: expected number/);
+    expect(() => loadPipeline(file, { set: ['models[3].params.alpha=1'] })).toThrow(/^--set models\[3\]\.params\.alpha=1: models\[3\] does not exist \(models has 1 entry\)$/);
+    expect(() => loadPipeline(file, { set: ['name.x=1'] })).toThrow(/^--set name\.x=1: name is not a mapping$/);
+    // a file error still names the file when an unrelated field was set
+    expect(() => loadPipeline(file, { set: ['validation.folds=1', 'validation.scheme=kfold'] })).toThrow(/^--set validation\.folds=1 validation\.folds: expected >= 2/);
+  });
+});
+
+describe('task cross-checks', () => {
+  const file = () => writeFile(path.join(tmpDir('task'), 'p.yaml'), BASE + 'validation:\n  metric: src\n');
+  it('validation.metric must fit the task, named at its line or its --set argument', () => {
+    expect(() => loadPipeline(file(), { set: ['validation.metric=auc'] })).toThrow(/^--set validation\.metric=auc validation\.metric: "auc" does not fit task: regression; use one of src, mae, mape, rmse$/);
+    expect(() => loadPipeline(file(), { set: ['task=binary'] })).toThrow(/p\.yaml:16:11 validation\.metric: "src" does not fit task: binary \(from --set task=binary\); use one of auc, accuracy/);
+  });
+
+  it('--set task=binary on a regression learner objective is a clear error, not a crash in training', () => {
+    const text = BASE.replace('    kind: ridge\n    params:\n      alpha: 1\n', '    kind: gbdt\n    params:\n      objective: l2\n');
+    const f = writeFile(path.join(tmpDir('task-obj'), 'p.yaml'), text);
+    expect(() => loadPipeline(f, { set: ['task=binary'] })).toThrow(/p\.yaml:14:18 models\[0\]\.params\.objective: objective l2 is a regression loss and task: binary \(from --set task=binary\)/);
+    expect(loadPipeline(f, { set: ['task=binary', 'models[0].params.objective=binary'] }).pipeline.task).toBe('binary');
+    expect(() => loadPipeline(f, { set: ['labels.binarize={threshold: 3}'] })).toThrow(/labels\.binarize: binarize makes 0\/1 labels for task: binary/);
+  });
+
+  it('stacker raw features: learner stackers only, label-free blocks only', () => {
+    const text = BASE + '  - id: r2\n    kind: ridge\nensemble:\n  method: stack\n  stacker:\n    kind: nnls\n    raw_features: [meta]\n';
+    const f = writeFile(path.join(tmpDir('raw'), 'p.yaml'), text);
+    expect(() => loadPipeline(f)).toThrow(/p\.yaml:\d+:\d+ ensemble\.stacker\.raw_features: the nnls stacker weighs the models' OOF predictions only/);
+    const withStats = text.replace('    kind: time\n', '    kind: time\n  - id: stats\n    kind: user-label-stats\n');
+    const f2 = writeFile(path.join(tmpDir('raw2'), 'p.yaml'), withStats);
+    expect(() => loadPipeline(f2, { set: ['ensemble.stacker.kind=gbdt', 'ensemble.stacker.raw_features=[meta, stats]'] })).toThrow(
+      /raw_features\[1\]: "stats" \(user-label-stats\) is label-aware/,
+    );
+    expect(loadPipeline(f2, { set: ['ensemble.stacker.kind=gbdt'] }).pipeline.ensemble.stacker.raw_features).toEqual(['meta']);
+  });
 });

@@ -1,6 +1,12 @@
+import { spawnSync } from 'node:child_process';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { renderSubmission } from '../../core/submit/write.ts';
-import { validateSubmissionText } from '../../core/submit/validate.ts';
+import { synthVideo } from '../../core/data/synth-video.ts';
+import { readDataset } from '../../core/data/read-dataset.ts';
+import { renderSubmission, VIDEO_HEADER_2026 } from '../../core/submit/write.ts';
+import { inferTrack, validateSubmissionText } from '../../core/submit/validate.ts';
+import { zipFile } from '../../core/submit/zip.ts';
+import { REPO, tmpDir, writeFile } from '../helpers.ts';
 
 const PIDS = ['101', '102', '103', '104'];
 const EXTERNAL = { used: 'false' as const, details: '' };
@@ -60,5 +66,45 @@ describe('smp validate rules', () => {
     expect(validateSubmissionText('s.csv', 'id,score\n', 'video', PIDS)[0]).toMatch(/header must be "pid,popularity_score"/);
     const csv = 'pid,popularity_score\n101,1\n102,2\n103,3\n999,4\n';
     expect(validateSubmissionText('s.csv', csv, 'video', PIDS).join('\n')).toMatch(/line 5: "999" is not a test post/);
+  });
+});
+
+describe('video CSV header per year', () => {
+  const csv = (header?: string) => renderSubmission({ track: 'video', pids: PIDS, scores: [1, 2, 3, 4], version: '', externalData: EXTERNAL, header });
+
+  it('the writer uses submission.header; the validator checks the header it is given', () => {
+    const y2026 = csv(VIDEO_HEADER_2026);
+    expect(y2026.split('\n')[0]).toBe('pid,polularity_score');
+    expect(validateSubmissionText('s.csv', y2026, 'video', PIDS, { header: VIDEO_HEADER_2026 })).toEqual([]);
+    // the default header is checked when none is named, with a hint naming the variant found
+    expect(validateSubmissionText('s.csv', y2026, 'video', PIDS)).toEqual([
+      's.csv:1: header must be "pid,popularity_score", found "pid,polularity_score" (the 2026 header; if your year\'s scorer expects it, pass --header pid,polularity_score or set submission.header in the pipeline)',
+    ]);
+    expect(validateSubmissionText('s.csv', csv(), 'video', PIDS, { header: VIDEO_HEADER_2026 })[0]).toMatch(/header must be "pid,polularity_score", found "pid,popularity_score" \(the default header/);
+  });
+
+  it('the track follows from the file type, a zip from its entry', async () => {
+    const dir = tmpDir('infer-track');
+    expect(await inferTrack('x.csv')).toBe('video');
+    expect(await inferTrack('x.JSON')).toBe('image');
+    expect(await inferTrack('x.txt')).toBeNull();
+    const zip = path.join(dir, 'sub.zip');
+    await zipFile(zip, 'submission.csv', csv());
+    expect(await inferTrack(zip)).toBe('video');
+  });
+
+  it('smp validate without --track checks the header --header names', async () => {
+    const dir = tmpDir('validate-cli');
+    const data = path.join(dir, 'data');
+    await synthVideo({ out: data, posts: 40, seed: 1 });
+    const test = await readDataset(data, { splits: ['test'] });
+    const file = writeFile(path.join(dir, 'sub.csv'), renderSubmission({ track: 'video', pids: test.pid, scores: test.pid.map(() => 1), version: '', externalData: EXTERNAL, header: VIDEO_HEADER_2026 }));
+    const run = (...args: string[]) => spawnSync(process.execPath, [path.join(REPO, 'bin', 'smp.js'), 'validate', file, '--data', data, ...args], { cwd: dir, encoding: 'utf8' });
+    const ok = run('--header', VIDEO_HEADER_2026);
+    expect(ok.stdout).toContain(`valid video-track submission, ${test.nTest} rows in test-set order, header pid,polularity_score`);
+    expect(ok.status).toBe(0);
+    const bad = run();
+    expect(bad.status).toBe(1);
+    expect(bad.stderr).toContain('header must be "pid,popularity_score", found "pid,polularity_score"');
   });
 });
