@@ -1,6 +1,6 @@
 /**
  * @file The shared training state and the one job every thread runs. All large arrays live in
- * SharedArrayBuffers (bins, row partition, gradients, results) while each thread keeps a private
+ * SharedArrayBuffers (bins, column- and row-major, row partition, gradients, results) while each thread keeps a private
  * histogram pool for its own features (private memory fills and copies faster); a job is
  * described in a small shared Int32Array / Float64Array, and each thread handles its own
  * contiguous range of features: build the smaller child's histogram, derive the sibling by
@@ -57,7 +57,7 @@ export interface EngineInit {
   F: number;
   threads: number;
   bins: Uint8Array;
-  /** Packed mode: the same bins row-major (row r at r * F), for small leaves; null if not kept. */
+  /** The same bins row-major (row r at r * F), read for small leaves; null if not kept. */
   rowBins: Uint8Array | null;
   numBins: Int32Array;
   histOff: Int32Array;
@@ -270,7 +270,7 @@ export function runJob(st: Engine, t: number): void {
       st.packTotals[0] = total;
       st.packTotals[1] = 0;
     }
-  } else buildHistograms(st.bins, st.n, feats, st.histOff, st.numBins, st.hist, baseA, st.idx, c[C_START], c[C_COUNT], direct ? st.gh : st.og);
+  } else buildHistograms(st.bins, st.rowBins, st.n, st.F, feats, st.histOff, st.numBins, st.hist, baseA, st.idx, c[C_START], c[C_COUNT], direct ? st.gh : st.og, st.offs);
   const gScale = st.jobF[6];
   const hConst = st.jobF[7];
   if (type === JOB_PAIR) {

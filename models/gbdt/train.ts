@@ -101,9 +101,9 @@ export async function train(X: Matrix, y: Float64Array, p: GbdtParams, ctx: FitC
     if (2 ** 52 / M / n >= 16384) packM = M;
   }
   const packQ = packM ? Math.floor(2 ** 52 / packM / n) : 0;
-  // Packed histograms of small leaves read a row-major copy of the bins (n * F more bytes).
-  const rowBins = packM ? new Uint8Array(new SharedArrayBuffer(Math.max(1, n * F))) : null;
-  const bins = binMatrix(X, mappers, true, rowBins ?? undefined);
+  // Histograms of small leaves read a row-major copy of the bins (n * F more bytes).
+  const rowBins = new Uint8Array(new SharedArrayBuffer(Math.max(1, n * F)));
+  const bins = binMatrix(X, mappers, true, rowBins);
   const init = allocateEngine({
     packM,
     n,
