@@ -66,7 +66,7 @@ export function buildHistograms(
   for (; j < nf; j++) hist1(bins, hist, idx, start, count, og, co(j), ho(j));
 }
 
-/** Row-major pass for (g, h) pairs: four rows per feature step (eight would spill registers). */
+/** Row-major pass for (g, h) pairs: four rows per feature step (eight rows of g and h would not stay in registers). */
 function pairRows(
   rb: Uint8Array,
   F: number,
