@@ -17,9 +17,10 @@
 /**
  * Leaves below n / ROWS_BELOW rows are built from the row-major bin copy when there is one:
  * their rows are scattered, so a column pass pays a cache miss per row and feature, while a
- * row's features share one or two cache lines (measured crossover near n / 20 at 244k x 217).
+ * row's features share one or two cache lines. Fits at 244k x 217 (bench/gbdt-fold.ts) ran
+ * equally fast with n / 4 to n / 16 and much slower with rows for the root too (n / 1).
  */
-export const ROWS_BELOW = 16;
+export const ROWS_BELOW = 8;
 
 /**
  * Adds the rows of one leaf into the histograms of the given features (zeroed first).
