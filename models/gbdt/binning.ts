@@ -204,6 +204,7 @@ export function binMatrix(X: Matrix, mappers: readonly BinMapper[], shared: bool
   const n = X.rows;
   const F = X.cols;
   const out = new Uint8Array(shared ? new SharedArrayBuffer(Math.max(1, n * F)) : new ArrayBuffer(n * F));
+  if (rowMajor && rowMajor.length !== n * F) throw new Error(`binMatrix: row-major buffer of ${rowMajor.length} bytes for ${n} x ${F}`);
   const data = X.data;
   // Row blocks keep the block's values in cache while every column is binned.
   const BLOCK = 256;

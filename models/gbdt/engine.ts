@@ -1,11 +1,12 @@
 /**
  * @file The shared training state and the one job every thread runs. All large arrays live in
- * SharedArrayBuffers (bins, column- and row-major, row partition, gradients, results) while each thread keeps a private
- * histogram pool for its own features (private memory fills and copies faster); a job is
- * described in a small shared Int32Array / Float64Array, and each thread handles its own
- * contiguous range of features: build the smaller child's histogram, derive the sibling by
- * subtraction, and find the best split of both leaves on those features. The main thread
- * merges the per-thread results (ties to the lower feature, so results are thread-independent).
+ * SharedArrayBuffers (bins in both layouts, row partition, gradients, results) while each
+ * thread keeps a private histogram pool for its own features (private memory fills and copies
+ * faster); a job is described in a small shared Int32Array / Float64Array, and each thread
+ * handles its own contiguous range of features: build the smaller child's histogram, derive
+ * the sibling by subtraction, and find the best split of both leaves on those features. The
+ * main thread merges the per-thread results (ties to the lower feature, so results are
+ * thread-independent).
  * Two histogram forms: (g, h) pairs per bin, or for constant-hessian objectives one packed
  * double per bin (quantized gradient sum and row count, exact integer sums; see histogram.ts).
  *
