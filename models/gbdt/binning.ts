@@ -2,11 +2,14 @@
  * @file Feature binning. Each numeric feature gets up to max_bin quantile bins (upper bounds
  * found on a seeded sample of rows) plus one bin for missing values; each categorical feature
  * gets one bin per frequent category code plus an "other / missing" bin. The binned training
- * set is one column-major uint8 matrix in a SharedArrayBuffer so worker threads read it as is.
+ * set is a column-major uint8 matrix in a SharedArrayBuffer so worker threads read it as is,
+ * optionally with a row-major copy (histograms of small leaves read rows, see histogram.ts).
  *
  * @example
  *   const mappers = fitBinMappers(X, 255, 200_000, new Random(1));
  *   const bins = binMatrix(X, mappers, true); // Uint8Array, feature f at [f * rows, (f + 1) * rows)
+ *   const rowBins = new Uint8Array(new SharedArrayBuffer(rows * cols));
+ *   binMatrix(X, mappers, true, rowBins);     // and row r at [r * cols, (r + 1) * cols)
  */
 import type { Matrix } from '../../core/matrix.ts';
 import type { Random } from '../../core/random.ts';
@@ -194,12 +197,14 @@ export function binValue(m: BinMapper, v: number): number {
 
 /**
  * Bins all of X into a column-major uint8 matrix: bin of (row r, feature f) at f * rows + r.
- * With `shared` the buffer is a SharedArrayBuffer that worker threads can read.
+ * With `shared` the buffer is a SharedArrayBuffer that worker threads can read. With
+ * `rowMajor` (rows * cols bytes) the same bins are also written there at r * cols + f.
  */
-export function binMatrix(X: Matrix, mappers: readonly BinMapper[], shared: boolean): Uint8Array {
+export function binMatrix(X: Matrix, mappers: readonly BinMapper[], shared: boolean, rowMajor?: Uint8Array): Uint8Array {
   const n = X.rows;
   const F = X.cols;
   const out = new Uint8Array(shared ? new SharedArrayBuffer(Math.max(1, n * F)) : new ArrayBuffer(n * F));
+  if (rowMajor && rowMajor.length !== n * F) throw new Error(`binMatrix: row-major buffer of ${rowMajor.length} bytes for ${n} x ${F}`);
   const data = X.data;
   // Row blocks keep the block's values in cache while every column is binned.
   const BLOCK = 256;
@@ -232,6 +237,8 @@ export function binMatrix(X: Matrix, mappers: readonly BinMapper[], shared: bool
         out[o + r] = bin;
       }
     }
+    // The block's columns are still in cache: transpose them into the row-major copy.
+    if (rowMajor) for (let f = 0; f < F; f++) for (let r = r0, o = f * n; r < r1; r++) rowMajor[r * F + f] = out[o + r];
   }
   return out;
 }

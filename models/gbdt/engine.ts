@@ -1,11 +1,12 @@
 /**
  * @file The shared training state and the one job every thread runs. All large arrays live in
- * SharedArrayBuffers (bins, row partition, gradients, results) while each thread keeps a private
- * histogram pool for its own features (private memory fills and copies faster); a job is
- * described in a small shared Int32Array / Float64Array, and each thread handles its own
- * contiguous range of features: build the smaller child's histogram, derive the sibling by
- * subtraction, and find the best split of both leaves on those features. The main thread
- * merges the per-thread results (ties to the lower feature, so results are thread-independent).
+ * SharedArrayBuffers (bins in both layouts, row partition, gradients, results) while each
+ * thread keeps a private histogram pool for its own features (private memory fills and copies
+ * faster); a job is described in a small shared Int32Array / Float64Array, and each thread
+ * handles its own contiguous range of features: build the smaller child's histogram, derive
+ * the sibling by subtraction, and find the best split of both leaves on those features. The
+ * main thread merges the per-thread results (ties to the lower feature, so results are
+ * thread-independent).
  * Two histogram forms: (g, h) pairs per bin, or for constant-hessian objectives one packed
  * double per bin (quantized gradient sum and row count, exact integer sums; see histogram.ts).
  *
@@ -57,6 +58,8 @@ export interface EngineInit {
   F: number;
   threads: number;
   bins: Uint8Array;
+  /** The same bins row-major (row r at r * F), read for small leaves; null if not kept. */
+  rowBins: Uint8Array | null;
   numBins: Int32Array;
   histOff: Int32Array;
   isCat: Uint8Array;
@@ -94,6 +97,8 @@ export interface Engine extends EngineInit {
   sortBuf: Float64Array;
   orderBuf: Int32Array;
   feats: Int32Array;
+  /** Scratch for the row-major histogram pass (per-feature histogram offsets). */
+  offs: Int32Array;
   /** Packed mode: totals of leaves A and B of the current job. */
   packTotals: Float64Array;
   /** Packed mode: one feature's histogram decoded to (g, h) pairs. */
@@ -118,6 +123,7 @@ export function createEngine(init: EngineInit, t: number): Engine {
     sortBuf: new Float64Array(256),
     orderBuf: new Int32Array(256),
     feats: new Int32Array(init.F),
+    offs: new Int32Array(init.F),
     decoded: new Float64Array(512),
     packTotals: new Float64Array(2),
   };
@@ -127,6 +133,7 @@ export function createEngine(init: EngineInit, t: number): Engine {
 export function allocateEngine(opts: {
   n: number;
   bins: Uint8Array;
+  rowBins: Uint8Array | null;
   numBins: Int32Array;
   isCat: Uint8Array;
   slots: number;
@@ -135,7 +142,7 @@ export function allocateEngine(opts: {
   /** Row count bound for packing (power of two > n), or 0 for unpacked (g, h) histograms. */
   packM: number;
 }): EngineInit {
-  const { n, bins, numBins, isCat, slots, threads, cfg, packM } = opts;
+  const { n, bins, rowBins, numBins, isCat, slots, threads, cfg, packM } = opts;
   const stride = packM > 0 ? 1 : 2;
   const F = numBins.length;
   const histOff = new Int32Array(F);
@@ -159,6 +166,7 @@ export function allocateEngine(opts: {
     F,
     threads,
     bins,
+    rowBins,
     numBins: Int32Array.from(numBins),
     histOff: Int32Array.from(histOff),
     isCat: Uint8Array.from(isCat),
@@ -244,7 +252,7 @@ export function runJob(st: Engine, t: number): void {
   const baseA = slotA * st.slotSize;
   const direct = c[C_DIRECT] === 1;
   if (st.packed) {
-    buildPackedHistograms(st.bins, st.n, feats, st.histOff, st.numBins, st.hist, baseA, st.idx, c[C_START], c[C_COUNT], st.gp);
+    buildPackedHistograms(st.bins, st.rowBins, st.n, st.F, feats, st.histOff, st.numBins, st.hist, baseA, st.idx, c[C_START], c[C_COUNT], st.gp, st.offs);
     // The leaf's packed total is exact, so any feature's histogram gives it (the same on every thread).
     let total = NaN;
     if (nf > 0) {
@@ -263,7 +271,7 @@ export function runJob(st: Engine, t: number): void {
       st.packTotals[0] = total;
       st.packTotals[1] = 0;
     }
-  } else buildHistograms(st.bins, st.n, feats, st.histOff, st.numBins, st.hist, baseA, st.idx, c[C_START], c[C_COUNT], direct ? st.gh : st.og);
+  } else buildHistograms(st.bins, st.rowBins, st.n, st.F, feats, st.histOff, st.numBins, st.hist, baseA, st.idx, c[C_START], c[C_COUNT], direct ? st.gh : st.og, st.offs);
   const gScale = st.jobF[6];
   const hConst = st.jobF[7];
   if (type === JOB_PAIR) {

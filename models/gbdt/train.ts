@@ -91,7 +91,6 @@ export async function train(X: Matrix, y: Float64Array, p: GbdtParams, ctx: FitC
   const rng = new Random(ctx.seed);
   const mappers = fitBinMappers(X, p.max_bin, p.bin_sample_rows, rng.fork('bins'));
   const threads = resolveThreads(p, n, F);
-  const bins = binMatrix(X, mappers, true);
   const numBins = Int32Array.from(mappers, (m) => m.numBins);
   const missingBin = Int32Array.from(mappers, (m) => m.numBins - 1);
   const slots = p.num_leaves;
@@ -102,10 +101,14 @@ export async function train(X: Matrix, y: Float64Array, p: GbdtParams, ctx: FitC
     if (2 ** 52 / M / n >= 16384) packM = M;
   }
   const packQ = packM ? Math.floor(2 ** 52 / packM / n) : 0;
+  // Histograms of small leaves read a row-major copy of the bins (n * F more bytes).
+  const rowBins = new Uint8Array(new SharedArrayBuffer(Math.max(1, n * F)));
+  const bins = binMatrix(X, mappers, true, rowBins);
   const init = allocateEngine({
     packM,
     n,
     bins,
+    rowBins,
     numBins,
     isCat: Uint8Array.from(mappers, (m) => (m.categorical ? 1 : 0)),
     slots,
