@@ -41,6 +41,7 @@ export interface ModelDef<P = unknown> {
   /** One line for `--help` and the registry listing. */
   readonly summary: string;
   readonly params: z.ZodType<P>;
+  /** X and ctx.valid.X are the runner's buffers, overwritten by the next fold: keep no view of them. */
   fit(X: Matrix, y: Float64Array, params: P, ctx: FitContext): Promise<FittedModel> | FittedModel;
   load(json: unknown): FittedModel;
 }

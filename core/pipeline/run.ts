@@ -151,19 +151,20 @@ export async function planRun(file: string, opts: RunOptions = {}): Promise<stri
 export async function runPipeline(file: string, opts: RunOptions = {}): Promise<RunResult> {
   const started = Date.now();
   const log = opts.log ?? new RunLog({ quiet: opts.quiet });
-  const prep = await prepare(file, opts, log);
-  const { work, pipeline, modelIds, keep, fingerprint, rng, cache, locate } = prep;
+  let prep: Awaited<ReturnType<typeof prepare>> | null = await prepare(file, opts, log);
+  const { work, pipeline, modelIds, keep, fingerprint, rng, cache, locate, featureRng, modelsDir } = prep;
   let table = prep.table;
+  prep = null; // it holds the full table, which must not outlive the feature stage
   const v = pipeline.validation;
   const blocks = await computeFeatures({
     entries: pipeline.features,
     keep,
     table,
     fingerprint,
-    rng: prep.featureRng,
+    rng: featureRng,
     log,
     cache,
-    modelsDir: prep.modelsDir,
+    modelsDir,
   });
   // The label-free blocks are built: later stages read only the dates and the validation group
   // (label-aware blocks hold their own declared columns), so user vectors and texts can go.

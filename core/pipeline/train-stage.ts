@@ -86,20 +86,36 @@ export async function trainModel(opts: {
   const foldScores: Scores[] = [];
   const importance: Record<string, number> = {};
   const t0 = Date.now();
+  // Rows with zero weight (filtered outliers) do not fit; they are still validated.
+  const foldSplit = (f: number) => {
+    const { train: allTrain, valid } = foldRows(folds, f);
+    return { train: opts.weight ? allTrain.filter((r) => opts.weight![r] > 0) : allTrain, valid };
+  };
+  // One training and one validation buffer serve every fold, sized for the largest: a new copy
+  // per fold would sit next to the last one until V8 collects it (2 x 0.9 GB for the full-size mlp).
+  const nPseudo = opts.pseudo?.rows.length ?? 0;
+  let trainCap = 0;
+  let validCap = 0;
+  for (let f = 0; f < folds.k; f++) {
+    const { train, valid } = foldSplit(f);
+    trainCap = Math.max(trainCap, train.length + nPseudo);
+    validCap = Math.max(validCap, valid.length);
+  }
+  let trainBuf: Float32Array | null = null;
+  let validBuf: Float32Array | null = null;
 
   for (let f = 0; f < folds.k; f++) {
-    const { train: allTrain, valid } = foldRows(folds, f);
-    // Rows with zero weight (filtered outliers) do not fit; they are still validated.
-    const train = opts.weight ? allTrain.filter((r) => opts.weight![r] > 0) : allTrain;
+    const { train, valid } = foldSplit(f);
     const fits = awareIds.map((id) => opts.foldCache.get(id, f, train));
     const aware = (rows: Int32Array) => fits.map((fit) => fit.apply(rows));
     // The learner's rows in one float32 matrix: label-free blocks read by row index, label-aware
     // blocks from this fold's fit (training rows their own out-of-inner-fold values).
-    const assemble = (segments: { rows: Int32Array; aware: Matrix[] }[]): Matrix => {
+    const assemble = (segments: { rows: Int32Array; aware: Matrix[] }[], buf?: Float32Array): Matrix => {
       const first = segments[0].aware;
       const names = [...fixedBlocks.flatMap((b) => b.names), ...awareIds.flatMap((id, k) => prefixed(id, first[k]).names)];
       const categorical = [...fixedBlocks.flatMap((b) => b.categorical), ...first.flatMap((m) => m.categorical)];
-      const X = createMatrix(segments.reduce((n, sg) => n + sg.rows.length, 0), names.length, names, categorical);
+      const rows = segments.reduce((n, sg) => n + sg.rows.length, 0);
+      const X = buf ? { ...createMatrix(0, names.length, names, categorical), rows, data: buf.subarray(0, rows * names.length) } : createMatrix(rows, names.length, names, categorical);
       let at = 0;
       for (const sg of segments) {
         gatherInto(X, at, sg.rows.length, [...fixedBlocks.map((block) => ({ block, rows: sg.rows })), ...sg.aware.map((block) => ({ block, rows: null }))]);
@@ -110,12 +126,14 @@ export async function trainModel(opts: {
     const pseudo = opts.pseudo && opts.pseudo.rows.length ? opts.pseudo : undefined;
     // Pseudo rows are test rows: their features are the test features of this fold.
     const pseudoRows = pseudo ? pseudo.rows.map((i) => nTrain + i) : new Int32Array(0);
-    let Xtr: Matrix | null = assemble([
-      { rows: train, aware: fits.map((fit) => fit.train) },
-      ...(pseudo ? [{ rows: pseudoRows, aware: aware(pseudoRows) }] : []),
-    ]);
-    let Xva: Matrix | null = assemble([{ rows: valid, aware: aware(valid) }]);
-    const width = Xva.cols;
+    const width = fixedBlocks.reduce((w, b) => w + b.cols, 0) + fits.reduce((w, fit) => w + fit.train.cols, 0);
+    trainBuf ??= new Float32Array(trainCap * width);
+    validBuf ??= new Float32Array(validCap * width);
+    let Xtr: Matrix | null = assemble(
+      [{ rows: train, aware: fits.map((fit) => fit.train) }, ...(pseudo ? [{ rows: pseudoRows, aware: aware(pseudoRows) }] : [])],
+      trainBuf,
+    );
+    let Xva: Matrix | null = assemble([{ rows: valid, aware: aware(valid) }], validBuf);
     // The learner fits the transformed target; predictions come back on the label scale.
     const fwd = opts.target?.forward ?? ((v: number) => v);
     const inv = opts.target?.inverse ?? ((v: number) => v);
@@ -137,7 +155,7 @@ export async function trainModel(opts: {
       log: (m) => log.event(`model:${entry.id}`, { fold: f, message: m }),
       onIter: iterationLog(log, entry.id, f, folds.k),
     });
-    Xtr = null; // the fold's training copy is released before predicting
+    Xtr = null; // learners copy what they keep (model.ts): the buffer is the next fold's
     const pva = model.predict(Xva).map(inv);
     Xva = null;
     valid.forEach((r, i) => {
