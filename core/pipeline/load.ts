@@ -234,7 +234,7 @@ function crossCheck(p: Pipeline, locate: (p: readonly PathKey[]) => string): voi
     below = [...next, ...below.filter((b) => !used.has(b))];
   });
   const v = p.validation;
-  if (v.scheme !== 'time' && v.folds < 2) fail(['validation', 'folds'], `expected >= 2 for ${v.scheme}`);
+  if (v.scheme !== 'time' && v.scheme !== 'holdout' && v.folds < 2) fail(['validation', 'folds'], `expected >= 2 for ${v.scheme}`);
   checkTask(p, locate, fail);
   const raw = e.stacker.raw_features;
   if (raw.length && e.method !== 'stack') fail(['ensemble', 'stacker', 'raw_features'], `only method: stack reads raw features (method is ${e.method}); remove them or use method: stack with a learner stacker`);

@@ -182,10 +182,16 @@ export async function runPipeline(file: string, opts: RunOptions = {}): Promise<
       groups,
       times: postdate.subarray(0, table.nTrain),
       validFraction: v.valid_fraction,
+      strata: pipeline.task === 'binary' && v.stratify ? y : undefined,
     },
     rng.fork('folds'),
   );
-  log.info('validation', v.scheme === 'time' ? `time-ordered holdout: newest ${(v.valid_fraction * 100).toFixed(0)}% of train` : `${v.scheme}, ${folds.k} folds`);
+  const strat = pipeline.task === 'binary' && v.stratify && v.scheme !== 'time' && v.scheme !== 'group-kfold' ? ', stratified by class' : '';
+  const pct = (v.valid_fraction * 100).toFixed(0);
+  log.info(
+    'validation',
+    v.scheme === 'time' ? `time-ordered holdout: newest ${pct}% of train` : v.scheme === 'holdout' ? `holdout: random ${pct}% of train validated${strat}` : `${v.scheme}, ${folds.k} folds${strat}`,
+  );
 
   const usesLog = pipeline.labels.transform === 'log' || pipeline.models.some((m) => m.transform === 'log');
   if (usesLog && y.some((v) => !(v > 0)))

@@ -17,15 +17,16 @@ export const DATA_GROUPS = ['text', 'temporal', 'user', 'category', 'additional'
 export const validationSchema = z
   .object({
     scheme: z
-      .enum(['kfold', 'group-kfold', 'time'])
+      .enum(['kfold', 'group-kfold', 'time', 'holdout'])
       .default('kfold')
-      .describe('kfold: shuffled k folds; group-kfold: a group (user) never spans folds; time: the last valid_fraction of train by post date is the validation set'),
+      .describe('kfold: shuffled k folds; group-kfold: a group (user) never spans folds; time: the last valid_fraction of train by post date is the validation set; holdout: a random valid_fraction of train is (e.g. 0.3 for a 70/30 split)'),
     folds: z.number().int().default(5).describe('number of folds for kfold and group-kfold (>= 2)'),
     shuffle: z.boolean().default(true).describe('shuffle rows before assigning kfold folds'),
     group: z.string().default('uid').describe('column whose values never span two folds in group-kfold'),
-    valid_fraction: z.number().gt(0).lt(1).default(0.2).describe('share of train rows (newest by postdate) validated by the time scheme'),
+    valid_fraction: z.number().gt(0).lt(1).default(0.2).describe('share of train rows validated by the time scheme (the newest by postdate) and the holdout scheme (random)'),
+    stratify: z.boolean().default(true).describe('task: binary: kfold and holdout keep each class\'s share in every fold'),
     metric: z
-      .enum(['src', 'mae', 'mape', 'rmse', 'auc', 'accuracy'])
+      .enum(['src', 'mae', 'mape', 'rmse', 'auc', 'accuracy', 'precision', 'recall', 'f1'])
       .optional()
       .describe('metric for early stopping, model selection and blending; default src (image), mape (video), auc (binary)'),
   })
@@ -68,7 +69,7 @@ export const labelsSchema = z
 /** Metrics that make sense for each task (validation.metric). */
 export const TASK_METRICS = {
   regression: ['src', 'mae', 'mape', 'rmse'],
-  binary: ['auc', 'accuracy'],
+  binary: ['auc', 'accuracy', 'precision', 'recall', 'f1'],
 } as const;
 
 export const pseudoLabelSchema = z
