@@ -15,7 +15,7 @@ import { UserError } from '../errors.ts';
 import { Random } from '../random.ts';
 import { RunLog } from '../report/run-log.ts';
 import { writeReport } from '../report/write-report.ts';
-import { BlockCache, fingerprintFiles } from '../cache/block-cache.ts';
+import { BlockCache, fingerprintFiles, hashOf } from '../cache/block-cache.ts';
 import { writeFileAtomic } from '../cache/atomic.ts';
 import { readDataset } from '../data/read-dataset.ts';
 import { withColumns, type Table } from '../data/table.ts';
@@ -139,7 +139,9 @@ async function prepare(file: string, opts: RunOptions, log: RunLog) {
   // Learners and the stacker read these blocks; the others leave memory after their last reader.
   const modelIds = pipeline.models.map((m) => modelFeatureIds(m, pipeline.features));
   const keep = new Set([...modelIds.flat(), ...pipeline.ensemble.stacker.raw_features]);
-  const fingerprint = fingerprintFiles(table.sources);
+  // A table's column spec (roles, which column is the time) shapes its blocks as much as the file does.
+  const spec = tableSpecOf(pipeline);
+  const fingerprint = spec ? hashOf(fingerprintFiles(table.sources), spec) : fingerprintFiles(table.sources);
   const rng = new Random(pipeline.seed);
   const featureRng = rng.fork('features');
   const plan = planFeatures({ entries: pipeline.features, keep, table, fingerprint, seed: featureRng.seed, cache });

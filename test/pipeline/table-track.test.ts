@@ -10,7 +10,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { synthTable, ARTWORK_COLUMNS } from '../../core/data/synth-table.ts';
-import { runPipeline, type RunResult } from '../../core/pipeline/run.ts';
+import { planRun, runPipeline, type RunResult } from '../../core/pipeline/run.ts';
 import { loadPipeline } from '../../core/pipeline/load.ts';
 import { auc, pearson } from '../../core/eval/metrics.ts';
 import { validateSubmissionText } from '../../core/submit/validate.ts';
@@ -96,6 +96,18 @@ describe('pipelines/artwork-classify.yaml', () => {
     const ok = spawnSync(process.execPath, [path.join(REPO, 'bin', 'smp.js'), 'validate', run.zipPath, '--pipeline', PIPELINE, '--data', data], { cwd: dir, encoding: 'utf8' });
     expect(ok.stdout).toContain('valid table-track submission, 117 rows in test-set order, header id,popularity');
     expect(ok.status).toBe(0);
+  });
+
+  it('a change of data.columns recomputes the blocks (the column spec is part of the cache key)', async () => {
+    const status = async (set: string[]) => /\n\s+cols\s+columns\s+(to compute|cached)/.exec(await planRun(PIPELINE, { data, workDir: dir, set }))?.[1];
+    expect(await status([])).toBe('cached');
+    expect(await status(['data.columns={ai_assisted: categorical}'])).toBe('to compute');
+  });
+
+  it('labels that are not 0/1 are an error naming the column and the values', async () => {
+    const csv = writeFile(path.join(dir, 'counts', 'data.csv'), 'id,x,likes\na,1,0\nb,2,3\nc,3,1\nd,4,\n');
+    const yaml = writeFile(path.join(dir, 'counts.yaml'), `track: table\ntask: binary\ndata: { root: ${csv}, id: id, label: likes }\nfeatures: [{ id: cols, kind: columns }]\nmodels: [{ id: ridge, kind: ridge }]\n`);
+    await expect(runPipeline(yaml, { workDir: dir, quiet: true })).rejects.toThrow(/task: binary needs 0\/1 train labels, but column "likes" of .*data\.csv has labels such as 3 \(range 0 to 3\)/);
   });
 
   it('a table pipeline without data.id, or with table keys on another track, is an error naming the place', () => {
