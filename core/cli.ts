@@ -2,8 +2,9 @@
  * @file The `smp` command line.
  *
  *   smp run <pipeline.yaml> [--seed N] [--data DIR]
- *   smp validate <file.json|.csv|.zip> --data <dataset root> [--track image|video] [--header H | --pipeline FILE]
+ *   smp validate <file.json|.csv|.zip> --data <dataset root> [--track image|video|table] [--header H | --pipeline FILE]
  *   smp synth --track image|video --posts N --out DIR [--seed S]
+ *   smp synth --track table --preset artwork --out DIR [--rows N] [--seed S]
  *   smp synth --track image (--posts N | --train N --test M | --full) --no-images [--embeddings image:512,text:384] --out DIR
  *   smp schema [--out pipelines/schema.json]
  *   smp kinds
@@ -36,8 +37,8 @@ function embeddingList(v: string): { name: 'image' | 'text'; dim: number }[] {
   });
 }
 
-function track(v: string): 'image' | 'video' {
-  if (v !== 'image' && v !== 'video') throw new InvalidArgumentError('expected image or video');
+function track(v: string): 'image' | 'video' | 'table' {
+  if (v !== 'image' && v !== 'video' && v !== 'table') throw new InvalidArgumentError('expected image, video or table');
   return v;
 }
 
@@ -91,19 +92,22 @@ program
   .description('check a submission against the test set: format, row count, order, unique ids, finite scores')
   .argument('<file>', 'submission .json, .csv or .zip')
   .option('--data <dir>', 'dataset root holding the test split (default: the pipeline\'s data.root)')
-  .option('--track <track>', 'image or video (default: from the file type, .json image, .csv video)', track)
-  .option('--pipeline <file>', 'take the video CSV header (submission.header), track and data folder from this pipeline')
-  .option('--header <header>', 'video CSV header the scorer expects (default pid,popularity_score; 2026: pid,polularity_score)')
-  .action(async (file: string, o: { data?: string; track?: 'image' | 'video'; pipeline?: string; header?: string }) => {
+  .option('--track <track>', 'image, video or table (default: the pipeline\'s, else from the file type, .json image, .csv video)', track)
+  .option('--pipeline <file>', 'take the track, data folder and CSV header (submission.header; table track: <id>,<label>) from this pipeline; the table track needs it')
+  .option('--header <header>', 'CSV header the scorer expects (video default pid,popularity_score; 2026: pid,polularity_score)')
+  .action(async (file: string, o: { data?: string; track?: 'image' | 'video' | 'table'; pipeline?: string; header?: string }) => {
     const { readDataset } = await import('./data/read-dataset.ts');
     const { inferTrack, validateSubmissionFile } = await import('./submit/validate.ts');
-    const p = o.pipeline ? (await import('./pipeline/load.ts')).loadPipeline(o.pipeline).pipeline : null;
-    const t = o.track ?? (await inferTrack(file)) ?? p?.track;
+    const { submissionHeader, tableSpecOf } = await import('./pipeline/schema.ts');
+    const p = o.pipeline ? (await import('./pipeline/load.ts')).loadPipeline(o.pipeline, { data: o.data }).pipeline : null;
+    const t = o.track ?? p?.track ?? (await inferTrack(file));
     if (!t) throw new UserError(`validate: cannot tell the track of ${file} from its type; pass --track image or --track video`);
+    const tableSpec = p && t === 'table' ? tableSpecOf(p) : undefined;
+    if (t === 'table' && !tableSpec) throw new UserError('validate: a table-track submission needs --pipeline FILE (its data section names the id, label and split columns)');
     const data = o.data ?? p?.data.root;
     if (!data) throw new UserError('validate: pass --data DIR (the dataset holding the test split) or --pipeline FILE');
-    const header = o.header ?? p?.submission.header;
-    const table = await readDataset(data, { track: t, splits: ['test'], optional: [...DATA_GROUPS], strict: false });
+    const header = o.header ?? (p ? submissionHeader(p) : undefined);
+    const table = await readDataset(data, { track: t, splits: ['test'], optional: [...DATA_GROUPS], strict: false, table: tableSpec });
     const problems = await validateSubmissionFile(file, t, table.pid.slice(table.nTrain), { header });
     if (problems.length) {
       for (const p of problems) console.error(p);
@@ -111,13 +115,15 @@ program
       process.exitCode = 1;
       return;
     }
-    console.log(`${file}: valid ${t}-track submission, ${table.nTest} rows in test-set order${t === 'video' ? `, header ${header ?? 'pid,popularity_score'}` : ''}`);
+    console.log(`${file}: valid ${t}-track submission, ${table.nTest} rows in test-set order${t !== 'image' ? `, header ${header ?? 'pid,popularity_score'}` : ''}`);
   });
 
 program
   .command('synth')
   .description('write a synthetic dataset in the real file formats, with planted signal')
-  .requiredOption('--track <track>', 'image or video', track)
+  .requiredOption('--track <track>', 'image, video or table', track)
+  .option('--preset <name>', 'table track: which stand-in (artwork: the digital-artwork study, 389 rows)', 'artwork')
+  .option('--rows <n>', 'table track: rows, train + test (default: the preset\'s)', int('--rows'))
   .requiredOption('--out <dir>', 'output folder')
   .option('--posts <n>', 'number of posts, train + test (the newest 25% are test)', int('--posts'))
   .option('--train <n>', 'exact number of train posts (with --test, instead of --posts; image track)', int('--train'))
@@ -127,7 +133,16 @@ program
   .option('--embeddings <list>', 'with --no-images: precomputed embeddings to write, name:dim,... of image and text (e.g. image:512,text:384)', embeddingList)
   .option('--seed <n>', 'seed', int('--seed'), 2025)
   .action(
-    async (o: { track: 'image' | 'video'; posts?: number; train?: number; test?: number; full?: boolean; images: boolean; embeddings?: { name: 'image' | 'text'; dim: number }[]; out: string; seed: number }) => {
+    async (o: { track: 'image' | 'video' | 'table'; preset: string; rows?: number; posts?: number; train?: number; test?: number; full?: boolean; images: boolean; embeddings?: { name: 'image' | 'text'; dim: number }[]; out: string; seed: number }) => {
+      if (o.track === 'table') {
+        const { synthTable, TABLE_PRESETS } = await import('./data/synth-table.ts');
+        const preset = TABLE_PRESETS.find((p) => p === o.preset);
+        if (!preset) throw new UserError(`synth --track table: unknown --preset "${o.preset}"; presets: ${TABLE_PRESETS.join(', ')}`);
+        if (o.posts !== undefined || o.train !== undefined || o.full) throw new UserError('synth --track table: give the size with --rows N (or leave it out for the preset\'s)');
+        const c = await synthTable({ out: o.out, preset, seed: o.seed, rows: o.rows });
+        console.log(`wrote ${c.train} train + ${c.test} test rows (${preset}) to ${o.out}`);
+        return;
+      }
       const sizes = [o.posts !== undefined, o.train !== undefined || o.test !== undefined, o.full === true].filter(Boolean).length;
       if (sizes !== 1) throw new UserError('synth: give the size one way: --posts N, --train N --test M, or --full');
       if ((o.train === undefined) !== (o.test === undefined)) throw new UserError('synth: --train and --test go together');

@@ -1,79 +1,48 @@
 /**
- * @file Helpers shared by feature kinds: read a dataset column as numbers or strings whatever
- * its stored type, and encode strings as integer category codes.
+ * @file `columns`: a table's own columns as features. Numeric columns pass through; categorical
+ * columns become integer codes flagged categorical (levels rarer than `min_count` pooled), so
+ * gbdt splits on them natively and ridge / mlp one-hot or embed them. By default every column
+ * the table track typed numeric or categorical (`data.columns` overrides the inferred roles);
+ * text columns go to text-stats / tfidf-svd, the time column to `time`. On the image and video
+ * tracks name the columns in `include`.
+ *
+ * @example
+ *   - id: cols
+ *     kind: columns
+ *     params: { exclude: [file_size] }
  */
-import type { Column, Table } from '../core/data/table.ts';
+import { z } from 'zod';
+import { UserError } from '../core/errors.ts';
+import { defineFeature } from './feature.ts';
+import { passThroughBlock } from './column-values.ts';
 
-/** Column values as numbers: numbers as they are, numeric strings parsed, lists by length. */
-export function asNumbers(table: Table, name: string): Float64Array {
-  const col = table.columns[name];
-  const out = new Float64Array(table.n).fill(NaN);
-  if (!col) return out;
-  switch (col.type) {
-    case 'number':
-      return col.values;
-    case 'string':
-      col.values.forEach((v, i) => {
-        const x = v === null || v.trim() === '' ? NaN : Number(v);
-        out[i] = Number.isFinite(x) ? x : NaN;
-      });
-      return out;
-    case 'list':
-      col.values.forEach((v, i) => (out[i] = v.length));
-      return out;
-    case 'vector':
-      throw new Error(`column "${name}" is a vector; read it with asVector`);
-  }
-}
-
-/** Column values as strings (null when missing). */
-export function asStrings(table: Table, name: string): (string | null)[] {
-  const col = table.columns[name];
-  if (!col) return new Array<string | null>(table.n).fill(null);
-  switch (col.type) {
-    case 'string':
-      return col.values;
-    case 'number':
-      return Array.from(col.values, (v) => (Number.isNaN(v) ? null : String(v)));
-    case 'list':
-      return col.values.map((v) => v.join(' '));
-    case 'vector':
-      throw new Error(`column "${name}" is a vector, not a category`);
-  }
-}
-
-export function asList(table: Table, name: string): string[][] {
-  const col = table.columns[name];
-  if (!col) return Array.from({ length: table.n }, () => []);
-  if (col.type === 'list') return col.values;
-  return asStrings(table, name).map((s) => (s ? s.split(/[\s,]+/).filter(Boolean) : []));
-}
-
-export function asVector(col: Column, name: string): { dim: number; values: Float32Array } {
-  if (col.type !== 'vector') throw new Error(`column "${name}" is not a vector`);
-  return col;
-}
-
-/**
- * Integer codes for categories, stable across runs: levels seen at least `minCount` times are
- * numbered by descending frequency (ties by value); rarer levels share one "other" code; null
- * stays NaN (missing).
- */
-export function categoryCodes(values: readonly (string | null)[], minCount = 1): { codes: Float32Array; levels: string[] } {
-  const counts = new Map<string, number>();
-  for (const v of values) if (v !== null) counts.set(v, (counts.get(v) ?? 0) + 1);
-  const levels = [...counts.entries()]
-    .filter(([, c]) => c >= minCount)
-    .sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0))
-    .map(([v]) => v);
-  const index = new Map(levels.map((v, i) => [v, i]));
-  const other = levels.length;
-  const hasOther = [...counts.keys()].some((v) => !index.has(v));
-  const codes = new Float32Array(values.length);
-  values.forEach((v, i) => (codes[i] = v === null ? NaN : (index.get(v) ?? other)));
-  return { codes, levels: hasOther ? [...levels, '(other)'] : levels };
-}
-
-export function hasColumn(table: Table, name: string): boolean {
-  return name in table.columns;
-}
+export const columns = defineFeature({
+  kind: 'columns',
+  version: 1,
+  summary: 'table columns as they are: numeric pass through, categorical as codes (table track: all by default)',
+  params: z
+    .object({
+      include: z.array(z.string()).optional().describe('columns to use (default on the table track: every numeric and categorical column)'),
+      exclude: z.array(z.string()).default([]).describe('columns to leave out'),
+      min_count: z.number().int().min(1).default(2).describe('categorical levels seen fewer times share one "other" code'),
+    })
+    .strict(),
+  compute({ table }, params) {
+    const available = () => Object.keys(table.columns).sort().join(', ');
+    const roles = table.roles ?? {};
+    if (!params.include && !table.roles) throw new UserError(`columns: the ${table.track} track has no column roles; name the columns in params.include (available: ${available()})`);
+    const names = (params.include ?? Object.keys(roles).filter((c) => roles[c] === 'numeric' || roles[c] === 'categorical')).filter((c) => !params.exclude.includes(c));
+    const cats: string[] = [];
+    const nums: string[] = [];
+    for (const name of names) {
+      const col = table.columns[name];
+      if (!col) throw new UserError(`columns: dataset has no column "${name}"; available: ${available()}`);
+      const role = roles[name] ?? (col.type === 'number' ? 'numeric' : col.type === 'string' ? 'categorical' : null);
+      if (role === 'numeric') nums.push(name);
+      else if (role === 'categorical') cats.push(name);
+      else throw new UserError(`columns: "${name}" is ${role ?? `a ${col.type} column`}, not numeric or categorical (text: text-stats / tfidf-svd; or set data.columns.${name})`);
+    }
+    if (!cats.length && !nums.length) throw new UserError(`columns: no numeric or categorical column to pass through (available: ${available()})`);
+    return passThroughBlock(table, cats, nums, params.min_count);
+  },
+});

@@ -19,7 +19,7 @@ import { fromColumns } from '../core/matrix.ts';
 import type { Table } from '../core/data/table.ts';
 import { UserError } from '../core/errors.ts';
 import { defineFeature } from './feature.ts';
-import { asStrings, hasColumn } from './columns.ts';
+import { asStrings, hasColumn } from './column-values.ts';
 import { blockVectors, inputBlock, readRow, type Vectors } from './vectors.ts';
 
 const MODALITIES = ['image', 'title', 'tags'] as const;

@@ -30,6 +30,7 @@ import type { RunLog } from '../core/report/run-log.ts';
 import { defineFeature } from './feature.ts';
 import { embeddingBlock } from './embed/common.ts';
 import { MISSING_FLAG } from './vectors.ts';
+import { NUMERIC_TYPE, describeColumns, fileSource, sqlName, withDuckDb } from '../core/data/duckdb.ts';
 
 const params = z
   .object({
@@ -195,33 +196,16 @@ async function fromNpy(table: Table, p: Params, file: string, log: RunLog): Prom
   return embeddingBlock(out, join.missing(), cols, Array.from({ length: cols }, (_, j) => `${prefix}${j}`));
 }
 
-const NUMERIC = /^(TINYINT|SMALLINT|INTEGER|BIGINT|HUGEINT|UTINYINT|USMALLINT|UINTEGER|UBIGINT|UHUGEINT|FLOAT|DOUBLE|DECIMAL(\(.*\))?)$/;
-
-function sqlString(s: string): string {
-  return `'${s.replaceAll("'", "''")}'`;
-}
-
-function sqlName(s: string): string {
-  return `"${s.replaceAll('"', '""')}"`;
-}
-
 async function fromTable(table: Table, p: Params, file: string, format: 'csv' | 'parquet', log: RunLog): Promise<ReturnType<typeof embeddingBlock>> {
-  const { DuckDBInstance } = await import('@duckdb/node-api');
-  const instance = await DuckDBInstance.create(':memory:');
-  const conn = await instance.connect();
-  try {
+  return withDuckDb(async (conn) => {
     // CSV ids are read as text, so ids like 007 keep their zeros (once the column is known to exist)
-    const source = (idAsText: boolean): string =>
-      format === 'parquet'
-        ? `read_parquet(${sqlString(file)})`
-        : `read_csv_auto(${sqlString(file)}, header = true${idAsText ? `, types = {${sqlString(p.id_column)}: 'VARCHAR'}` : ''})`;
-    let described;
+    const source = (idAsText: boolean): string => fileSource(file, format, idAsText ? [p.id_column] : []);
+    let types: Map<string, string>;
     try {
-      described = await conn.runAndReadAll(`DESCRIBE SELECT * FROM ${source(false)}`);
+      types = await describeColumns(conn, source(false));
     } catch (e) {
       throw new UserError(`embeddings: ${file}: cannot be read as ${format} (${(e as Error).message.split('\n')[0]})`);
     }
-    const types = new Map(described.getRowObjects().map((o) => [String(o.column_name), String(o.column_type)]));
     const names = [...types.keys()];
     if (!types.has(p.id_column))
       throw new UserError(`embeddings: ${file}: no id column "${p.id_column}" (params.id_column); columns: ${names.join(', ')}`);
@@ -229,11 +213,11 @@ async function fromTable(table: Table, p: Params, file: string, format: 'csv' | 
     if (p.columns) {
       for (const c of p.columns) {
         if (!types.has(c)) throw new UserError(`embeddings: ${file}: unknown column "${c}" (params.columns); columns: ${names.join(', ')}`);
-        if (!NUMERIC.test(types.get(c)!)) throw new UserError(`embeddings: ${file}: column "${c}" is ${types.get(c)}, not numeric (params.columns)`);
+        if (!NUMERIC_TYPE.test(types.get(c)!)) throw new UserError(`embeddings: ${file}: column "${c}" is ${types.get(c)}, not numeric (params.columns)`);
       }
       cols = p.columns;
     } else {
-      cols = names.filter((c) => c !== p.id_column && NUMERIC.test(types.get(c)!));
+      cols = names.filter((c) => c !== p.id_column && NUMERIC_TYPE.test(types.get(c)!));
       if (cols.length === 0) throw new UserError(`embeddings: ${file}: no numeric columns besides "${p.id_column}"; columns: ${names.map((c) => `${c} (${types.get(c)})`).join(', ')}`);
     }
     const outNames = cols.map((c) => `${p.prefix ?? ''}${c}`);
@@ -266,10 +250,7 @@ async function fromTable(table: Table, p: Params, file: string, format: 'csv' | 
     }
     join.report(log, file);
     return embeddingBlock(out, join.missing(), dim, outNames);
-  } finally {
-    conn.closeSync();
-    instance.closeSync();
-  }
+  });
 }
 
 export const embeddings = defineFeature({

@@ -21,6 +21,7 @@ import { videoFrames } from './video-frames.ts';
 import { tagStats } from './tag-stats.ts';
 import { userActivity } from './user-activity.ts';
 import { embeddings } from './embeddings.ts';
+import { columns } from './columns.ts';
 
 export const features = createRegistry<FeatureDef>('feature', [
   metadata,
@@ -41,4 +42,5 @@ export const features = createRegistry<FeatureDef>('feature', [
   tagStats,
   userActivity,
   embeddings,
+  columns,
 ] as FeatureDef[]);

@@ -13,7 +13,7 @@ import { z } from 'zod';
 import { fromColumns } from '../core/matrix.ts';
 import { UserError } from '../core/errors.ts';
 import { defineFeature } from './feature.ts';
-import { asNumbers, asStrings, categoryCodes, hasColumn } from './columns.ts';
+import { asNumbers, asStrings, hasColumn, passThrough } from './column-values.ts';
 
 const DEFAULTS = {
   image: {
@@ -24,6 +24,8 @@ const DEFAULTS = {
     categorical: ['video_ratio', 'video_format', 'post_location', 'post_text_language', 'music_title'],
     numeric: ['video_height', 'video_width', 'video_duration', 'music_duration'],
   },
+  // A table names its own columns: the `columns` kind passes them through.
+  table: { categorical: [], numeric: [] },
 } as const;
 
 export const metadata = defineFeature({
@@ -51,19 +53,7 @@ export const metadata = defineFeature({
     };
     const cats = pick(params.categorical, defaults.categorical);
     const nums = pick(params.numeric, defaults.numeric);
-    const columns: ArrayLike<number>[] = [];
-    const names: string[] = [];
-    const categorical: boolean[] = [];
-    for (const name of cats) {
-      columns.push(categoryCodes(asStrings(table, name), params.min_count).codes);
-      names.push(name);
-      categorical.push(true);
-    }
-    for (const name of nums) {
-      columns.push(asNumbers(table, name));
-      names.push(name);
-      categorical.push(false);
-    }
+    const { columns, names, categorical } = passThrough(table, cats, nums, params.min_count);
     if (table.track === 'image') {
       if (hasColumn(table, 'pathalias')) {
         columns.push(asStrings(table, 'pathalias').map((v) => (v && v !== 'None' ? 1 : 0)));

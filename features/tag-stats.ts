@@ -13,7 +13,7 @@ import { z } from 'zod';
 import { fromColumns } from '../core/matrix.ts';
 import { UserError } from '../core/errors.ts';
 import { defineFeature } from './feature.ts';
-import { asList, asNumbers, hasColumn } from './columns.ts';
+import { asList, asNumbers, hasColumn } from './column-values.ts';
 
 const AGGS = ['mean', 'max', 'min'] as const;
 

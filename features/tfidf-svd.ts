@@ -16,7 +16,7 @@ import type { Table } from '../core/data/table.ts';
 import type { Random } from '../core/random.ts';
 import { UserError } from '../core/errors.ts';
 import { defineFeature } from './feature.ts';
-import { asStrings } from './columns.ts';
+import { asStrings } from './column-values.ts';
 
 interface SparseRows {
   ptr: Int32Array;

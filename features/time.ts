@@ -12,7 +12,7 @@ import { z } from 'zod';
 import { fromColumns } from '../core/matrix.ts';
 import { UserError } from '../core/errors.ts';
 import { defineFeature } from './feature.ts';
-import { asNumbers, hasColumn } from './columns.ts';
+import { asNumbers, hasColumn } from './column-values.ts';
 
 const PARTS = ['hour', 'weekday', 'week_hour', 'day', 'month', 'day_of_year', 'iso_week', 'year', 'age_days', 'days_since_first', 'account_age_days'] as const;
 type Part = (typeof PARTS)[number];

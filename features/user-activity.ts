@@ -13,7 +13,7 @@ import { fromColumns } from '../core/matrix.ts';
 import { UserError } from '../core/errors.ts';
 import { quantileSorted } from '../core/eval/quantile.ts';
 import { defineFeature } from './feature.ts';
-import { asNumbers, hasColumn } from './columns.ts';
+import { asNumbers, hasColumn } from './column-values.ts';
 
 const DAY = 86400;
 

@@ -23,7 +23,7 @@ import { z } from 'zod';
 import { createMatrix, type Matrix } from '../core/matrix.ts';
 import { UserError } from '../core/errors.ts';
 import { defineFeature, type FittedFeature } from './feature.ts';
-import { asStrings } from './columns.ts';
+import { asStrings } from './column-values.ts';
 
 const STATS = ['mean', 'median', 'std', 'count', 'min', 'max', 'last'] as const;
 type Stat = (typeof STATS)[number];

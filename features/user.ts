@@ -13,13 +13,14 @@ import { z } from 'zod';
 import { createMatrix, fromColumns, hconcat, type Matrix } from '../core/matrix.ts';
 import { UserError } from '../core/errors.ts';
 import { defineFeature } from './feature.ts';
-import { asNumbers, asStrings, asVector, categoryCodes, hasColumn } from './columns.ts';
+import { asNumbers, asStrings, asVector, categoryCodes, hasColumn } from './column-values.ts';
 
 const NUMERIC = {
   image: ['photo_count', 'ispro', 'canbuypro', 'timezone_offset', 'photo_firstdate', 'photo_firstdatetaken'],
   video: ['user_following_count', 'user_follower_count', 'user_likes_count', 'user_video_count', 'user_digg_count', 'user_heart_count', 'user_friend_count'],
+  table: [],
 } as const;
-const CATEGORICAL = { image: ['timezone_id'], video: [] as string[] } as const;
+const CATEGORICAL = { image: ['timezone_id'], video: [] as string[], table: [] as string[] } as const;
 const VECTORS = ['user_description', 'location_description'];
 
 export const user = defineFeature({

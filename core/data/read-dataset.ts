@@ -6,6 +6,8 @@
  *   - SMP-Video jsonl:      <root>/{train,test}/SMP-Video_anonymized_posts_<split>.jsonl  (smp-video.ts)
  *   - SMPD 2019/2020:       <root>/{train,test}_all_json/                                 (smpd-2019.ts)
  *   - SMPD 2023+ (and the synthetic sample): <root>/{train,test}/<split>_img_filepath.txt  (smpd-image.ts)
+ *   - `track: 'table'`: a CSV / Parquet file, or train + test files, with `table` naming the
+ *     id and label columns                                                              (table-file.ts)
  *
  * Options: `splits` (default both) reads only some splits, e.g. `['test']` for a folder that
  * has only test data; `optional` names file groups that may be absent ('category', 'text',
@@ -25,6 +27,7 @@ import { isSmpd2019Root, readSmpd2019Split } from './smpd-2019.ts';
 import { isSmpdImageRoot, readSmpdImageSplit } from './smpd-image.ts';
 import { isSmpVideoRoot, readSmpVideoSplit } from './smp-video.ts';
 import type { Split, Table, Track } from './table.ts';
+import { readTableFile, type TableSpec } from './table-file.ts';
 
 export type Layout = 'smp-video' | 'smpd-2019' | 'smpd-2023';
 
@@ -35,6 +38,8 @@ export interface ReadDatasetOptions {
   onWarning?: (message: string) => void;
   /** Records whose post id is not a row: an error (default) or, false, a warning (ReadOptions.strict). */
   strict?: boolean;
+  /** Table track: which columns are the id, label, split, time and group, and role overrides. */
+  table?: TableSpec;
 }
 
 const EXPECTED =
@@ -52,6 +57,10 @@ export function detectLayout(root: string, track?: Track): Layout | null {
 }
 
 export async function readDataset(root: string, opts: ReadDatasetOptions = {}): Promise<Table> {
+  if (opts.track === 'table') {
+    if (!opts.table) throw new Error('readDataset: track table needs the table spec (id and label columns)');
+    return readTableFile(root, opts.table, opts.onWarning);
+  }
   if (!isDir(root)) {
     throw new UserError(`${root}: data folder not found (expected ${EXPECTED}; run \`smp synth --track image --out ${root}\` to make a synthetic one)`);
   }

@@ -1,7 +1,7 @@
 /**
  * @file The in-memory dataset: one row per post, train rows first, then test rows.
- * Readers of every format (SMPD image track 2019/2020 and 2023+, SMP-Video jsonl, synthetic)
- * produce a Table; feature blocks read named columns from it.
+ * Readers of every format (SMPD image track 2019/2020 and 2023+, SMP-Video jsonl, a CSV /
+ * Parquet table, synthetic) produce a Table; feature blocks read named columns from it.
  *
  * Common column names across tracks (readers fill those they have):
  *   postdate (unix seconds), title (string), tags (list), uid-level and post-level raw fields
@@ -11,7 +11,10 @@
  *   video_duration, music_title, post_location, suggested_words (list), ...).
  */
 
-export type Track = 'image' | 'video';
+export type Track = 'image' | 'video' | 'table';
+
+/** What a table-track column holds (inferred, or set by `data.columns`). */
+export type ColumnRole = 'numeric' | 'categorical' | 'text' | 'image';
 export type Split = 'train' | 'test';
 
 export type Column =
@@ -33,6 +36,8 @@ export interface Table {
   /** Popularity label per row; NaN for test rows. */
   readonly label: Float64Array;
   readonly columns: Readonly<Record<string, Column>>;
+  /** Table track: the role of each feature column (not the id, label, split, time or group). */
+  readonly roles?: Readonly<Record<string, ColumnRole>>;
   /** Absolute path of the post's image or video, null when the dataset has none. */
   readonly media: readonly (string | null)[];
   /** Every file read, for cache fingerprints and error messages. */

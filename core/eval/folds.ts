@@ -1,6 +1,8 @@
 /**
  * @file Folds are data: `fold[row]` for every train row, built once per run. -1 marks a train
- * row never validated (the time scheme validates only the newest rows).
+ * row never validated (the time and holdout schemes validate one share of the rows).
+ * `strata` (binary labels) makes kfold and holdout stratified: each fold gets each class in
+ * the proportion of the whole, so a rare class is not missing from a fold.
  *
  * @example
  *   const folds = makeFolds({ scheme: 'group-kfold', folds: 5, groups: uids }, rng);
@@ -9,7 +11,7 @@
 import type { Random } from '../random.ts';
 
 export interface FoldSpec {
-  scheme: 'kfold' | 'group-kfold' | 'time';
+  scheme: 'kfold' | 'group-kfold' | 'time' | 'holdout';
   folds: number;
   shuffle?: boolean;
   /** group-kfold: group of each train row. */
@@ -17,6 +19,23 @@ export interface FoldSpec {
   /** time: post time of each train row (NaN sorts first). */
   times?: ArrayLike<number>;
   validFraction?: number;
+  /** kfold / holdout: class of each train row (binary labels); folds keep the class shares. */
+  strata?: ArrayLike<number>;
+}
+
+/** Rows in (shuffled) order, grouped by stratum when strata are given (strata in ascending order). */
+function orderRows(n: number, shuffle: boolean, strata: ArrayLike<number> | undefined, rng: Random): number[][] {
+  const order = Array.from({ length: n }, (_, i) => i);
+  if (shuffle) rng.shuffle(order);
+  if (!strata) return [order];
+  const by = new Map<number, number[]>();
+  for (const r of order) {
+    const s = strata[r];
+    let list = by.get(s);
+    if (!list) by.set(s, (list = []));
+    list.push(r);
+  }
+  return [...by.keys()].sort((a, b) => a - b).map((k) => by.get(k)!);
 }
 
 export interface Folds {
@@ -34,12 +53,23 @@ export function makeFolds(n: number, spec: FoldSpec, rng: Random): Folds {
     order.forEach((r, i) => (fold[r] = i >= cut ? 0 : -1));
     return { k: 1, fold };
   }
+  if (spec.scheme === 'holdout') {
+    // A random valid_fraction of the rows (of each class when stratified), as a 70/30 split.
+    const frac = spec.validFraction ?? 0.2;
+    fold.fill(-1);
+    for (const rows of orderRows(n, spec.shuffle !== false, spec.strata, rng)) {
+      const take = Math.round(rows.length * frac);
+      for (let i = 0; i < take; i++) fold[rows[i]] = 0;
+    }
+    return { k: 1, fold };
+  }
   const k = spec.folds;
   if (k < 2) throw new Error(`${spec.scheme} needs at least 2 folds`);
   if (spec.scheme === 'kfold') {
-    const order = Array.from({ length: n }, (_, i) => i);
-    if (spec.shuffle !== false) rng.shuffle(order);
-    order.forEach((r, i) => (fold[r] = i % k));
+    // Dealt round-robin, class after class, continuing the count: fold sizes differ by at most
+    // one and each class's rows spread evenly.
+    let i = 0;
+    for (const rows of orderRows(n, spec.shuffle !== false, spec.strata, rng)) for (const r of rows) fold[r] = i++ % k;
     return { k, fold };
   }
   // group-kfold: largest groups first into the currently smallest fold (as scikit-learn's
@@ -65,7 +95,7 @@ export function makeFolds(n: number, spec: FoldSpec, rng: Random): Folds {
   return { k, fold };
 }
 
-/** Train rows that some fold validates (all of them, except under the time scheme). */
+/** Train rows that some fold validates (all of them, except under the time and holdout schemes). */
 export function validatedRows(folds: Folds): number[] {
   const out: number[] = [];
   folds.fold.forEach((f, r) => {

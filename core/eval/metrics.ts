@@ -1,6 +1,7 @@
 /**
  * @file The challenge metrics. SRC (Spearman rank correlation, average ranks for ties) and MAE
- * for the image track, MAPE for the video track, plus RMSE, and AUC / accuracy for binary tasks.
+ * for the image track, MAPE for the video track, plus RMSE; AUC, accuracy and weighted
+ * precision / recall / F1 for binary tasks (probabilities thresholded at 0.5).
  *
  * @example
  *   src([1, 2, 3], [1, 3, 2]); // 0.5
@@ -112,7 +113,53 @@ export function accuracy(y: Vec, p: Vec): number {
   return ok / y.length;
 }
 
-export type MetricName = 'src' | 'mae' | 'mape' | 'rmse' | 'auc' | 'accuracy';
+/**
+ * Per-class counts at threshold 0.5: tp[c] (predicted c and is c), pred[c] (predicted c),
+ * actual[c] (is c), for c = 0, 1.
+ */
+function classCounts(y: Vec, p: Vec): { tp: number[]; pred: number[]; actual: number[]; n: number } {
+  checkLengths(y, p);
+  const tp = [0, 0];
+  const pred = [0, 0];
+  const actual = [0, 0];
+  for (let i = 0; i < y.length; i++) {
+    const a = y[i] > 0.5 ? 1 : 0;
+    const q = p[i] >= 0.5 ? 1 : 0;
+    actual[a]++;
+    pred[q]++;
+    if (a === q) tp[a]++;
+  }
+  return { tp, pred, actual, n: y.length };
+}
+
+/**
+ * Mean over both classes of a per-class score, weighted by each class's share of the labels
+ * (scikit-learn's average='weighted', what the artwork study reports); a class never
+ * predicted has precision 0.
+ */
+function weighted(y: Vec, p: Vec, perClass: (tp: number, pred: number, actual: number) => number): number {
+  const { tp, pred, actual, n } = classCounts(y, p);
+  let s = 0;
+  for (const c of [0, 1]) if (actual[c]) s += (actual[c] / n) * perClass(tp[c], pred[c], actual[c]);
+  return s;
+}
+
+/** Weighted precision (threshold 0.5). */
+export function precision(y: Vec, p: Vec): number {
+  return weighted(y, p, (tp, pred) => (pred ? tp / pred : 0));
+}
+
+/** Weighted recall (threshold 0.5); equals accuracy by construction, reported because the study does. */
+export function recall(y: Vec, p: Vec): number {
+  return weighted(y, p, (tp, _pred, actual) => tp / actual);
+}
+
+/** Weighted F1 (threshold 0.5): per-class harmonic mean of precision and recall. */
+export function f1(y: Vec, p: Vec): number {
+  return weighted(y, p, (tp, pred, actual) => (tp ? (2 * tp) / (pred + actual) : 0));
+}
+
+export type MetricName = 'src' | 'mae' | 'mape' | 'rmse' | 'auc' | 'accuracy' | 'precision' | 'recall' | 'f1';
 
 export const METRICS: Readonly<Record<MetricName, { fn: (y: Vec, p: Vec) => number; higherIsBetter: boolean }>> = Object.freeze({
   src: { fn: src, higherIsBetter: true },
@@ -121,4 +168,7 @@ export const METRICS: Readonly<Record<MetricName, { fn: (y: Vec, p: Vec) => numb
   rmse: { fn: rmse, higherIsBetter: false },
   auc: { fn: auc, higherIsBetter: true },
   accuracy: { fn: accuracy, higherIsBetter: true },
+  precision: { fn: precision, higherIsBetter: true },
+  recall: { fn: recall, higherIsBetter: true },
+  f1: { fn: f1, higherIsBetter: true },
 });

@@ -1,6 +1,6 @@
 /**
  * @file Scores a prediction with the metrics of its task: SRC, MAE, MAPE, RMSE for regression;
- * AUC, accuracy and log-loss-free SRC for binary tasks.
+ * AUC, accuracy, weighted precision / recall / F1 and SRC for binary tasks.
  */
 import type { Task } from '../../models/model.ts';
 import { METRICS, type MetricName } from './metrics.ts';
@@ -9,7 +9,7 @@ export type Scores = Partial<Record<MetricName, number>>;
 
 export const TASK_METRICS: Readonly<Record<Task, readonly MetricName[]>> = Object.freeze({
   regression: ['src', 'mae', 'mape', 'rmse'],
-  binary: ['auc', 'accuracy', 'src'],
+  binary: ['auc', 'accuracy', 'precision', 'recall', 'f1', 'src'],
 });
 
 export function score(task: Task, y: ArrayLike<number>, p: ArrayLike<number>): Scores {

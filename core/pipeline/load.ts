@@ -233,8 +233,17 @@ function crossCheck(p: Pipeline, locate: (p: readonly PathKey[]) => string): voi
     }
     below = [...next, ...below.filter((b) => !used.has(b))];
   });
+  const d = p.data;
+  if (p.track === 'table') {
+    if (d.id === undefined) fail(['data'], 'track: table needs data.id, the id column');
+    if (d.label === undefined) fail(['data'], 'track: table needs data.label, the label column');
+    if (d.optional.length) fail(['data', 'optional'], 'file groups are for the image and video tracks; a table names its columns (data.columns)');
+  } else {
+    for (const key of ['id', 'label', 'split', 'time', 'group', 'columns'] as const)
+      if (d[key] !== undefined) fail(['data', key], `data.${key} is for track: table; the ${p.track} track's layout fixes its columns`);
+  }
   const v = p.validation;
-  if (v.scheme !== 'time' && v.folds < 2) fail(['validation', 'folds'], `expected >= 2 for ${v.scheme}`);
+  if (v.scheme !== 'time' && v.scheme !== 'holdout' && v.folds < 2) fail(['validation', 'folds'], `expected >= 2 for ${v.scheme}`);
   checkTask(p, locate, fail);
   const raw = e.stacker.raw_features;
   if (raw.length && e.method !== 'stack') fail(['ensemble', 'stacker', 'raw_features'], `only method: stack reads raw features (method is ${e.method}); remove them or use method: stack with a learner stacker`);

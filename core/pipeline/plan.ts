@@ -20,7 +20,7 @@ export function describePlan(p: Pipeline, table: Table, plan: FeaturePlan, model
   const v = p.validation;
   const cols = (id: string): number | null => (plan.status[id] === 'cached' ? cache.columns(plan.keys[id]) : null);
   // Rows a learner fits on in one fold.
-  const fitRows = v.scheme === 'time' ? Math.round(table.nTrain * (1 - v.valid_fraction)) : Math.round((table.nTrain * (v.folds - 1)) / v.folds);
+  const fitRows = v.scheme === 'time' || v.scheme === 'holdout' ? Math.round(table.nTrain * (1 - v.valid_fraction)) : Math.round((table.nTrain * (v.folds - 1)) / v.folds);
   const lines = [
     `plan: ${p.name} (${p.track} track, ${p.task}, seed ${p.seed})`,
     `data: ${p.data.root}: ${table.nTrain} train + ${table.nTest} test posts`,
@@ -29,7 +29,7 @@ export function describePlan(p: Pipeline, table: Table, plan: FeaturePlan, model
       const c = cols(f.id);
       return `  ${f.id.padEnd(16)} ${features.get(f.kind).kind.padEnd(18)} ${STATUS[plan.status[f.id]]}${c === null ? '' : `, ${c} columns`}  key ${plan.keys[f.id]}`;
     }),
-    `validation: ${v.scheme === 'time' ? `time-ordered holdout, newest ${Math.round(v.valid_fraction * 100)}% of train` : `${v.scheme}, ${v.folds} folds`}${v.metric ? `, metric ${v.metric}` : ''}`,
+    `validation: ${v.scheme === 'time' ? `time-ordered holdout, newest ${Math.round(v.valid_fraction * 100)}% of train` : v.scheme === 'holdout' ? `holdout, random ${Math.round(v.valid_fraction * 100)}% of train` : `${v.scheme}, ${v.folds} folds`}${v.metric ? `, metric ${v.metric}` : ''}`,
     'models:',
     ...p.models.map((m, i) => {
       const known = modelIds[i].map(cols);

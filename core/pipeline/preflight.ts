@@ -36,17 +36,18 @@ export function prepareLabels(table: Table, p: Pipeline, locate: (p: readonly Pa
       throw new UserError(`${locate(['labels', 'binarize'])} labels.binarize: every train label becomes ${pos ? 1 : 0} (threshold ${threshold}); pick a threshold inside the label range`);
     return;
   }
+  const source = p.track === 'table' && p.data.label ? `column "${p.data.label}" of ${table.sources.join(' / ')}` : table.root;
   const bad = new Set<number>();
   for (const v of y) if (v !== 0 && v !== 1 && bad.size < 5) bad.add(v);
   if (bad.size) {
     let [lo, hi] = [Infinity, -Infinity];
     for (const v of y) [lo, hi] = [Math.min(lo, v), Math.max(hi, v)];
     throw new UserError(
-      `${locate(['task'])} task: binary needs 0/1 train labels, but ${table.root} has labels such as ${[...bad].join(', ')} (range ${lo} to ${hi}). ` +
+      `${locate(['task'])} task: binary needs 0/1 train labels, but ${source} has labels such as ${[...bad].join(', ')} (range ${lo} to ${hi}). ` +
         `Derive them with \`labels: { binarize: { threshold: x } }\` (label 1 above x) or \`labels: { binarize: { quantile: q } }\` (e.g. q = 0.5: above the median).`,
     );
   }
-  if (!y.includes(0) || !y.includes(1)) throw new UserError(`${locate(['task'])} task: binary needs both classes, but every train label of ${table.root} is ${y[0]}`);
+  if (!y.includes(0) || !y.includes(1)) throw new UserError(`${locate(['task'])} task: binary needs both classes, but every train label of ${source} is ${y[0]}`);
 }
 
 /**

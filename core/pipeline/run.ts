@@ -15,7 +15,7 @@ import { UserError } from '../errors.ts';
 import { Random } from '../random.ts';
 import { RunLog } from '../report/run-log.ts';
 import { writeReport } from '../report/write-report.ts';
-import { BlockCache, fingerprintFiles } from '../cache/block-cache.ts';
+import { BlockCache, fingerprintFiles, hashOf } from '../cache/block-cache.ts';
 import { writeFileAtomic } from '../cache/atomic.ts';
 import { readDataset } from '../data/read-dataset.ts';
 import { withColumns, type Table } from '../data/table.ts';
@@ -36,7 +36,7 @@ import { FoldFeatureCache, trainModel, type ModelResult } from './train-stage.ts
 import { ensemble, type EnsembleResult } from './ensemble-stage.ts';
 import { fitPostprocess } from './postprocess.ts';
 import { pseudoLabels } from './pseudo-labels.ts';
-import type { Pipeline } from './schema.ts';
+import { submissionHeader, tableSpecOf, type Pipeline } from './schema.ts';
 
 export interface RunOptions {
   seed?: number;
@@ -117,9 +117,16 @@ async function prepare(file: string, opts: RunOptions, log: RunLog) {
 
   if (!fs.existsSync(pipeline.data.root))
     throw new UserError(
-      `${locate(['data', 'root'])} data.root: folder not found: ${pipeline.data.root}${opts.data ? ' (from --data)' : ''}; put the dataset there or pass --data DIR (\`smp synth --track ${pipeline.track} --posts 4000 --out DIR\` writes a synthetic one)`,
+      `${locate(['data', 'root'])} data.root: ${pipeline.track === 'table' ? 'file or folder' : 'folder'} not found: ${pipeline.data.root}${opts.data ? ' (from --data)' : ''}; put the dataset there or pass --data ${pipeline.track === 'table' ? 'FILE' : 'DIR'} (\`smp synth --track ${pipeline.track === 'table' ? 'table --preset artwork' : `${pipeline.track} --posts 4000`} --out DIR\` writes a synthetic one)`,
     );
-  const table = await readDataset(pipeline.data.root, { track: pipeline.track, optional: pipeline.data.optional, strict: pipeline.data.strict, onWarning: (m) => log.warn('data', m) });
+  const table = await readDataset(pipeline.data.root, {
+    track: pipeline.track,
+    optional: pipeline.data.optional,
+    strict: pipeline.data.strict,
+    table: tableSpecOf(pipeline),
+    onWarning: (m) => log.warn('data', m),
+  });
+  if (table.roles) log.info('data', `columns: ${Object.entries(table.roles).map(([c, r]) => `${c} (${r})`).join(', ')}`);
   log.info('data', `${table.nTrain} train posts, ${table.nTest} test posts, ${Object.keys(table.columns).length} columns`);
   if (table.nTrain < 2) throw new UserError(`${pipeline.data.root}: no labelled train posts to learn from`);
   if (table.nTest < 1) throw new UserError(`${pipeline.data.root}: no test posts to predict`);
@@ -132,7 +139,9 @@ async function prepare(file: string, opts: RunOptions, log: RunLog) {
   // Learners and the stacker read these blocks; the others leave memory after their last reader.
   const modelIds = pipeline.models.map((m) => modelFeatureIds(m, pipeline.features));
   const keep = new Set([...modelIds.flat(), ...pipeline.ensemble.stacker.raw_features]);
-  const fingerprint = fingerprintFiles(table.sources);
+  // A table's column spec (roles, which column is the time) shapes its blocks as much as the file does.
+  const spec = tableSpecOf(pipeline);
+  const fingerprint = spec ? hashOf(fingerprintFiles(table.sources), spec) : fingerprintFiles(table.sources);
   const rng = new Random(pipeline.seed);
   const featureRng = rng.fork('features');
   const plan = planFeatures({ entries: pipeline.features, keep, table, fingerprint, seed: featureRng.seed, cache });
@@ -183,10 +192,16 @@ export async function runPipeline(file: string, opts: RunOptions = {}): Promise<
       groups,
       times: postdate.subarray(0, table.nTrain),
       validFraction: v.valid_fraction,
+      strata: pipeline.task === 'binary' && v.stratify ? y : undefined,
     },
     rng.fork('folds'),
   );
-  log.info('validation', v.scheme === 'time' ? `time-ordered holdout: newest ${(v.valid_fraction * 100).toFixed(0)}% of train` : `${v.scheme}, ${folds.k} folds`);
+  const strat = pipeline.task === 'binary' && v.stratify && v.scheme !== 'time' && v.scheme !== 'group-kfold' ? ', stratified by class' : '';
+  const pct = (v.valid_fraction * 100).toFixed(0);
+  log.info(
+    'validation',
+    v.scheme === 'time' ? `time-ordered holdout: newest ${pct}% of train` : v.scheme === 'holdout' ? `holdout: random ${pct}% of train validated${strat}` : `${v.scheme}, ${folds.k} folds${strat}`,
+  );
 
   const usesLog = pipeline.labels.transform === 'log' || pipeline.models.some((m) => m.transform === 'log');
   if (usesLog && y.some((v) => !(v > 0)))
@@ -263,10 +278,10 @@ export async function runPipeline(file: string, opts: RunOptions = {}): Promise<
     scores: finalTest,
     version: pipeline.submission.version,
     externalData: pipeline.submission.external_data,
-    header: pipeline.submission.header,
+    header: submissionHeader(pipeline),
   });
   const entryName = submissionFileName(pipeline.track);
-  const problems = validateSubmissionText(entryName, text, pipeline.track, testPids, { header: pipeline.submission.header });
+  const problems = validateSubmissionText(entryName, text, pipeline.track, testPids, { header: submissionHeader(pipeline) });
   if (problems.length) throw new Error(`internal: the submission failed validation:\n${problems.join('\n')}`);
   writeFileAtomic(path.join(runDir, entryName), text);
   const zipPath = path.join(work, 'submissions', `${pipeline.name}-${path.basename(runDir)}.zip`);

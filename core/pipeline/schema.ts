@@ -7,6 +7,7 @@ import { z } from 'zod';
 import type { FeatureDef } from '../../features/feature.ts';
 import type { ModelDef } from '../../models/model.ts';
 import type { Registry } from '../registry.ts';
+import { COLUMN_ROLES, type TableSpec } from '../data/table-file.ts';
 
 export const ID = z
   .string()
@@ -17,15 +18,16 @@ export const DATA_GROUPS = ['text', 'temporal', 'user', 'category', 'additional'
 export const validationSchema = z
   .object({
     scheme: z
-      .enum(['kfold', 'group-kfold', 'time'])
+      .enum(['kfold', 'group-kfold', 'time', 'holdout'])
       .default('kfold')
-      .describe('kfold: shuffled k folds; group-kfold: a group (user) never spans folds; time: the last valid_fraction of train by post date is the validation set'),
+      .describe('kfold: shuffled k folds; group-kfold: a group (user) never spans folds; time: the last valid_fraction of train by post date is the validation set; holdout: a random valid_fraction of train is (e.g. 0.3 for a 70/30 split)'),
     folds: z.number().int().default(5).describe('number of folds for kfold and group-kfold (>= 2)'),
     shuffle: z.boolean().default(true).describe('shuffle rows before assigning kfold folds'),
     group: z.string().default('uid').describe('column whose values never span two folds in group-kfold'),
-    valid_fraction: z.number().gt(0).lt(1).default(0.2).describe('share of train rows (newest by postdate) validated by the time scheme'),
+    valid_fraction: z.number().gt(0).lt(1).default(0.2).describe('share of train rows validated by the time scheme (the newest by postdate) and the holdout scheme (random)'),
+    stratify: z.boolean().default(true).describe('task: binary: kfold and holdout keep each class\'s share in every fold'),
     metric: z
-      .enum(['src', 'mae', 'mape', 'rmse', 'auc', 'accuracy'])
+      .enum(['src', 'mae', 'mape', 'rmse', 'auc', 'accuracy', 'precision', 'recall', 'f1'])
       .optional()
       .describe('metric for early stopping, model selection and blending; default src (image), mape (video), auc (binary)'),
   })
@@ -68,7 +70,7 @@ export const labelsSchema = z
 /** Metrics that make sense for each task (validation.metric). */
 export const TASK_METRICS = {
   regression: ['src', 'mae', 'mape', 'rmse'],
-  binary: ['auc', 'accuracy'],
+  binary: ['auc', 'accuracy', 'precision', 'recall', 'f1'],
 } as const;
 
 export const pseudoLabelSchema = z
@@ -152,12 +154,23 @@ export function buildPipelineSchema(features: Registry<FeatureDef>, models: Regi
     .object({
       name: ID.optional().describe('pipeline name (default: the file name); runs go to runs/<name>/'),
       description: z.string().optional(),
-      track: z.enum(['image', 'video']).describe('image: SMPD Flickr layout and JSON submission; video: SMP-Video jsonl and CSV submission'),
+      track: z
+        .enum(['image', 'video', 'table'])
+        .describe('image: SMPD Flickr layout and JSON submission; video: SMP-Video jsonl and CSV submission; table: one CSV / Parquet table (or train + test files) and a CSV <id>,<label> submission'),
       task: z.enum(['regression', 'binary']).default('regression'),
       seed: z.number().int().min(0).default(2025).describe('seed of every random choice; same seed, same bytes out'),
       data: z
         .object({
-          root: z.string().describe('dataset folder, relative to the pipeline file (or --data)'),
+          root: z.string().describe('dataset folder (table track: a .csv / .parquet file, or a folder with train.<ext> and test.<ext>), relative to the pipeline file (or --data)'),
+          id: z.string().optional().describe('table track: the id column (the first submission column)'),
+          label: z.string().optional().describe('table track: the label column (the second submission column)'),
+          split: z.string().optional().describe('table track: column of train / test; without it rows with an empty label are test rows'),
+          time: z.string().optional().describe('table track: date, timestamp or unix-seconds column, read as postdate (time kind, time validation)'),
+          group: z.string().optional().describe('table track: user / artist column, read as uid (group-kfold, user-label-stats)'),
+          columns: z
+            .record(z.string(), z.enum(COLUMN_ROLES))
+            .optional()
+            .describe('table track: column roles overriding the inferred ones: numeric, categorical, text, image or ignore'),
           optional: z.array(z.enum(DATA_GROUPS)).default([]).describe('file groups that may be absent'),
           strict: z
             .boolean()
@@ -197,3 +210,16 @@ type Parsed = z.output<ReturnType<typeof buildPipelineSchema>>;
 
 /** A validated pipeline; entry params are already parsed by their kind's schema. */
 export type Pipeline = Omit<Parsed, 'features' | 'models' | 'name'> & { name: string; features: FeatureEntry[]; models: ModelEntry[] };
+
+/** The table-track column spec of a pipeline's data section (undefined on the other tracks). */
+export function tableSpecOf(p: Pick<Pipeline, 'track' | 'data'>): TableSpec | undefined {
+  const d = p.data;
+  if (p.track !== 'table' || d.id === undefined || d.label === undefined) return undefined;
+  return { id: d.id, label: d.label, split: d.split, time: d.time, group: d.group, columns: d.columns };
+}
+
+/** The submission CSV header: `<id>,<label>` on the table track, else submission.header. */
+export function submissionHeader(p: Pick<Pipeline, 'track' | 'data' | 'submission'>): string {
+  const t = tableSpecOf(p);
+  return t ? `${t.id},${t.label}` : p.submission.header;
+}

@@ -60,7 +60,7 @@ function summarySection(run: RunFolder): string {
     ['track / task', `${c.track ?? '?'} / ${run.task}`],
     ['seed', i.seed],
     ['data', `${i.data?.root ?? '?'}: ${fmt(i.data?.train)} train, ${fmt(i.data?.test)} test posts`],
-    ['validation', v ? `${v.scheme ?? '?'}${v.scheme !== 'time' && v.folds ? `, ${v.folds} folds` : ''}` : undefined],
+    ['validation', v ? `${v.scheme ?? '?'}${v.scheme !== 'time' && v.scheme !== 'holdout' && v.folds ? `, ${v.folds} folds` : ''}` : undefined],
     ['started', i.started],
     ['time', typeof i.seconds === 'number' ? `${i.seconds.toFixed(1)} s` : undefined],
     ['features', Object.keys(i.feature_keys ?? {}).join(', ')],

@@ -4,6 +4,8 @@
  * "external_data": {"used", "details"}}` in test image-list order (the scorer compares by
  * position). Video track: CSV with the header the year's scorer expects (default
  * `pid,popularity_score`; 2026 participants write `pid,polularity_score`, sic), one row per test post.
+ * Table track: the same CSV with the header `<id column>,<label column>` (probabilities of
+ * class 1 for binary tasks).
  */
 import type { Track } from '../data/table.ts';
 

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { quantileSorted } from '../../core/eval/quantile.ts';
 import { createMatrix, type Matrix } from '../../core/matrix.ts';
 import { Random } from '../../core/random.ts';
-import { asStrings } from '../../features/columns.ts';
+import { asStrings } from '../../features/column-values.ts';
 import type { FeatureContext, FittedFeature } from '../../features/feature.ts';
 import { userLabelStats } from '../../features/user-label-stats.ts';
 import { at, fakeContext, fakeTable } from './fake-context.ts';
