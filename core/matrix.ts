@@ -17,12 +17,14 @@ export interface Matrix {
   readonly categorical: readonly boolean[];
 }
 
-export function createMatrix(rows: number, cols: number, names: readonly string[], categorical?: readonly boolean[]): Matrix {
+/** A zeroed matrix, or, given `buffer` (at least rows * cols long), a view of its start as is. */
+export function createMatrix(rows: number, cols: number, names: readonly string[], categorical?: readonly boolean[], buffer?: Float32Array): Matrix {
   if (names.length !== cols) throw new Error(`matrix: ${names.length} names for ${cols} columns`);
+  if (buffer && buffer.length < rows * cols) throw new Error(`matrix: a buffer of ${buffer.length} values for ${rows} x ${cols}`);
   return {
     rows,
     cols,
-    data: new Float32Array(rows * cols),
+    data: buffer ? buffer.subarray(0, rows * cols) : new Float32Array(rows * cols),
     names,
     categorical: categorical ?? new Array<boolean>(cols).fill(false),
   };

@@ -87,25 +87,20 @@ export async function trainModel(opts: {
   const importance: Record<string, number> = {};
   const t0 = Date.now();
   // Rows with zero weight (filtered outliers) do not fit; they are still validated.
-  const foldSplit = (f: number) => {
+  const splits = Array.from({ length: folds.k }, (_, f) => {
     const { train: allTrain, valid } = foldRows(folds, f);
     return { train: opts.weight ? allTrain.filter((r) => opts.weight![r] > 0) : allTrain, valid };
-  };
+  });
   // One training and one validation buffer serve every fold, sized for the largest: a new copy
   // per fold would sit next to the last one until V8 collects it (2 x 0.9 GB for the full-size mlp).
   const nPseudo = opts.pseudo?.rows.length ?? 0;
-  let trainCap = 0;
-  let validCap = 0;
-  for (let f = 0; f < folds.k; f++) {
-    const { train, valid } = foldSplit(f);
-    trainCap = Math.max(trainCap, train.length + nPseudo);
-    validCap = Math.max(validCap, valid.length);
-  }
+  const trainCap = Math.max(...splits.map((sp) => sp.train.length + nPseudo));
+  const validCap = Math.max(...splits.map((sp) => sp.valid.length));
   let trainBuf: Float32Array | null = null;
   let validBuf: Float32Array | null = null;
 
   for (let f = 0; f < folds.k; f++) {
-    const { train, valid } = foldSplit(f);
+    const { train, valid } = splits[f];
     const fits = awareIds.map((id) => opts.foldCache.get(id, f, train));
     const aware = (rows: Int32Array) => fits.map((fit) => fit.apply(rows));
     // The learner's rows in one float32 matrix: label-free blocks read by row index, label-aware
@@ -115,7 +110,7 @@ export async function trainModel(opts: {
       const names = [...fixedBlocks.flatMap((b) => b.names), ...awareIds.flatMap((id, k) => prefixed(id, first[k]).names)];
       const categorical = [...fixedBlocks.flatMap((b) => b.categorical), ...first.flatMap((m) => m.categorical)];
       const rows = segments.reduce((n, sg) => n + sg.rows.length, 0);
-      const X = buf ? { ...createMatrix(0, names.length, names, categorical), rows, data: buf.subarray(0, rows * names.length) } : createMatrix(rows, names.length, names, categorical);
+      const X = createMatrix(rows, names.length, names, categorical, buf);
       let at = 0;
       for (const sg of segments) {
         gatherInto(X, at, sg.rows.length, [...fixedBlocks.map((block) => ({ block, rows: sg.rows })), ...sg.aware.map((block) => ({ block, rows: null }))]);
