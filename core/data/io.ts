@@ -473,16 +473,26 @@ export interface ReadOptions {
 }
 
 /** How many unmatched ids a reader keeps for its message. */
-export const UNMATCHED_EXAMPLES = 5;
+const UNMATCHED_EXAMPLES = 5;
 
-/**
- * Reports `count` records of `file` whose post id is not among the rows of `rowsFile`: an
- * error naming both files, the count and the first ids, or (strict: false) a warning.
- */
-export function reportUnmatched(opts: ReadOptions, file: string, rowsFile: string, field: string, count: number, firstIds: readonly string[]): void {
-  if (count === 0) return;
-  const ids = firstIds.map((id) => `"${id}"`).join(', ') + (count > firstIds.length ? ', ...' : '');
-  const what = `${file}: ${count} record(s) have a ${field} that is not in ${rowsFile} (first: ${ids})`;
-  if (opts.strict === false) opts.onWarning?.(`${what} (ignored)`);
-  else throw new UserError(`${what}. Is ${rowsFile} cut short or from another release? To ignore such records with a warning, set \`data: { strict: false }\` in the pipeline.`);
+/** Records of a joined file whose post id is not a row: counted, the first few ids kept. */
+export class UnmatchedIds {
+  count = 0;
+  readonly first: string[] = [];
+
+  add(id: string): void {
+    if (this.count++ < UNMATCHED_EXAMPLES) this.first.push(id);
+  }
+
+  /**
+   * Reports the records of `file` whose post id is not among the rows of `rowsFile`: an error
+   * naming both files, the count and the first ids, or (strict: false) a warning.
+   */
+  report(opts: ReadOptions, file: string, rowsFile: string, field: string): void {
+    if (this.count === 0) return;
+    const ids = this.first.map((id) => `"${id}"`).join(', ') + (this.count > this.first.length ? ', ...' : '');
+    const what = `${file}: ${this.count} record(s) have a ${field} that is not in ${rowsFile} (first: ${ids})`;
+    if (opts.strict === false) opts.onWarning?.(`${what} (ignored)`);
+    else throw new UserError(`${what}. Is ${rowsFile} cut short or from another release? To ignore such records with a warning, set \`data: { strict: false }\` in the pipeline.`);
+  }
 }

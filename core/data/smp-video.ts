@@ -28,6 +28,7 @@ import {
   type ReadOptions,
   type SplitPart,
   UniqueIds,
+  UnmatchedIds,
   forEachJsonl,
   inferColumn,
   isDir,
@@ -37,9 +38,7 @@ import {
   parseNumber,
   parseString,
   parseStringList,
-  reportUnmatched,
   splitCommas,
-  UNMATCHED_EXAMPLES,
 } from './io.ts';
 
 export function smpVideoFile(root: string, split: 'train' | 'test', kind: 'posts' | 'users' | 'videos' | 'popularity'): string {
@@ -118,6 +117,15 @@ export async function readSmpVideoSplit(root: string, split: 'train' | 'test', o
   cols.columns.suggested_words = { type: 'list', values: suggested };
   for (const [f, vals] of extra) cols.columns[f.toLowerCase()] = inferColumn(Array.from({ length: n }, (_, i) => vals[i]));
 
+  /** Row of a record of a file joined on pid (popularity, videos); undefined, and counted, when the pid is not a post. */
+  const joinRow = (rec: JsonRecord, line: number, file: string, seen: UniqueIds, unmatched: UnmatchedIds): number | undefined => {
+    const p = parseId(rec.pid, { file, line, field: 'pid' });
+    seen.add(p, line);
+    const row = rowOf.get(p);
+    if (row === undefined) unmatched.add(p);
+    return row;
+  };
+
   // labels
   let label: Float64Array | null = null;
   if (split === 'train') {
@@ -125,16 +133,10 @@ export async function readSmpVideoSplit(root: string, split: 'train' | 'test', o
     if (!isFile(popFile)) throw missingFileError(popFile, null, 'the train labels, {"pid", "uid", "popularity"} per line');
     const seen = new UniqueIds(popFile, 'pid');
     label = new Float64Array(n).fill(NaN);
-    let unmatched = 0;
-    const unmatchedIds: string[] = [];
+    const unmatched = new UnmatchedIds();
     await forEachJsonl(popFile, (rec, line) => {
-      const p = parseId(rec.pid, { file: popFile, line, field: 'pid' });
-      seen.add(p, line);
-      const row = rowOf.get(p);
-      if (row === undefined) {
-        if (unmatched++ < UNMATCHED_EXAMPLES) unmatchedIds.push(p);
-        return;
-      }
+      const row = joinRow(rec, line, popFile, seen, unmatched);
+      if (row === undefined) return;
       const y = parseNumber(rec.popularity, { file: popFile, line, field: 'popularity' });
       if (!Number.isFinite(y)) throw new UserError(`${place(popFile, line)} field "popularity": expected a number, got ${JSON.stringify(rec.popularity)}`);
       label![row] = y;
@@ -142,7 +144,7 @@ export async function readSmpVideoSplit(root: string, split: 'train' | 'test', o
     for (let i = 0; i < n; i++) {
       if (Number.isNaN(label[i])) throw new UserError(`${place(postsFile, lineOfRow[i])}: train post "${pid[i]}" has no popularity in ${popFile}`);
     }
-    reportUnmatched(opts, popFile, postsFile, 'pid', unmatched, unmatchedIds);
+    unmatched.report(opts, popFile, postsFile, 'pid');
     sources.push(resolve(popFile));
   }
 
@@ -171,20 +173,15 @@ export async function readSmpVideoSplit(root: string, split: 'train' | 'test', o
       writers.set(f, w);
       return w;
     };
-    let unmatched = 0;
-    const unmatchedIds: string[] = [];
+    const unmatched = new UnmatchedIds();
     await forEachJsonl(videosFile, (rec, line) => {
-      const p = parseId(rec.pid, { file: videosFile, line, field: 'pid' });
-      seen.add(p, line);
-      const row = rowOf.get(p);
-      if (row === undefined) {
-        if (unmatched++ < UNMATCHED_EXAMPLES) unmatchedIds.push(p);
-      } else covered[row] = 1;
+      const row = joinRow(rec, line, videosFile, seen, unmatched);
+      if (row !== undefined) covered[row] = 1;
       for (const f of Object.keys(rec)) if (f !== 'pid' && f !== 'uid') writerOf(f)(row, rec[f], line);
     });
     for (const done of inferred) done();
     const nCovered = covered.reduce((s, x) => s + x, 0);
-    reportUnmatched(opts, videosFile, postsFile, 'pid', unmatched, unmatchedIds);
+    unmatched.report(opts, videosFile, postsFile, 'pid');
     if (nCovered < n) opts.onWarning?.(`${videosFile}: ${n - nCovered} post(s) have no video record (values missing)`);
     sources.push(resolve(videosFile));
   } else if (!optional.has('video')) {

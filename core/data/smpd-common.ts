@@ -18,13 +18,12 @@ import {
   type Ctx,
   forEachLine,
   parseId,
+  UnmatchedIds,
   parseNumber,
   parseString,
   parseVectorInto,
   type ReadOptions,
-  reportUnmatched,
   splitWords,
-  UNMATCHED_EXAMPLES,
 } from './io.ts';
 
 type Rule = 'number' | 'zeroMissing' | 'string' | 'noneString' | 'tags' | 'vector' | 'tzOffset' | 'infer';
@@ -63,9 +62,7 @@ export type SmpdGroup = 'category' | 'text' | 'temporal' | 'additional' | 'user'
 
 export interface JoinResult {
   /** records whose Pid is not among the rows */
-  unmatched: number;
-  /** the first few of their Pids */
-  unmatchedIds: string[];
+  unmatched: UnmatchedIds;
   /** rows with no record in this file */
   uncovered: number;
 }
@@ -217,8 +214,7 @@ export async function joinJsonFile(file: string, rowOf: Map<string, number>, col
     return s;
   };
   const recOfRow = new Int32Array(n).fill(-1);
-  let unmatched = 0;
-  const unmatchedIds: string[] = [];
+  const unmatched = new UnmatchedIds();
   let byPosition = opts.byPosition === true;
   // post ids of a by-position file with Pids (2019/2020)
   let hasIds = false;
@@ -230,7 +226,7 @@ export async function joinJsonFile(file: string, rowOf: Map<string, number>, col
     const id = parseId(p, { file, record: rec, field: 'Pid' });
     const row = rowOf.get(id);
     if (row === undefined) {
-      if (unmatched++ < UNMATCHED_EXAMPLES) unmatchedIds.push(id);
+      unmatched.add(id);
       return -1;
     }
     if (recOfRow[row] !== -1) throw new UserError(`${file} record ${rec}: duplicated Pid "${id}" (first in record ${recOfRow[row]}, again in record ${rec})`);
@@ -366,7 +362,7 @@ export async function joinJsonFile(file: string, rowOf: Map<string, number>, col
   for (const s of fields.values()) s.finish();
   let uncovered = 0;
   for (let r = 0; r < n; r++) if (recOfRow[r] === -1) uncovered++;
-  return { unmatched, unmatchedIds, uncovered, records, ids: hasIds ? { pid, uid } : null };
+  return { unmatched, uncovered, records, ids: hasIds ? { pid, uid } : null };
 }
 
 /**
@@ -406,8 +402,8 @@ export async function readLabels(file: string): Promise<{ values: number[]; line
   return { values, lines };
 }
 
-/** Unmatched records: an error unless `strict: false` (reportUnmatched); uncovered rows: a warning. */
+/** Unmatched records: an error unless `strict: false` (UnmatchedIds.report); uncovered rows: a warning. */
 export function warnJoin(opts: ReadOptions, file: string, listFile: string, r: JoinResult): void {
-  reportUnmatched(opts, file, listFile, 'Pid', r.unmatched, r.unmatchedIds);
+  r.unmatched.report(opts, file, listFile, 'Pid');
   if (r.uncovered > 0) opts.onWarning?.(`${file}: ${r.uncovered} row(s) of the image list have no record here (values missing)`);
 }
