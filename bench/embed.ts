@@ -35,18 +35,14 @@ import { ImagePool } from '../features/embed/image-pool.ts';
 import { clipImageSpec } from '../features/embed/preprocess.ts';
 import { buildTinyModels, CLIP_MEAN, CLIP_STD, TINY_CLIP_ID } from '../test/fixtures/tiny-models.ts';
 import { featureContext } from '../test/fixtures/embed-data.ts';
+import { numberArg } from './args.ts';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const TMP = path.join(HERE, '.tmp', 'embed');
 
-function arg(name: string, fallback: number): number {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? Number(process.argv[i + 1]) : fallback;
-}
-
-const IMAGES = arg('images', 2000);
-const WORKERS = arg('workers', 2);
-const BATCH = arg('batch', 32);
+const IMAGES = numberArg('images', 2000);
+const WORKERS = numberArg('workers', 2);
+const BATCH = numberArg('batch', 32);
 const ASPECTS = [4 / 3, 3 / 4, 1, 16 / 9, 3 / 2, 2 / 3];
 
 async function makeImages(dir: string, n: number): Promise<string[]> {

@@ -18,23 +18,19 @@ import { createMatrix, type Matrix } from '../core/matrix.ts';
 import { Random } from '../core/random.ts';
 import { rmse } from '../core/eval/metrics.ts';
 import { gbdt } from '../models/gbdt/index.ts';
+import { flag, numberArg } from './args.ts';
 
-const args = process.argv.slice(2);
-const arg = (name: string, def: number): number => {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 ? Number(args[i + 1]) : def;
-};
-const ROWS = arg('rows', 244_000);
-const VALID = arg('valid', 61_000);
-const F = arg('features', 217);
-const TREES = arg('trees', 60);
-const LEAVES = arg('leaves', 63);
-const BAG = arg('bagging', 0.8);
-const FF = arg('feature-fraction', 0.8);
-const THREADS = arg('threads', 2);
-const REPEAT = arg('repeat', 1);
+const ROWS = numberArg('rows', 244_000);
+const VALID = numberArg('valid', 61_000);
+const F = numberArg('features', 217);
+const TREES = numberArg('trees', 60);
+const LEAVES = numberArg('leaves', 63);
+const BAG = numberArg('bagging', 0.8);
+const FF = numberArg('feature-fraction', 0.8);
+const THREADS = numberArg('threads', 2);
+const REPEAT = numberArg('repeat', 1);
 const SEED = 20260301;
-const BINARY = args.includes('--binary');
+const BINARY = flag('binary');
 
 /** Column kinds: 0..19 categorical, 20..29 low-cardinality integers, the rest continuous. */
 function makeData(rows: number, seed: number): { X: Matrix; y: Float64Array } {
@@ -87,7 +83,7 @@ async function main(): Promise<void> {
     lambda_l2: 1,
     early_stopping_rounds: 30,
     num_threads: THREADS,
-    verbose: args.includes('--verbose') ? TREES : 0,
+    verbose: flag('verbose') ? TREES : 0,
   });
   for (let rep = 0; rep < REPEAT; rep++) {
     const c0 = process.cpuUsage();

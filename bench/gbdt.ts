@@ -31,18 +31,14 @@ import type { Matrix } from '../core/matrix.ts';
 import { Random } from '../core/random.ts';
 import { rmse } from '../core/eval/metrics.ts';
 import { gbdt } from '../models/gbdt/index.ts';
+import { flag, numberArg } from './args.ts';
 
-const args = process.argv.slice(2);
-const arg = (name: string, def: number): number => {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 ? Number(args[i + 1]) : def;
-};
-const ROWS = arg('rows', 300_000);
-const TREES = arg('trees', 500);
-const THREADS = arg('threads', 2);
+const ROWS = numberArg('rows', 300_000);
+const TREES = numberArg('trees', 500);
+const THREADS = numberArg('threads', 2);
 const COLS = 100;
 const SEED = 20251125;
-const NOXGB = args.includes('--no-xgb');
+const NOXGB = flag('no-xgb');
 const TMP = path.join(path.dirname(fileURLToPath(import.meta.url)), '.tmp');
 
 function makeData(rows: number): { X: Float32Array; y: Float64Array } {
@@ -126,7 +122,7 @@ async function main(): Promise<void> {
     min_sum_hessian_in_leaf: 1,
     min_data_in_leaf: 1,
     num_threads: THREADS,
-    verbose: args.includes('--verbose') ? 100 : 0,
+    verbose: flag('verbose') ? 100 : 0,
   });
   const rssBefore = process.memoryUsage().rss / 2 ** 20;
   const c0 = process.cpuUsage();

@@ -1,0 +1,19 @@
+/**
+ * @file Command-line options of the benchmark scripts: `--name value` numbers and bare flags.
+ *
+ * @example
+ *   const ROWS = numberArg('rows', 300_000); // --rows 1000
+ *   const QUICK = flag('quick');              // --quick
+ */
+const args = process.argv.slice(2);
+
+/** The number after `--name`, or `fallback` when the option is absent. */
+export function numberArg(name: string, fallback: number): number {
+  const i = args.indexOf(`--${name}`);
+  return i >= 0 ? Number(args[i + 1]) : fallback;
+}
+
+/** Whether `--name` is present. */
+export function flag(name: string): boolean {
+  return args.includes(`--${name}`);
+}
