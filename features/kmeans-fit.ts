@@ -42,27 +42,6 @@ function sqDist(a: Float64Array, ai: number, b: Float64Array, bi: number, dim: n
   return s;
 }
 
-/** k-means++ (Arthur & Vassilvitskii 2007): each next seed drawn with probability ~ D(x)^2. */
-export function kmeansPlusPlus(points: number[][], k: number, rng: Random): number[][] {
-  const n = points.length;
-  const dim = points[0].length;
-  const flat = new Float64Array(n * dim);
-  points.forEach((p, i) => flat.set(p, i * dim));
-  const chosen: number[] = [rng.int(n)];
-  const d2 = new Float64Array(n);
-  for (let i = 0; i < n; i++) d2[i] = sqDist(flat, i * dim, flat, chosen[0] * dim, dim);
-  while (chosen.length < k) {
-    const pick = drawSeed(d2, rng);
-    if (pick < 0) break;
-    chosen.push(pick);
-    for (let i = 0; i < n; i++) {
-      const d = sqDist(flat, i * dim, flat, pick * dim, dim);
-      if (d < d2[i]) d2[i] = d;
-    }
-  }
-  return chosen.map((i) => points[i].slice());
-}
-
 /** The next seed, drawn with probability ~ d2; -1 when every point coincides with a seed. */
 function drawSeed(d2: Float64Array, rng: Random): number {
   let total = 0;
@@ -80,8 +59,8 @@ function drawSeed(d2: Float64Array, rng: Random): number {
 }
 
 /**
- * The seeds {@link kmeansPlusPlus} picks (same indices, same rng draws) for the n x dim points
- * `flat`, with `x32` the same points in float32. A float32 product (gemm) gives each point's
+ * k-means++ (Arthur & Vassilvitskii 2007: each next seed drawn with probability ~ D(x)^2) on the
+ * n x dim points `flat`, with `x32` the same points in float32. A float32 product (gemm) gives each point's
  * distance to the new seed within a proven bound; only points it cannot rule out get the exact
  * float64 distance, so d2 stays bit-identical at a fraction of the work.
  */

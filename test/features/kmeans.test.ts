@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { createMatrix, type Matrix } from '../../core/matrix.ts';
 import { Random } from '../../core/random.ts';
 import { kmeansFeature } from '../../features/kmeans.ts';
-import { kmeansPlusPlus, kmeansPlusPlusRows } from '../../features/kmeans-fit.ts';
+import { kmeansPlusPlusRows } from '../../features/kmeans-fit.ts';
 import { at, fakeContext, fakeTable } from './fake-context.ts';
 
 const DIM = 8;
@@ -80,8 +80,32 @@ describe('kmeans', () => {
   });
 });
 
+/** Straightforward k-means++ in float64 (every distance exact): the reference of kmeansPlusPlusRows. */
+function kmeansPlusPlus(points: number[][], k: number, rng: Random): number[][] {
+  const sq = (a: number[], b: number[]) => a.reduce((s, v, j) => s + (v - b[j]) ** 2, 0);
+  const chosen = [rng.int(points.length)];
+  const d2 = points.map((p) => sq(p, points[chosen[0]]));
+  while (chosen.length < k) {
+    const total = d2.reduce((s, v) => s + v, 0);
+    if (total <= 0) break;
+    let target = rng.next() * total;
+    let pick = -1;
+    let last = -1;
+    for (let i = 0; i < d2.length && pick < 0; i++) {
+      if (d2[i] <= 0) continue;
+      last = i;
+      target -= d2[i];
+      if (target < 0) pick = i;
+    }
+    if (pick < 0) pick = last;
+    chosen.push(pick);
+    points.forEach((p, i) => (d2[i] = Math.min(d2[i], sq(p, points[pick]))));
+  }
+  return chosen.map((i) => points[i].slice());
+}
+
 describe('kmeansPlusPlusRows', () => {
-  it('picks exactly the seeds of kmeansPlusPlus (float32 pruning never changes a distance)', async () => {
+  it('picks exactly the seeds of a plain float64 k-means++ (float32 pruning never changes a distance)', async () => {
     // x, a copy of it and a point 1e-9 away: float32 cannot tell them apart, yet once the near one
     // is a seed, picking the copy must set x's distance to exactly 0, or with k = n x would be
     // drawn as one more seed
