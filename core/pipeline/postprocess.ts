@@ -132,20 +132,20 @@ export function nestedPostprocess(
       Float64Array.from(rows, (r) => postdate[r]),
       metric,
     );
-  const byFold: number[][] = Array.from({ length: folds.k }, () => []);
-  for (let r = 0; r < nTrain; r++) if (folds.fold[r] >= 0) byFold[folds.fold[r]].push(r);
+  const validated = Array.from({ length: nTrain }, (_, r) => r).filter((r) => folds.fold[r] >= 0);
   const oof = new Float64Array(nTrain).fill(NaN);
   const perFold: Record<string, number>[] = [];
   for (let f = 0; f < folds.k; f++) {
-    const pp = fitOn(byFold.flatMap((rows, g) => (g === f ? [] : rows)));
+    const pp = fitOn(validated.filter((r) => folds.fold[r] !== f));
+    const rows = validated.filter((r) => folds.fold[r] === f);
     const out = pp.apply(
-      Float64Array.from(byFold[f], (r) => source.oof[r]),
-      Float64Array.from(byFold[f], (r) => postdate[r]),
+      Float64Array.from(rows, (r) => source.oof[r]),
+      Float64Array.from(rows, (r) => postdate[r]),
     );
-    byFold[f].forEach((r, i) => (oof[r] = out[i]));
+    rows.forEach((r, i) => (oof[r] = out[i]));
     perFold.push(pp.fitted);
   }
-  const all = fitOn(byFold.flat());
+  const all = fitOn(validated);
   const test = all.apply(source.test, postdate.subarray(nTrain, nTrain + source.test.length));
   return { oof, test, fitted: all.fitted, folds: perFold };
 }
