@@ -30,7 +30,7 @@ postprocess: { clip: false }
 
 let dir: string;
 let file: string;
-let testPids: string[];
+let testPids: readonly string[];
 
 beforeAll(async () => {
   dir = tmpDir('schemes');
