@@ -244,7 +244,7 @@ export async function runPipeline(file: string, opts: RunOptions = {}): Promise<
   const chosen = rounds[choice.chosen];
   for (const c of choice.rounds.slice(1)) {
     const { mean, se } = c.gain!;
-    const verdict = c.kept ? 'kept' : mean > se ? 'passes, but a later round gains more' : 'not kept: mean gain <= standard error';
+    const verdict = c.kept ? 'kept' : mean > se ? 'passes, but another round gains more' : 'not kept: mean gain <= standard error';
     log.info('pseudo-labels', `round ${c.round} vs round 0: ${metric.toUpperCase()} gain per fold mean ${mean.toPrecision(3)}, standard error ${se.toPrecision(3)} (${metaFolds.k} folds, positive = better): ${verdict}`, { round: c.round, gain: c.gain, folds: c.folds, kept: c.kept });
   }
   if (rounds.length > 1) log.info('pseudo-labels', `keeping round ${chosen.round}`);
