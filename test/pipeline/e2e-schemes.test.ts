@@ -85,10 +85,17 @@ describe('end-to-end schemes and ensembles', () => {
     expect(best.metrics.ridge.src!).toBeGreaterThan(best.metrics.ridge_meta.src! + 0.1);
     expect(metricsJson(best).ensemble.weights.final).toEqual({ ridge: 1, ridge_meta: 0 });
     expect(predictions(best, 'final.oof.csv')).toEqual(predictions(best, 'ridge.oof.csv'));
-    const mean = await run('mean', []);
+    const mean = await run('mean', ['pseudo_labels.rounds=1']);
     const [a, b] = [predictions(mean, 'ridge.oof.csv'), predictions(mean, 'ridge_meta.oof.csv')];
     predictions(mean, 'final.oof.csv').forEach((p, i) => expect(p).toBeCloseTo((a[i] + b[i]) / 2, 5));
     expect(metricsJson(mean).ensemble.weights.final).toEqual({ ridge: 0.5, ridge_meta: 0.5 });
+    // The pseudo-label round is kept only when its fold gains beat their standard error; the log says which.
+    const [r0, r1] = metricsJson(mean).pseudo_label_rounds;
+    expect(r1.chosen).toBe(r1.gain_mean > r1.gain_se);
+    expect(r0.chosen).toBe(!r1.chosen);
+    const events = fs.readFileSync(path.join(mean.runDir, 'log.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    const said = events.find((e) => e.stage === 'pseudo-labels' && /round 1 vs round 0: SRC gain per fold mean/.test(e.message));
+    expect(said.message).toMatch(r1.chosen ? /: kept$/ : /not kept: mean gain <= standard error/);
   });
 
   it('binary: labels from a quantile, stratified folds, AUC well above chance, a valid submission', async () => {
