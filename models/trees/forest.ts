@@ -62,7 +62,7 @@ export async function fitForest(kind: string, X: Matrix, y: Float64Array, o: For
       } else w.fill(1);
       if (ctx.weight) for (let i = 0; i < n; i++) w[i] *= ctx.weight[i];
       const tree = fitter.grow(y, w, o.nodeFeatures);
-      const values = tree.values.map((v) => (ctx.task === 'binary' ? Math.min(1, Math.max(0, v)) : v) / o.trees);
+      const values = tree.values.map((v) => v / o.trees);
       builder.addTree(fitter.rawTree(tree, values));
       tree.tree.feature.forEach((f, k) => (gain[f] += tree.tree.gain[k] / o.trees));
     }

@@ -154,7 +154,19 @@ export class TreeFitter {
     this.nodeCount = nodeFeatures;
     this.growCfg.nodeFeatures = nodeFeatures < this.F ? (mask) => this.drawFeatures(mask) : undefined;
     const tree = this.grower.grow(rows, rows === n);
-    return { tree, values: tree.leafValue.map((v) => m + v) };
+    // Leaf values straight from the leaf's rows (m - G/H is the same up to rounding; a pure leaf
+    // then holds its label exactly).
+    const values = tree.leafStart.map((start, l) => {
+      let lw = 0;
+      let lwy = 0;
+      for (let k = start; k < start + tree.leafCount[l]; k++) {
+        const i = idx[k];
+        lw += w[i];
+        lwy += w[i] * y[i];
+      }
+      return lwy / lw;
+    });
+    return { tree, values };
   }
 
   /** Leaf index of every training row (rows of weight 0 included) into `out` (length n). */
