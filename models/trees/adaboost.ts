@@ -24,7 +24,7 @@
  *     params: { n_estimators: 200, learning_rate: 0.5, max_depth: 1 }
  */
 import { z } from 'zod';
-import type { Matrix } from '../../core/matrix.ts';
+import { createMatrix, type Matrix } from '../../core/matrix.ts';
 import { Random } from '../../core/random.ts';
 import { weightedMedian } from '../gbdt/objectives.ts';
 import { ForestBuilder, forestFromJSON, forestToJSON, predictRaw, type Forest } from '../gbdt/predictor.ts';
@@ -44,6 +44,9 @@ const params = z
   .strict();
 
 type AdaParams = z.output<typeof params>;
+
+/** Rows predicted at a time. */
+const CHUNK = 4096;
 
 interface AdaState {
   task: Task;
@@ -171,23 +174,26 @@ function adaModel(s: AdaState): FittedModel {
     kind: 'adaboost',
     predict(X: Matrix) {
       if (X.cols !== s.names.length) throw new Error(`adaboost: model was fitted on ${s.names.length} columns, got ${X.cols}`);
-      const preds = s.trees.map((t) => predictRaw(t, X));
-      const M = preds.length;
+      const M = s.trees.length;
+      const total = s.weights.reduce((a, b) => a + b, 0);
       const out = new Float64Array(X.rows);
-      if (s.task === 'binary') {
-        const total = s.weights.reduce((a, b) => a + b, 0);
-        for (let i = 0; i < X.rows; i++) {
-          let f = 0;
-          for (let m = 0; m < M; m++) f += preds[m][i] > 0.5 ? s.weights[m] : -s.weights[m];
-          out[i] = 1 / (1 + Math.exp(-f / total));
-        }
-        return out;
-      }
       const v = new Float64Array(M);
       const w = Float64Array.from(s.weights);
-      for (let i = 0; i < X.rows; i++) {
-        for (let m = 0; m < M; m++) v[m] = preds[m][i];
-        out[i] = weightedMedian(v, w, M);
+      // Row chunks keep the trees' predictions small (M x CHUNK doubles, not M x rows).
+      for (let r0 = 0; r0 < X.rows; r0 += CHUNK) {
+        const rows = Math.min(CHUNK, X.rows - r0);
+        const chunk = createMatrix(rows, X.cols, X.names, X.categorical, X.data.subarray(r0 * X.cols));
+        const preds = s.trees.map((t) => predictRaw(t, chunk));
+        for (let i = 0; i < rows; i++) {
+          if (s.task === 'binary') {
+            let f = 0;
+            for (let m = 0; m < M; m++) f += preds[m][i] > 0.5 ? s.weights[m] : -s.weights[m];
+            out[r0 + i] = 1 / (1 + Math.exp(-f / total));
+          } else {
+            for (let m = 0; m < M; m++) v[m] = preds[m][i];
+            out[r0 + i] = weightedMedian(v, w, M);
+          }
+        }
       }
       return out;
     },

@@ -6,7 +6,7 @@
  *
  * The criterion is weighted squared error: row i with weight w_i gets gradient w_i (m - y_i) and
  * hessian w_i around the weighted mean m, so a split's gain is the reduction of the weighted sum
- * of squared errors and a leaf's value m - G/H is the weighted mean of its labels. On 0/1 labels
+ * of squared errors and a leaf holds the weighted mean of its labels. On 0/1 labels
  * a node of weight W and class-1 share p has squared error W p (1 - p), half its weighted Gini
  * impurity W 2p(1 - p): the gain is half CART's Gini decrease (same splits) and the leaf value
  * the class-1 share. Rows of weight 0 are left out of the tree, so bootstrap counts are just
