@@ -9,6 +9,7 @@
  *   smp schema [--out pipelines/schema.json]
  *   smp kinds
  *   smp compare <run dirs...> [--html out.html]
+ *   smp export <run dir> [--out DIR] [--format parquet,npy,csv] [--cache DIR]
  *   smp models list [--dir DIR]                   (models folder: SMP_MODELS_DIR or ~/.cache/smp-kit/models)
  *   smp models fetch <model id> [--dir DIR] [--dtype fp32|q8|...] [--host URL]
  *   smp demo            (npm start: generate data/sample if missing, run pipelines/demo.yaml)
@@ -199,6 +200,22 @@ program
     const r = await compareRuns(dirs, o);
     console.log(r.text);
     if (r.html) console.log(`wrote ${r.html}`);
+  });
+
+// ---- smp export (issue 14)
+program
+  .command('export')
+  .description('write a run\'s feature blocks, labels, folds, OOF and test predictions as Parquet / .npy / CSV for Python, with a README of loading lines')
+  .argument('<run>', 'run folder (runs/<pipeline>/<timestamp>)')
+  .option('--out <dir>', 'output folder (default <run>/export)')
+  .option('--format <list>', 'comma-separated: parquet, npy, csv', 'parquet,npy')
+  .option('--cache <dir>', 'block cache the run used (default: run.json cache_dir, else <work dir>/.cache)')
+  .action(async (run: string, o: { out?: string; format: string; cache?: string }) => {
+    const { exportRun, parseFormats } = await import('./export/export-run.ts');
+    const t0 = Date.now();
+    const r = await exportRun(run, { out: o.out, formats: parseFormats(o.format), cacheDir: o.cache, onProgress: (m) => process.stderr.write(`[export] ${m}\n`) });
+    for (const s of r.skipped) process.stderr.write(`[export] skipped ${s.id}: ${s.why}\n`);
+    console.log(`exported ${r.blocks.length} blocks, ${r.files.length} files to ${path.relative(process.cwd(), r.out) || r.out} in ${((Date.now() - t0) / 1000).toFixed(1)}s (see README.md there)`);
   });
 
 const modelsCmd = program.command('models').description('embedding models in the models folder (--dir, else SMP_MODELS_DIR, else ~/.cache/smp-kit/models)');

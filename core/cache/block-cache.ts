@@ -60,6 +60,14 @@ export function fingerprintFiles(files: readonly string[]): string {
   return h.digest('hex').slice(0, 24);
 }
 
+/**
+ * The cache folder of a run: `--cache DIR`, else SMP_CACHE_DIR, else `<work>/.cache`. A shared
+ * filesystem works: every entry is written under a temp name and renamed into place.
+ */
+export function resolveCacheDir(work: string, dir?: string): string {
+  return path.resolve(work, dir ?? (process.env.SMP_CACHE_DIR || '.cache'));
+}
+
 export class BlockCache {
   /** `onWarning` hears about entries that exist but cannot be read (they are recomputed). */
   constructor(

@@ -15,7 +15,7 @@ import { UserError } from '../errors.ts';
 import { Random } from '../random.ts';
 import { RunLog } from '../report/run-log.ts';
 import { writeReport } from '../report/write-report.ts';
-import { BlockCache, fingerprintFiles, hashOf } from '../cache/block-cache.ts';
+import { BlockCache, fingerprintFiles, hashOf, resolveCacheDir } from '../cache/block-cache.ts';
 import { writeFileAtomic } from '../cache/atomic.ts';
 import { readDataset } from '../data/read-dataset.ts';
 import { withColumns, type Table } from '../data/table.ts';
@@ -45,6 +45,8 @@ export interface RunOptions {
   set?: string[];
   /** Base folder for runs/, submissions/ and .cache/ (default: the working directory). */
   workDir?: string;
+  /** Cache folder (`--cache`; default SMP_CACHE_DIR, else <workDir>/.cache), e.g. on a shared filesystem. */
+  cacheDir?: string;
   quiet?: boolean;
   /** Fixed timestamp for the run folder name (tests). */
   timestamp?: string;
@@ -135,7 +137,7 @@ async function prepare(file: string, opts: RunOptions, log: RunLog) {
     throw new UserError(`${locate(['validation', 'group'])} validation.group: the dataset has no column "${v.group}"`);
   prepareLabels(table, pipeline, locate, log);
 
-  const cache = new BlockCache(path.join(work, '.cache'), (m) => log.warn('cache', m));
+  const cache = new BlockCache(resolveCacheDir(work, opts.cacheDir), (m) => log.warn('cache', m));
   // Learners and the stacker read these blocks; the others leave memory after their last reader.
   const modelIds = pipeline.models.map((m) => modelFeatureIds(m, pipeline.features));
   const keep = new Set([...modelIds.flat(), ...pipeline.ensemble.stacker.raw_features]);
@@ -298,6 +300,7 @@ export async function runPipeline(file: string, opts: RunOptions = {}): Promise<
     seconds: (Date.now() - started) / 1000,
     data: { root: pipeline.data.root, train: table.nTrain, test: table.nTest },
     feature_keys: blocks.keys,
+    cache_dir: cache.dir,
     counters: log.counters,
     main_metric: metric,
     submission: path.relative(work, zipPath),
