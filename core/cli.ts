@@ -1,7 +1,7 @@
 /**
  * @file The `smp` command line.
  *
- *   smp run <pipeline.yaml> [--seed N] [--data DIR]
+ *   smp run <pipeline.yaml> [--seed N] [--data DIR] [--cache DIR] [--shard i/N|auto|auto/N]
  *   smp validate <file.json|.csv|.zip> --data <dataset root> [--track image|video|table] [--header H | --pipeline FILE]
  *   smp synth --track image|video --posts N --out DIR [--seed S]
  *   smp synth --track table --preset artwork --out DIR [--rows N] [--seed S]
@@ -49,6 +49,21 @@ function printResult(r: { runDir: string; zipPath: string; reportPath: string | 
   console.log(JSON.stringify({ run: rel(r.runDir), submission: rel(r.zipPath), report: r.reportPath ? rel(r.reportPath) : null, final: r.metrics.final }));
 }
 
+/** `smp run --shard`: the shard's per-row work into the cache, a summary per block, and one JSON line for scripts. */
+async function runShardCommand(file: string, spec: string, opts: { seed?: number; data?: string; set?: string[]; quiet?: boolean; cacheDir?: string }): Promise<void> {
+  const { parseShard, shardLabel } = await import('./pipeline/shard.ts');
+  const { runShard } = await import('./pipeline/run.ts');
+  const shard = parseShard(spec);
+  const r = await runShard(file, { ...opts, shard });
+  const done = r.blocks.filter((b) => b.status === 'computed');
+  for (const b of r.blocks) console.error(`[shard ${shardLabel(shard)}] ${b.id} (${b.kind}): ${b.status === 'computed' ? `${b.rows} rows, ${b.computed} computed, ${b.cached} from the cache` : b.status}`);
+  console.error(
+    `[shard ${shardLabel(shard)}] rows ${r.rows[0]}..${r.rows[1] - 1} of ${r.n} done in ${r.seconds.toFixed(1)}s: ${done.length} per-row block${done.length === 1 ? '' : 's'}, ` +
+      `${done.reduce((s, b) => s + b.computed, 0)} rows computed. When every shard is done, run without --shard (same --cache) to train and submit.`,
+  );
+  console.log(JSON.stringify({ shard: shardLabel(shard), rows: r.rows, n: r.n, seconds: r.seconds, blocks: r.blocks }));
+}
+
 const program = new Command()
   .name('smp')
   .description('smp-kit: popularity-prediction pipelines from SMP data to a validated, zipped submission')
@@ -65,11 +80,18 @@ program
   .option('--quiet', 'no progress lines')
   .option('--allow-download', 'let embedding features download missing models into the models folder')
   .option('--dry-run', 'check the pipeline, data and models, print the plan (blocks and whether cached, models, folds, sizes) and exit')
-  .action(async (file: string, o: { seed?: number; data?: string; set?: string[]; quiet?: boolean; allowDownload?: boolean; dryRun?: boolean }) => {
+  .option('--cache <dir>', 'cache folder (default SMP_CACHE_DIR, else .cache), e.g. on a filesystem shared by shard runs')
+  .option('--shard <i/N|auto|auto/N>', 'compute only shard i of N of the per-row work (embeddings, image-stats) into the cache and exit; auto: from SLURM_ARRAY_TASK_ID/COUNT, auto/N: from SLURM_ARRAY_TASK_ID or JOB_COMPLETION_INDEX')
+  .action(async (file: string, o: { seed?: number; data?: string; set?: string[]; quiet?: boolean; allowDownload?: boolean; dryRun?: boolean; cache?: string; shard?: string }) => {
     if (o.allowDownload) process.env.SMP_ALLOW_DOWNLOAD = '1';
     const { planRun, runPipeline } = await import('./pipeline/run.ts');
+    const opts = { ...o, cacheDir: o.cache };
     if (o.dryRun) {
-      console.log(await planRun(file, o));
+      console.log(await planRun(file, opts));
+      return;
+    }
+    if (o.shard !== undefined) {
+      await runShardCommand(file, o.shard, opts);
       return;
     }
     const { RunLog } = await import('./report/run-log.ts');
@@ -79,12 +101,12 @@ program
     const stop = (signal: 'SIGINT' | 'SIGTERM') => {
       const stage = log.stage ? `during stage "${log.stage}"${log.lastMessage ? ` (last: ${log.lastMessage})` : ''}` : 'before the first stage';
       log.event('interrupted', { signal, stage: log.stage });
-      process.stderr.write(`\n[interrupted] ${signal} ${stage}. Feature blocks and embedding shards already computed are in .cache/; rerun the same command to resume from them.\n`);
+      process.stderr.write(`\n[interrupted] ${signal} ${stage}. Feature blocks and embedding shards already computed are in the cache (.cache/, or --cache / SMP_CACHE_DIR); rerun the same command to resume from them.\n`);
       process.exit(signal === 'SIGINT' ? 130 : 143);
     };
     process.once('SIGINT', stop);
     process.once('SIGTERM', stop);
-    const r = await runPipeline(file, { ...o, log });
+    const r = await runPipeline(file, { ...opts, log });
     printResult(r);
   });
 

@@ -46,6 +46,7 @@ export const clipImage = defineFeature({
   summary: 'CLIP image embedding per post (L2-normalised) + missing flag; worker-pool decoding, cached per row',
   params,
   models: (p) => modelNeeds(p, ['clip-vision']),
+  shardable: true,
   async compute(ctx, p) {
     const { table, log } = ctx;
     const vision = await loadClipVision(p.model, loadOptions(ctx.modelsDir, p));
@@ -63,6 +64,7 @@ export const clipImage = defineFeature({
         shardRows: p.shard_rows,
         prefetch: Math.max(2, p.workers + 1),
         label: 'clip-image',
+        shard: ctx.shard,
         log,
         prepare: async (rows) => {
           const files = rows.map((r) => table.media[r]);

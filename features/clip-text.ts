@@ -40,6 +40,7 @@ export const clipText = defineFeature({
   summary: 'CLIP text embedding of title, tags or both (L2-normalised) + missing flag; cached per row',
   params,
   models: (p) => modelNeeds(p, ['clip-text']),
+  shardable: true,
   async compute(ctx, p) {
     const { table } = ctx;
     const enc = await loadClipText(p.model, loadOptions(ctx.modelsDir, p));
@@ -73,6 +74,7 @@ export async function textEmbeddingBlock(
     shardRows: p.shard_rows,
     label: kind,
     log,
+    shard: ctx.shard,
     prepare: async (rows) => rows.map((r) => texts[r]),
     run: async (batch) => embedTexts(batch, enc.dim, (t) => enc.embed(t, maxLength)),
   });

@@ -33,6 +33,7 @@ export const textEmbedding = defineFeature({
   summary: 'sentence embedding (mean pooling, L2-normalised) of text columns with any feature-extraction model + missing flag',
   params,
   models: (p) => modelNeeds(p, ['feature-extraction']),
+  shardable: true,
   async compute(ctx, p) {
     const { table } = ctx;
     const enc = await loadTextEncoder(p.model, loadOptions(ctx.modelsDir, p));

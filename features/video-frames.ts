@@ -44,6 +44,7 @@ export const videoFrames = defineFeature({
   summary: 'CLIP embeddings of N uniformly sampled video frames (ffmpeg), mean/max pooled + missing flag; cached per row',
   params,
   models: (p) => modelNeeds(p, ['clip-vision']),
+  shardable: true,
   async compute(ctx, p) {
     const { table, log } = ctx;
     checkFfmpeg();
@@ -61,6 +62,7 @@ export const videoFrames = defineFeature({
       batchSize: p.batch_size,
       shardRows: p.shard_rows,
       label: 'video-frames',
+      shard: ctx.shard,
       log,
       prepare: async (rows) => {
         const perVideo: Float32Array[] = new Array(rows.length);

@@ -29,7 +29,8 @@ import { validateSubmissionText } from '../submit/validate.ts';
 import { zipFile } from '../submit/zip.ts';
 import { KIT_VERSION, gitCommit } from '../version.ts';
 import { loadPipeline } from './load.ts';
-import { computeFeatures, modelFeatureIds, planFeatures } from './feature-stage.ts';
+import { computeFeatures, computeShard, modelFeatureIds, planFeatures, type ShardBlock } from './feature-stage.ts';
+import { shardLabel, shardRows, type Shard } from './shard.ts';
 import { checkModels, prepareLabels } from './preflight.ts';
 import { describePlan } from './plan.ts';
 import { FoldFeatureCache, trainModel, type ModelResult } from './train-stage.ts';
@@ -157,6 +158,29 @@ export async function planRun(file: string, opts: RunOptions = {}): Promise<stri
   const log = new RunLog({ quiet: true });
   const { pipeline, table, cache, modelIds, plan } = await prepare(file, opts, log);
   return describePlan(pipeline, table, plan, modelIds, cache);
+}
+
+/** What `smp run --shard i/N` did: the shard, its rows and each block's share of the work. */
+export interface ShardResult {
+  shard: Shard;
+  /** Rows [lo, hi) of the table this shard covered. */
+  rows: [number, number];
+  n: number;
+  blocks: ShardBlock[];
+  seconds: number;
+}
+
+/**
+ * `smp run --shard i/N`: the per-row work (embeddings, image statistics) of shard i into the
+ * cache, then stop; no learners, no run folder. A plain run afterwards finds every row cached.
+ */
+export async function runShard(file: string, opts: RunOptions & { shard: Shard }): Promise<ShardResult> {
+  const started = Date.now();
+  const log = opts.log ?? new RunLog({ quiet: opts.quiet });
+  const { pipeline, table, cache, keep, fingerprint, featureRng, modelsDir } = await prepare(file, opts, log);
+  log.info('shard', `shard ${shardLabel(opts.shard)}: rows ${shardRows(table.n, opts.shard).join('..')} of ${table.n}, cache ${cache.dir}`);
+  const blocks = await computeShard({ entries: pipeline.features, keep, table, fingerprint, rng: featureRng, log, cache, modelsDir, shard: opts.shard });
+  return { shard: opts.shard, rows: shardRows(table.n, opts.shard), n: table.n, blocks, seconds: (Date.now() - started) / 1000 };
 }
 
 export async function runPipeline(file: string, opts: RunOptions = {}): Promise<RunResult> {
