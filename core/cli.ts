@@ -9,6 +9,7 @@
  *   smp schema [--out pipelines/schema.json]
  *   smp kinds
  *   smp compare <run dirs...> [--html out.html]
+ *   smp device          (can embedding models run on CUDA here? what is missing)
  *   smp export <run dir> [--out DIR] [--format parquet,npy,csv] [--cache DIR]
  *   smp models list [--dir DIR]                   (models folder: SMP_MODELS_DIR or ~/.cache/smp-kit/models)
  *   smp models fetch <model id> [--dir DIR] [--dtype fp32|q8|...] [--host URL]
@@ -238,6 +239,21 @@ program
     const r = await exportRun(run, { out: o.out, formats: parseFormats(o.format), cacheDir: o.cache, onProgress: (m) => process.stderr.write(`[export] ${m}\n`) });
     for (const s of r.skipped) process.stderr.write(`[export] skipped ${s.id}: ${s.why}\n`);
     console.log(`exported ${r.blocks.length} blocks, ${r.files.length} files to ${path.relative(process.cwd(), r.out) || r.out} in ${((Date.now() - t0) / 1000).toFixed(1)}s (see README.md there)`);
+  });
+
+// ---- smp device (issue 14)
+program
+  .command('device')
+  .description('whether embedding models can run on CUDA here (device: cuda / auto), and if not, what is missing')
+  .action(async () => {
+    const { cudaProblem, cudaEnvironment } = await import('../features/embed/device.ts');
+    const problem = await cudaProblem();
+    console.log(`onnxruntime-node binaries: ${cudaEnvironment().binDir}`);
+    if (problem) {
+      console.log(`cuda: not usable: ${problem}`);
+      console.log('device: auto runs on the CPU here; device: cuda stops with this message');
+      process.exitCode = 1;
+    } else console.log('cuda: ok (the CUDA execution provider ran a test session); device: auto and device: cuda run on the GPU');
   });
 
 const modelsCmd = program.command('models').description('embedding models in the models folder (--dir, else SMP_MODELS_DIR, else ~/.cache/smp-kit/models)');

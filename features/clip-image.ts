@@ -21,7 +21,7 @@ import { defineFeature } from './feature.ts';
 import { ImagePool, type Preprocessed } from './embed/image-pool.ts';
 import { DEFAULT_CLIP_MODEL, loadClipVision } from './embed/models.ts';
 import { extractEmbeddings } from './embed/extract.ts';
-import { embeddingBlock, fileKey, loadOptions, reportMissing, rowCacheDir, runParams, modelNeeds } from './embed/common.ts';
+import { embeddingBlock, fileKey, modelRuntime, reportMissing, rowCacheDir, runParams, modelNeeds } from './embed/common.ts';
 import { pixelCount } from './embed/preprocess.ts';
 
 const params = z
@@ -49,7 +49,8 @@ export const clipImage = defineFeature({
   shardable: true,
   async compute(ctx, p) {
     const { table, log } = ctx;
-    const vision = await loadClipVision(p.model, loadOptions(ctx.modelsDir, p));
+    const rt = await modelRuntime(ctx, p);
+    const vision = await loadClipVision(p.model, rt.load);
     const per = pixelCount(vision.spec);
     const keys = table.media.map((f, r) => `${table.pid[r]}:${fileKey(f)}`);
     const pool = new ImagePool(p.workers);
@@ -60,7 +61,7 @@ export const clipImage = defineFeature({
         keys,
         dim: vision.dim,
         stride: vision.dim + 1,
-        batchSize: p.batch_size,
+        batchSize: rt.batchSize,
         shardRows: p.shard_rows,
         prefetch: Math.max(2, p.workers + 1),
         label: 'clip-image',

@@ -17,7 +17,7 @@ import { z } from 'zod';
 import { defineFeature, type FeatureContext } from './feature.ts';
 import { DEFAULT_CLIP_MODEL, loadClipText } from './embed/models.ts';
 import { extractEmbeddings } from './embed/extract.ts';
-import { embeddingBlock, loadOptions, reportMissing, rowCacheDir, runParams, textColumn, textKey, modelNeeds } from './embed/common.ts';
+import { embeddingBlock, modelRuntime, reportMissing, rowCacheDir, runParams, textColumn, textKey, modelNeeds } from './embed/common.ts';
 
 const params = z
   .object({
@@ -43,10 +43,11 @@ export const clipText = defineFeature({
   shardable: true,
   async compute(ctx, p) {
     const { table } = ctx;
-    const enc = await loadClipText(p.model, loadOptions(ctx.modelsDir, p));
+    const rt = await modelRuntime(ctx, p);
+    const enc = await loadClipText(p.model, rt.load);
     const maxLength = Math.min(p.max_length ?? enc.maxLength, enc.maxLength);
     const texts = postTexts(table, p.field, 'clip-text');
-    return textEmbeddingBlock(ctx, 'clip-text', p, enc, maxLength, texts, (r) => `${table.pid[r]} (empty ${p.field})`);
+    return textEmbeddingBlock(ctx, 'clip-text', { ...p, batch_size: rt.batchSize }, enc, maxLength, texts, (r) => `${table.pid[r]} (empty ${p.field})`);
   },
 });
 

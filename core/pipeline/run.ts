@@ -31,7 +31,7 @@ import { KIT_VERSION, gitCommit } from '../version.ts';
 import { loadPipeline } from './load.ts';
 import { computeFeatures, computeShard, modelFeatureIds, planFeatures, type ShardBlock } from './feature-stage.ts';
 import { shardLabel, shardRows, type Shard } from './shard.ts';
-import { checkModels, prepareLabels } from './preflight.ts';
+import { checkDevices, checkModels, prepareLabels } from './preflight.ts';
 import { describePlan } from './plan.ts';
 import { FoldFeatureCache, trainModel, type ModelResult } from './train-stage.ts';
 import { ensemble, type EnsembleResult } from './ensemble-stage.ts';
@@ -150,6 +150,7 @@ async function prepare(file: string, opts: RunOptions, log: RunLog) {
   const plan = planFeatures({ entries: pipeline.features, keep, table, fingerprint, seed: featureRng.seed, cache });
   const modelsDir = pipeline.models_dir ?? defaultModelsDir();
   checkModels(plan, pipeline.features, modelsDir);
+  await checkDevices(plan, pipeline.features, locate);
   return { work, pipeline, locate, table, cache, modelIds, keep, fingerprint, rng, featureRng, plan, modelsDir };
 }
 
