@@ -9,6 +9,7 @@
  *   smp schema [--out pipelines/schema.json]
  *   smp kinds
  *   smp compare <run dirs...> [--html out.html]
+ *   smp cache ls [--cache DIR] / smp cache prune [--older-than 30d] [--unreferenced pipelines/*.yaml] [--dry-run]
  *   smp device          (can embedding models run on CUDA here? what is missing)
  *   smp export <run dir> [--out DIR] [--format parquet,npy,csv] [--cache DIR]
  *   smp models list [--dir DIR]                   (models folder: SMP_MODELS_DIR or ~/.cache/smp-kit/models)
@@ -254,6 +255,56 @@ program
       console.log('device: auto runs on the CPU here; device: cuda stops with this message');
       process.exitCode = 1;
     } else console.log('cuda: ok (the CUDA execution provider ran a test session); device: auto and device: cuda run on the GPU');
+  });
+
+// ---- smp cache ls | prune (issue 14)
+const cacheCmd = program.command('cache').description('entries of the cache folder (--cache DIR, else SMP_CACHE_DIR, else .cache): list them, prune by age or by what no pipeline uses');
+
+cacheCmd
+  .command('ls')
+  .description('every block and per-row cache with its kind, id, size and last use')
+  .option('--cache <dir>', 'cache folder')
+  .action(async (o: { cache?: string }) => {
+    const { resolveCacheDir } = await import('./cache/block-cache.ts');
+    const { formatEntries, listCacheEntries } = await import('./cache/cache-entries.ts');
+    const dir = resolveCacheDir('.', o.cache);
+    console.log(`cache folder: ${dir}`);
+    console.log(formatEntries(listCacheEntries(dir)));
+  });
+
+cacheCmd
+  .command('prune')
+  .description('remove entries unused for a while (--older-than) and/or that no given pipeline uses (--unreferenced); both given: entries matching both')
+  .option('--cache <dir>', 'cache folder')
+  .option('--older-than <age>', 'last used longer ago than this: 30d, 12h, 2w, 90m')
+  .option('--unreferenced <pipelines...>', 'not used by any of these pipeline files (reads their datasets to compute the block keys)')
+  .option('--dry-run', 'list what would be removed, remove nothing')
+  .action(async (o: { cache?: string; olderThan?: string; unreferenced?: string[]; dryRun?: boolean }) => {
+    const { resolveCacheDir } = await import('./cache/block-cache.ts');
+    const { formatBytes, formatEntries, isPrunable, listCacheEntries, parseAge, removeCacheEntries } = await import('./cache/cache-entries.ts');
+    if (!o.olderThan && !o.unreferenced) throw new UserError('cache prune: say what to remove: --older-than AGE (e.g. 30d) and/or --unreferenced pipelines/*.yaml');
+    const dir = resolveCacheDir('.', o.cache);
+    const olderThanMs = o.olderThan ? parseAge(o.olderThan) : undefined;
+    let use: import('./cache/cache-entries.ts').CacheUse | undefined;
+    if (o.unreferenced) {
+      const { pipelineCacheUse } = await import('./pipeline/run.ts');
+      const keys = new Set<string>();
+      const feats: { kind: string; params: Record<string, unknown> }[] = [];
+      for (const f of o.unreferenced) {
+        const u = await pipelineCacheUse(f, { cacheDir: dir });
+        u.keys.forEach((k) => keys.add(k));
+        feats.push(...u.features);
+      }
+      use = { keys, features: feats };
+    }
+    const doomed = listCacheEntries(dir).filter((e) => isPrunable(e, { olderThanMs, use }));
+    const bytes = formatBytes(doomed.reduce((s, e) => s + e.bytes, 0));
+    if (doomed.length) console.log(formatEntries(doomed));
+    if (o.dryRun) console.log(`dry run: would remove ${doomed.length} entries (${bytes}) from ${dir}`);
+    else {
+      removeCacheEntries(dir, doomed);
+      console.log(`removed ${doomed.length} entries (${bytes}) from ${dir}`);
+    }
   });
 
 const modelsCmd = program.command('models').description('embedding models in the models folder (--dir, else SMP_MODELS_DIR, else ~/.cache/smp-kit/models)');

@@ -113,7 +113,7 @@ export function mainMetric(p: Pipeline): MetricName {
  * Everything before the first feature block: pipeline, dataset, labels, the feature plan and
  * the preflight checks (runPipeline and planRun share it).
  */
-async function prepare(file: string, opts: RunOptions, log: RunLog) {
+async function prepare(file: string, opts: RunOptions, log: RunLog, preflight = true) {
   const work = path.resolve(opts.workDir ?? '.');
   const { pipeline, locate } = loadPipeline(file, { data: opts.data, seed: opts.seed, set: opts.set });
   log.info('pipeline', `${pipeline.name} (${pipeline.track} track, seed ${pipeline.seed}), data ${pipeline.data.root}`);
@@ -149,8 +149,10 @@ async function prepare(file: string, opts: RunOptions, log: RunLog) {
   const featureRng = rng.fork('features');
   const plan = planFeatures({ entries: pipeline.features, keep, table, fingerprint, seed: featureRng.seed, cache });
   const modelsDir = pipeline.models_dir ?? defaultModelsDir();
-  checkModels(plan, pipeline.features, modelsDir);
-  await checkDevices(plan, pipeline.features, locate);
+  if (preflight) {
+    checkModels(plan, pipeline.features, modelsDir);
+    await checkDevices(plan, pipeline.features, locate);
+  }
   return { work, pipeline, locate, table, cache, modelIds, keep, fingerprint, rng, featureRng, plan, modelsDir };
 }
 
@@ -159,6 +161,16 @@ export async function planRun(file: string, opts: RunOptions = {}): Promise<stri
   const log = new RunLog({ quiet: true });
   const { pipeline, table, cache, modelIds, plan } = await prepare(file, opts, log);
   return describePlan(pipeline, table, plan, modelIds, cache);
+}
+
+/**
+ * The cache entries a pipeline uses (`smp cache prune --unreferenced`): its blocks' keys, and its
+ * feature entries (kind and params) for matching per-row caches. Reads the dataset (the keys
+ * hash its files) but checks no models.
+ */
+export async function pipelineCacheUse(file: string, opts: RunOptions = {}): Promise<{ keys: string[]; features: { kind: string; params: Record<string, unknown> }[] }> {
+  const { pipeline, plan } = await prepare(file, opts, new RunLog({ quiet: true }), false);
+  return { keys: Object.values(plan.keys), features: pipeline.features.map((f) => ({ kind: f.kind, params: f.params as Record<string, unknown> })) };
 }
 
 /** What `smp run --shard i/N` did: the shard, its rows and each block's share of the work. */
