@@ -15,7 +15,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { isTempName, tempIsStale, writeFileAtomic } from '../../core/cache/atomic.ts';
-import { hashOf } from '../../core/cache/block-cache.ts';
+import { hashOf, touch } from '../../core/cache/block-cache.ts';
 import { readNpy, writeNpy } from '../../core/cache/npy.ts';
 
 interface ShardMeta {
@@ -125,9 +125,10 @@ export class RowCache {
     return name;
   }
 
-  /** Describes the cache folder for humans (written once). */
+  /** Describes the cache folder (written once; `smp cache ls` reads it) and marks it used now. */
   describe(info: Record<string, unknown>): void {
     const file = path.join(this.dir, 'info.json');
     if (!fs.existsSync(file)) writeFileAtomic(file, JSON.stringify({ ...info, dim: this.dim }, null, 1) + '\n');
+    else touch(file);
   }
 }
