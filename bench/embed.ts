@@ -19,7 +19,8 @@
  * process (process.cpuUsage), and the rate two free cores would give, because on a shared
  * machine the wall-clock figure mostly measures the neighbours.
  *
- * Usage: npm run bench:embed [-- --images 2000 --workers 2 --batch 32]
+ * Usage: npm run bench:embed [-- --images 2000 --workers 2 --batch 32 --device cpu|cuda|auto]
+ * (--device: where the fixture model runs, with --batch inputs per call on either device)
  * The last line printed is one JSON object {"preprocess_ips", "fixture_model_ips"}.
  */
 import fs from 'node:fs';
@@ -35,7 +36,7 @@ import { ImagePool } from '../features/embed/image-pool.ts';
 import { clipImageSpec } from '../features/embed/preprocess.ts';
 import { buildTinyModels, CLIP_MEAN, CLIP_STD, TINY_CLIP_ID } from '../test/fixtures/tiny-models.ts';
 import { featureContext } from '../test/fixtures/embed-data.ts';
-import { numberArg } from './args.ts';
+import { numberArg, stringArg } from './args.ts';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const TMP = path.join(HERE, '.tmp', 'embed');
@@ -43,6 +44,7 @@ const TMP = path.join(HERE, '.tmp', 'embed');
 const IMAGES = numberArg('images', 2000);
 const WORKERS = numberArg('workers', 2);
 const BATCH = numberArg('batch', 32);
+const DEVICE = stringArg('device', 'cpu');
 const ASPECTS = [4 / 3, 3 / 4, 1, 16 / 9, 3 / 2, 2 / 3];
 
 async function makeImages(dir: string, n: number): Promise<string[]> {
@@ -136,14 +138,14 @@ async function main(): Promise<void> {
   const log = new RunLog({ quiet: true });
   t0 = performance.now();
   cpu0 = process.cpuUsage();
-  const m = await clipImage.compute(featureContext(table, { cacheDir, modelsDir, log }), clipImage.params.parse({ model: TINY_CLIP_ID, workers: WORKERS, batch_size: BATCH }));
+  const m = await clipImage.compute(featureContext(table, { cacheDir, modelsDir, log }), clipImage.params.parse({ model: TINY_CLIP_ID, workers: WORKERS, batch_size: BATCH, cuda_batch_size: BATCH, device: DEVICE }));
   const fixSec = (performance.now() - t0) / 1000;
   const fixCpu = cpuSeconds(cpu0);
   if (m.rows !== n || log.counters['clip-image.computed'] !== n) throw new Error('clip-image did not compute every row');
   const fixtureIps = n / fixSec;
   console.log(`clip-image with the fixture model (load, pool start, inference, cache writes): ${fixtureIps.toFixed(1)} images/s (${fixSec.toFixed(2)}s wall)`);
   console.log(`  CPU ${((fixCpu / n) * 1000).toFixed(2)} ms per image (all threads) -> ${((2 * n) / fixCpu).toFixed(0)} images/s if 2 cores were free; load average now ${os.loadavg()[0].toFixed(1)}`);
-  console.log(JSON.stringify({ preprocess_ips: Number(preprocessIps.toFixed(1)), fixture_model_ips: Number(fixtureIps.toFixed(1)) }));
+  console.log(JSON.stringify({ preprocess_ips: Number(preprocessIps.toFixed(1)), fixture_model_ips: Number(fixtureIps.toFixed(1)), device: DEVICE }));
 }
 
 await main();

@@ -1,7 +1,7 @@
 /**
  * @file The `smp` command line.
  *
- *   smp run <pipeline.yaml> [--seed N] [--data DIR]
+ *   smp run <pipeline.yaml> [--seed N] [--data DIR] [--cache DIR] [--shard i/N|auto|auto/N]
  *   smp validate <file.json|.csv|.zip> --data <dataset root> [--track image|video|table] [--header H | --pipeline FILE]
  *   smp synth --track image|video --posts N --out DIR [--seed S]
  *   smp synth --track table --preset artwork --out DIR [--rows N] [--seed S]
@@ -9,6 +9,9 @@
  *   smp schema [--out pipelines/schema.json]
  *   smp kinds
  *   smp compare <run dirs...> [--html out.html]
+ *   smp cache ls [--cache DIR] / smp cache prune [--older-than 30d] [--unreferenced pipelines/*.yaml] [--dry-run]
+ *   smp device          (can embedding models run on CUDA here? what is missing)
+ *   smp export <run dir> [--out DIR] [--format parquet,npy,csv] [--cache DIR]
  *   smp models list [--dir DIR]                   (models folder: SMP_MODELS_DIR or ~/.cache/smp-kit/models)
  *   smp models fetch <model id> [--dir DIR] [--dtype fp32|q8|...] [--host URL]
  *   smp demo            (npm start: generate data/sample if missing, run pipelines/demo.yaml)
@@ -48,6 +51,21 @@ function printResult(r: { runDir: string; zipPath: string; reportPath: string | 
   console.log(JSON.stringify({ run: rel(r.runDir), submission: rel(r.zipPath), report: r.reportPath ? rel(r.reportPath) : null, final: r.metrics.final }));
 }
 
+/** `smp run --shard`: the shard's per-row work into the cache, a summary per block, and one JSON line for scripts. */
+async function runShardCommand(file: string, spec: string, opts: { seed?: number; data?: string; set?: string[]; quiet?: boolean; cacheDir?: string }): Promise<void> {
+  const { parseShard, shardLabel } = await import('./pipeline/shard.ts');
+  const { runShard } = await import('./pipeline/run.ts');
+  const shard = parseShard(spec);
+  const r = await runShard(file, { ...opts, shard });
+  const done = r.blocks.filter((b) => b.status === 'computed');
+  for (const b of r.blocks) console.error(`[shard ${shardLabel(shard)}] ${b.id} (${b.kind}): ${b.status === 'computed' ? `${b.rows} rows, ${b.computed} computed, ${b.cached} from the cache` : b.status}`);
+  console.error(
+    `[shard ${shardLabel(shard)}] rows ${r.rows[0]}..${r.rows[1] - 1} of ${r.n} done in ${r.seconds.toFixed(1)}s: ${done.length} per-row block${done.length === 1 ? '' : 's'}, ` +
+      `${done.reduce((s, b) => s + b.computed, 0)} rows computed. When every shard is done, run without --shard (same --cache) to train and submit.`,
+  );
+  console.log(JSON.stringify({ shard: shardLabel(shard), rows: r.rows, n: r.n, seconds: r.seconds, blocks: r.blocks }));
+}
+
 const program = new Command()
   .name('smp')
   .description('smp-kit: popularity-prediction pipelines from SMP data to a validated, zipped submission')
@@ -64,11 +82,18 @@ program
   .option('--quiet', 'no progress lines')
   .option('--allow-download', 'let embedding features download missing models into the models folder')
   .option('--dry-run', 'check the pipeline, data and models, print the plan (blocks and whether cached, models, folds, sizes) and exit')
-  .action(async (file: string, o: { seed?: number; data?: string; set?: string[]; quiet?: boolean; allowDownload?: boolean; dryRun?: boolean }) => {
+  .option('--cache <dir>', 'cache folder (default SMP_CACHE_DIR, else .cache), e.g. on a filesystem shared by shard runs')
+  .option('--shard <i/N|auto|auto/N>', 'compute only shard i of N of the per-row work (embeddings, image-stats) into the cache and exit; auto: from SLURM_ARRAY_TASK_ID/COUNT, auto/N: from SLURM_ARRAY_TASK_ID or JOB_COMPLETION_INDEX')
+  .action(async (file: string, o: { seed?: number; data?: string; set?: string[]; quiet?: boolean; allowDownload?: boolean; dryRun?: boolean; cache?: string; shard?: string }) => {
     if (o.allowDownload) process.env.SMP_ALLOW_DOWNLOAD = '1';
     const { planRun, runPipeline } = await import('./pipeline/run.ts');
+    const opts = { ...o, cacheDir: o.cache };
     if (o.dryRun) {
-      console.log(await planRun(file, o));
+      console.log(await planRun(file, opts));
+      return;
+    }
+    if (o.shard !== undefined) {
+      await runShardCommand(file, o.shard, opts);
       return;
     }
     const { RunLog } = await import('./report/run-log.ts');
@@ -78,12 +103,12 @@ program
     const stop = (signal: 'SIGINT' | 'SIGTERM') => {
       const stage = log.stage ? `during stage "${log.stage}"${log.lastMessage ? ` (last: ${log.lastMessage})` : ''}` : 'before the first stage';
       log.event('interrupted', { signal, stage: log.stage });
-      process.stderr.write(`\n[interrupted] ${signal} ${stage}. Feature blocks and embedding shards already computed are in .cache/; rerun the same command to resume from them.\n`);
+      process.stderr.write(`\n[interrupted] ${signal} ${stage}. Feature blocks and embedding shards already computed are in the cache (.cache/, or --cache / SMP_CACHE_DIR); rerun the same command to resume from them.\n`);
       process.exit(signal === 'SIGINT' ? 130 : 143);
     };
     process.once('SIGINT', stop);
     process.once('SIGTERM', stop);
-    const r = await runPipeline(file, { ...o, log });
+    const r = await runPipeline(file, { ...opts, log });
     printResult(r);
   });
 
@@ -199,6 +224,87 @@ program
     const r = await compareRuns(dirs, o);
     console.log(r.text);
     if (r.html) console.log(`wrote ${r.html}`);
+  });
+
+// ---- smp export (issue 14)
+program
+  .command('export')
+  .description('write a run\'s feature blocks, labels, folds, OOF and test predictions as Parquet / .npy / CSV for Python, with a README of loading lines')
+  .argument('<run>', 'run folder (runs/<pipeline>/<timestamp>)')
+  .option('--out <dir>', 'output folder (default <run>/export)')
+  .option('--format <list>', 'comma-separated: parquet, npy, csv', 'parquet,npy')
+  .option('--cache <dir>', 'block cache the run used (default: run.json cache_dir, else <work dir>/.cache)')
+  .action(async (run: string, o: { out?: string; format: string; cache?: string }) => {
+    const { exportRun, parseFormats } = await import('./export/export-run.ts');
+    const t0 = Date.now();
+    const r = await exportRun(run, { out: o.out, formats: parseFormats(o.format), cacheDir: o.cache, onProgress: (m) => process.stderr.write(`[export] ${m}\n`) });
+    for (const s of r.skipped) process.stderr.write(`[export] skipped ${s.id}: ${s.why}\n`);
+    console.log(`exported ${r.blocks.length} blocks, ${r.files.length} files to ${path.relative(process.cwd(), r.out) || r.out} in ${((Date.now() - t0) / 1000).toFixed(1)}s (see README.md there)`);
+  });
+
+// ---- smp device (issue 14)
+program
+  .command('device')
+  .description('whether embedding models can run on CUDA here (device: cuda / auto), and if not, what is missing')
+  .action(async () => {
+    const { cudaProblem, cudaEnvironment } = await import('../features/embed/device.ts');
+    const problem = await cudaProblem();
+    console.log(`onnxruntime-node binaries: ${cudaEnvironment().binDir}`);
+    if (problem) {
+      console.log(`cuda: not usable: ${problem}`);
+      console.log('device: auto runs on the CPU here; device: cuda stops with this message');
+      process.exitCode = 1;
+    } else console.log('cuda: ok (the CUDA execution provider ran a test session); device: auto and device: cuda run on the GPU');
+  });
+
+// ---- smp cache ls | prune (issue 14)
+const cacheCmd = program.command('cache').description('entries of the cache folder (--cache DIR, else SMP_CACHE_DIR, else .cache): list them, prune by age or by what no pipeline uses');
+
+cacheCmd
+  .command('ls')
+  .description('every block and per-row cache with its kind, id, size and last use')
+  .option('--cache <dir>', 'cache folder')
+  .action(async (o: { cache?: string }) => {
+    const { resolveCacheDir } = await import('./cache/block-cache.ts');
+    const { formatEntries, listCacheEntries } = await import('./cache/cache-entries.ts');
+    const dir = resolveCacheDir('.', o.cache);
+    console.log(`cache folder: ${dir}`);
+    console.log(formatEntries(listCacheEntries(dir)));
+  });
+
+cacheCmd
+  .command('prune')
+  .description('remove entries unused for a while (--older-than) and/or that no given pipeline uses (--unreferenced); both given: entries matching both')
+  .option('--cache <dir>', 'cache folder')
+  .option('--older-than <age>', 'last used longer ago than this: 30d, 12h, 2w, 90m')
+  .option('--unreferenced <pipelines...>', 'not used by any of these pipeline files (reads their datasets to compute the block keys)')
+  .option('--dry-run', 'list what would be removed, remove nothing')
+  .action(async (o: { cache?: string; olderThan?: string; unreferenced?: string[]; dryRun?: boolean }) => {
+    const { resolveCacheDir } = await import('./cache/block-cache.ts');
+    const { formatBytes, formatEntries, isPrunable, listCacheEntries, parseAge, removeCacheEntries } = await import('./cache/cache-entries.ts');
+    if (!o.olderThan && !o.unreferenced) throw new UserError('cache prune: say what to remove: --older-than AGE (e.g. 30d) and/or --unreferenced pipelines/*.yaml');
+    const dir = resolveCacheDir('.', o.cache);
+    const olderThanMs = o.olderThan ? parseAge(o.olderThan) : undefined;
+    let use: import('./cache/cache-entries.ts').CacheUse | undefined;
+    if (o.unreferenced) {
+      const { pipelineCacheUse } = await import('./pipeline/run.ts');
+      const keys = new Set<string>();
+      const feats: { kind: string; params: Record<string, unknown> }[] = [];
+      for (const f of o.unreferenced) {
+        const u = await pipelineCacheUse(f, { cacheDir: dir });
+        u.keys.forEach((k) => keys.add(k));
+        feats.push(...u.features);
+      }
+      use = { keys, features: feats };
+    }
+    const doomed = listCacheEntries(dir).filter((e) => isPrunable(e, { olderThanMs, use }));
+    const bytes = formatBytes(doomed.reduce((s, e) => s + e.bytes, 0));
+    if (doomed.length) console.log(formatEntries(doomed));
+    if (o.dryRun) console.log(`dry run: would remove ${doomed.length} entries (${bytes}) from ${dir}`);
+    else {
+      removeCacheEntries(dir, doomed);
+      console.log(`removed ${doomed.length} entries (${bytes}) from ${dir}`);
+    }
   });
 
 const modelsCmd = program.command('models').description('embedding models in the models folder (--dir, else SMP_MODELS_DIR, else ~/.cache/smp-kit/models)');

@@ -21,7 +21,7 @@ import { defineFeature } from './feature.ts';
 import { ImagePool, type Preprocessed } from './embed/image-pool.ts';
 import { DEFAULT_CLIP_MODEL, loadClipVision } from './embed/models.ts';
 import { extractEmbeddings } from './embed/extract.ts';
-import { embeddingBlock, fileKey, loadOptions, reportMissing, rowCacheDir, runParams, modelNeeds } from './embed/common.ts';
+import { embeddingBlock, fileKey, modelRuntime, reportMissing, rowCacheDir, runParams, modelNeeds } from './embed/common.ts';
 import { pixelCount } from './embed/preprocess.ts';
 
 const params = z
@@ -46,9 +46,11 @@ export const clipImage = defineFeature({
   summary: 'CLIP image embedding per post (L2-normalised) + missing flag; worker-pool decoding, cached per row',
   params,
   models: (p) => modelNeeds(p, ['clip-vision']),
+  shardable: true,
   async compute(ctx, p) {
     const { table, log } = ctx;
-    const vision = await loadClipVision(p.model, loadOptions(ctx.modelsDir, p));
+    const rt = await modelRuntime(ctx, p);
+    const vision = await loadClipVision(p.model, rt.load);
     const per = pixelCount(vision.spec);
     const keys = table.media.map((f, r) => `${table.pid[r]}:${fileKey(f)}`);
     const pool = new ImagePool(p.workers);
@@ -59,10 +61,11 @@ export const clipImage = defineFeature({
         keys,
         dim: vision.dim,
         stride: vision.dim + 1,
-        batchSize: p.batch_size,
+        batchSize: rt.batchSize,
         shardRows: p.shard_rows,
         prefetch: Math.max(2, p.workers + 1),
         label: 'clip-image',
+        shard: ctx.shard,
         log,
         prepare: async (rows) => {
           const files = rows.map((r) => table.media[r]);

@@ -17,7 +17,7 @@ import { z } from 'zod';
 import { defineFeature, type FeatureContext } from './feature.ts';
 import { DEFAULT_CLIP_MODEL, loadClipText } from './embed/models.ts';
 import { extractEmbeddings } from './embed/extract.ts';
-import { embeddingBlock, loadOptions, reportMissing, rowCacheDir, runParams, textColumn, textKey, modelNeeds } from './embed/common.ts';
+import { embeddingBlock, modelRuntime, reportMissing, rowCacheDir, runParams, textColumn, textKey, modelNeeds } from './embed/common.ts';
 
 const params = z
   .object({
@@ -40,12 +40,14 @@ export const clipText = defineFeature({
   summary: 'CLIP text embedding of title, tags or both (L2-normalised) + missing flag; cached per row',
   params,
   models: (p) => modelNeeds(p, ['clip-text']),
+  shardable: true,
   async compute(ctx, p) {
     const { table } = ctx;
-    const enc = await loadClipText(p.model, loadOptions(ctx.modelsDir, p));
+    const rt = await modelRuntime(ctx, p);
+    const enc = await loadClipText(p.model, rt.load);
     const maxLength = Math.min(p.max_length ?? enc.maxLength, enc.maxLength);
     const texts = postTexts(table, p.field, 'clip-text');
-    return textEmbeddingBlock(ctx, 'clip-text', p, enc, maxLength, texts, (r) => `${table.pid[r]} (empty ${p.field})`);
+    return textEmbeddingBlock(ctx, 'clip-text', { ...p, batch_size: rt.batchSize }, enc, maxLength, texts, (r) => `${table.pid[r]} (empty ${p.field})`);
   },
 });
 
@@ -73,6 +75,7 @@ export async function textEmbeddingBlock(
     shardRows: p.shard_rows,
     label: kind,
     log,
+    shard: ctx.shard,
     prepare: async (rows) => rows.map((r) => texts[r]),
     run: async (batch) => embedTexts(batch, enc.dim, (t) => enc.embed(t, maxLength)),
   });

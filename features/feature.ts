@@ -17,6 +17,7 @@ import type { Table } from '../core/data/table.ts';
 import type { Random } from '../core/random.ts';
 import type { RunLog } from '../core/report/run-log.ts';
 import type { ModelNeed } from './embed/models.ts';
+import type { Shard } from '../core/pipeline/shard.ts';
 
 export interface FeatureContext {
   readonly table: Table;
@@ -28,6 +29,11 @@ export interface FeatureContext {
   readonly cacheDir: string;
   /** Folder where model weights are looked up. */
   readonly modelsDir: string;
+  /**
+   * Set by `smp run --shard i/N` for `shardable` kinds: compute only this shard's rows into the
+   * per-row cache; the returned block is then incomplete and is neither cached nor used.
+   */
+  readonly shard?: Shard;
 }
 
 /** Output of a label-aware block fitted on one fold's training rows. */
@@ -52,6 +58,8 @@ interface FeatureBase<S extends z.ZodType> {
   inputFiles?(table: Table, params: z.output<S>): string[];
   /** Pre-trained models the block loads: checked before any feature work (core/pipeline/preflight.ts). */
   models?(params: z.output<S>): ModelNeed[];
+  /** Its expensive work is per row and cached per row (embed/row-cache.ts), so `smp run --shard i/N` can split it over machines. */
+  readonly shardable?: boolean;
 }
 
 export interface LabelFreeFeature<S extends z.ZodType = z.ZodType> extends FeatureBase<S> {

@@ -11,6 +11,9 @@
  *   of `hue_bins` equal hue sectors starting at red).
  * A missing or undecodable image gives a NaN row with `missing` = 1, a count under
  * `images_corrupt` in the run log and a warning naming the first few; never a crash.
+ * Rows are cached per (post id + file size and mtime) like the embedding kinds
+ * (embed/extract.ts, .npy shard files under the cache's rows/), so an interrupted run resumes
+ * and `smp run --shard i/N` can split the decoding over machines.
  *
  * @example
  *   - id: imgstats
@@ -23,6 +26,8 @@ import { z } from 'zod';
 import { createMatrix } from '../core/matrix.ts';
 import { UserError } from '../core/errors.ts';
 import { defineFeature } from './feature.ts';
+import { extractEmbeddings, type BatchOutput } from './embed/extract.ts';
+import { fileKey, rowCacheDir } from './embed/common.ts';
 
 /** Pixel statistics (everything but the file-level sizes), in output order. */
 export const PIXEL_STATS = ['brightness', 'contrast', 'saturation', 'colourfulness', 'entropy', 'sharpness'] as const;
@@ -146,6 +151,10 @@ async function pool(n: number, limit: number, work: (i: number) => Promise<void>
   await Promise.all(Array.from({ length: Math.min(limit, n) }, runner));
 }
 
+/** Images per batch of the row-cache loop, and rows per cache shard file. */
+const BATCH = 64;
+const SHARD_ROWS = 2048;
+
 export const imageStats = defineFeature({
   kind: 'image-stats',
   version: 1,
@@ -158,7 +167,9 @@ export const imageStats = defineFeature({
       concurrency: z.number().int().min(1).max(64).default(8).describe('images decoded at a time (sharp decodes on its own threads)'),
     })
     .strict(),
-  async compute({ table, log }, params) {
+  shardable: true,
+  async compute(ctx, params) {
+    const { table, log } = ctx;
     if (table.track === 'video') throw new UserError('image-stats reads images; the video track\'s media are videos');
     const sizeNames = ['width', 'height', 'file_bytes'].map((s) => (params.log_sizes ? `log1p_${s}` : s));
     const names = [
@@ -170,35 +181,61 @@ export const imageStats = defineFeature({
       ...Array.from({ length: params.hue_bins }, (_, k) => `hue${k}`),
       'missing',
     ];
-    const out = createMatrix(table.n, names.length, names);
+    const dim = names.length - 1;
     const size = (x: number) => (params.log_sizes ? Math.log1p(x) : x);
-    const failures: string[] = [];
-    let failed = 0;
-    const bar = log.progress('image-stats', table.n);
-    await pool(table.n, params.concurrency, async (r) => {
-      const o = r * out.cols;
-      const file = table.media[r];
-      try {
-        if (!file) throw new Error('no image path');
-        const res = await analyse(file, params.size, params.hue_bins);
-        out.data[o] = size(res.width);
-        out.data[o + 1] = size(res.height);
-        out.data[o + 2] = res.height > 0 ? res.width / res.height : NaN;
-        out.data[o + 3] = size(res.bytes);
-        for (let j = 0; j < res.stats.length; j++) out.data[o + 4 + j] = res.stats[j];
-        out.data[o + names.length - 1] = 0;
-      } catch (err) {
-        out.data.fill(NaN, o, o + names.length - 1);
-        out.data[o + names.length - 1] = 1;
-        failed++;
-        log.count('images_corrupt');
-        if (failures.length < 5) failures.push(`${file ?? `row ${r}`}: ${(err as Error).message.split('\n')[0]}`);
-      }
-      bar.tick();
+    const failures = new Map<number, string>();
+    // Per row through the row cache (as the embedding kinds): a rerun or a run after
+    // `smp run --shard i/N` reads what is there and decodes only the rest.
+    const res = await extractEmbeddings<BatchOutput>({
+      cacheDir: rowCacheDir(ctx.cacheDir, 'image-stats', { size: params.size, hue_bins: params.hue_bins, log_sizes: params.log_sizes, v: 1 }),
+      info: { kind: 'image-stats', size: params.size, hue_bins: params.hue_bins, log_sizes: params.log_sizes },
+      keys: table.media.map((f, r) => `${table.pid[r]}:${fileKey(f)}`),
+      dim,
+      stride: names.length,
+      normalize: false,
+      batchSize: BATCH,
+      shardRows: SHARD_ROWS,
+      label: 'image-stats',
+      log,
+      shard: ctx.shard,
+      prepare: async (rows) => {
+        const data = new Float32Array(rows.length * dim);
+        const missing = new Uint8Array(rows.length);
+        await pool(rows.length, params.concurrency, async (i) => {
+          const file = table.media[rows[i]];
+          try {
+            if (!file) throw new Error('no image path');
+            const res = await analyse(file, params.size, params.hue_bins);
+            const o = i * dim;
+            data[o] = size(res.width);
+            data[o + 1] = size(res.height);
+            data[o + 2] = res.height > 0 ? res.width / res.height : NaN;
+            data[o + 3] = size(res.bytes);
+            for (let j = 0; j < res.stats.length; j++) data[o + 4 + j] = res.stats[j];
+          } catch (err) {
+            missing[i] = 1;
+            if (failures.size < 5) failures.set(rows[i], `${file ?? `row ${rows[i]}`}: ${(err as Error).message.split('\n')[0]}`);
+          }
+        });
+        return { data, missing };
+      },
+      run: async (batch) => batch,
     });
-    bar.done();
-    if (failed > 0)
-      log.warn('image-stats', `${failed} of ${table.n} images missing or unreadable (NaN row, missing=1); first: ${failures.join('; ')}`, { images_corrupt: failed });
+    // A missing or unreadable image: NaN statistics (the cache loop leaves zeros), missing = 1.
+    const out = createMatrix(table.n, names.length, names, undefined, res.data);
+    let failed = 0;
+    const first: string[] = [];
+    for (let r = 0; r < table.n; r++) {
+      out.data[r * out.cols + dim] = res.missing[r];
+      if (!res.missing[r]) continue;
+      out.data.fill(NaN, r * out.cols, r * out.cols + dim);
+      failed++;
+      if (first.length < 5) first.push(failures.get(r) ?? `${table.media[r] ?? `row ${r}`}: unreadable (cached)`);
+    }
+    if (failed > 0) {
+      log.count('images_corrupt', failed);
+      log.warn('image-stats', `${failed} of ${table.n} images missing or unreadable (NaN row, missing=1); first: ${first.join('; ')}`, { images_corrupt: failed });
+    }
     return out;
   },
 });

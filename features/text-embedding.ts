@@ -14,7 +14,7 @@
 import { z } from 'zod';
 import { defineFeature } from './feature.ts';
 import { DEFAULT_TEXT_MODEL, loadTextEncoder } from './embed/models.ts';
-import { loadOptions, runParams, textColumn, modelNeeds } from './embed/common.ts';
+import { modelRuntime, runParams, textColumn, modelNeeds } from './embed/common.ts';
 import { textEmbeddingBlock } from './clip-text.ts';
 
 const params = z
@@ -33,9 +33,11 @@ export const textEmbedding = defineFeature({
   summary: 'sentence embedding (mean pooling, L2-normalised) of text columns with any feature-extraction model + missing flag',
   params,
   models: (p) => modelNeeds(p, ['feature-extraction']),
+  shardable: true,
   async compute(ctx, p) {
     const { table } = ctx;
-    const enc = await loadTextEncoder(p.model, loadOptions(ctx.modelsDir, p));
+    const rt = await modelRuntime(ctx, p);
+    const enc = await loadTextEncoder(p.model, rt.load);
     const maxLength = Math.min(p.max_length ?? enc.maxLength, enc.maxLength);
     const cols = p.fields.map((f) => textColumn(table, f, 'text-embedding'));
     const texts = Array.from({ length: table.n }, (_, r) =>
@@ -44,6 +46,6 @@ export const textEmbedding = defineFeature({
         .filter(Boolean)
         .join(p.separator),
     );
-    return textEmbeddingBlock(ctx, 'text-embedding', p, enc, maxLength, texts, (r) => `${table.pid[r]} (no ${p.fields.join('/')})`);
+    return textEmbeddingBlock(ctx, 'text-embedding', { ...p, batch_size: rt.batchSize }, enc, maxLength, texts, (r) => `${table.pid[r]} (no ${p.fields.join('/')})`);
   },
 });

@@ -17,7 +17,7 @@ import { z } from 'zod';
 import { defineFeature } from './feature.ts';
 import { DEFAULT_CLIP_MODEL, loadClipVision } from './embed/models.ts';
 import { extractEmbeddings, l2normalize } from './embed/extract.ts';
-import { embeddingBlock, fileKey, loadOptions, reportMissing, rowCacheDir, runParams, modelNeeds } from './embed/common.ts';
+import { embeddingBlock, fileKey, modelRuntime, reportMissing, rowCacheDir, runParams, modelNeeds } from './embed/common.ts';
 import { pixelCount, preprocessRaw } from './embed/preprocess.ts';
 import { checkFfmpeg, sampleFrames } from './embed/video.ts';
 
@@ -29,6 +29,7 @@ const params = z
     workers: z.number().int().min(1).max(64).default(2).describe('videos decoded at once (ffmpeg processes)'),
     ...runParams,
     batch_size: z.number().int().min(1).max(1024).default(8).describe('videos per batch (frames x batch_size images per model call at most)'),
+    cuda_batch_size: z.number().int().min(1).max(1024).default(32).describe('videos per batch on cuda'),
   })
   .strict();
 
@@ -44,10 +45,12 @@ export const videoFrames = defineFeature({
   summary: 'CLIP embeddings of N uniformly sampled video frames (ffmpeg), mean/max pooled + missing flag; cached per row',
   params,
   models: (p) => modelNeeds(p, ['clip-vision']),
+  shardable: true,
   async compute(ctx, p) {
     const { table, log } = ctx;
     checkFfmpeg();
-    const vision = await loadClipVision(p.model, loadOptions(ctx.modelsDir, p));
+    const rt = await modelRuntime(ctx, p);
+    const vision = await loadClipVision(p.model, rt.load);
     const d = vision.dim;
     const per = pixelCount(vision.spec);
     const dim = d * p.pooling.length;
@@ -58,9 +61,10 @@ export const videoFrames = defineFeature({
       dim,
       stride: dim + 1,
       normalize: false,
-      batchSize: p.batch_size,
+      batchSize: rt.batchSize,
       shardRows: p.shard_rows,
       label: 'video-frames',
+      shard: ctx.shard,
       log,
       prepare: async (rows) => {
         const perVideo: Float32Array[] = new Array(rows.length);

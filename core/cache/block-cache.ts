@@ -60,6 +60,24 @@ export function fingerprintFiles(files: readonly string[]): string {
   return h.digest('hex').slice(0, 24);
 }
 
+/**
+ * The cache folder of a run: `--cache DIR`, else SMP_CACHE_DIR, else `<work>/.cache`. A shared
+ * filesystem works: every entry is written under a temp name and renamed into place.
+ */
+export function resolveCacheDir(work: string, dir?: string): string {
+  return path.resolve(work, dir ?? (process.env.SMP_CACHE_DIR || '.cache'));
+}
+
+/** Marks a cache entry as used now (its mtime is the "last use" of `smp cache ls` / prune --older-than). */
+export function touch(file: string): void {
+  const now = new Date();
+  try {
+    fs.utimesSync(file, now, now);
+  } catch {
+    // read-only cache or the entry went away: last use is informational
+  }
+}
+
 export class BlockCache {
   /** `onWarning` hears about entries that exist but cannot be read (they are recomputed). */
   constructor(
@@ -95,6 +113,7 @@ export class BlockCache {
       if (!Array.isArray(meta.names) || !Array.isArray(meta.categorical)) throw new Error(`${metaFile}: no names or categorical list`);
       const { data, rows, cols } = readNpy(path.join(dir, 'block.npy'));
       if (cols !== meta.names.length) throw new Error(`block.npy has ${cols} columns, meta.json names ${meta.names.length}`);
+      touch(metaFile);
       return { rows, cols, data, names: meta.names, categorical: meta.categorical };
     } catch (e) {
       this.onWarning(`cache entry ${dir} cannot be read (${(e as Error).message}); recomputing it`);

@@ -16,6 +16,7 @@ import { KIT_VERSION } from '../version.ts';
 import { features } from '../../features/index.ts';
 import type { FeatureContext, LabelAwareFeature, LabelFreeFeature } from '../../features/feature.ts';
 import type { FeatureEntry, ModelEntry } from './schema.ts';
+import { shardLabel, shardRows, type Shard } from './shard.ts';
 
 export interface LabelAwareBlock {
   id: string;
@@ -79,13 +80,68 @@ export function planFeatures(opts: PlanOptions): FeaturePlan {
   return { keys, needed, status };
 }
 
-export async function computeFeatures(
-  opts: Omit<PlanOptions, 'seed'> & {
-    rng: Random;
-    log: RunLog;
-    modelsDir: string;
-  },
-): Promise<FeatureBlocks> {
+type StageOptions = Omit<PlanOptions, 'seed'> & {
+  rng: Random;
+  log: RunLog;
+  modelsDir: string;
+};
+
+function featureContext(opts: StageOptions, entry: FeatureEntry, key: string, inputs: Record<string, Matrix>, shard?: Shard): FeatureContext {
+  return {
+    table: opts.table,
+    inputs,
+    rng: opts.rng.fork(`feature:${features.get(entry.kind).kind}:${key}`),
+    log: opts.log,
+    cacheDir: path.join(opts.cache.dir, 'rows'),
+    modelsDir: opts.modelsDir,
+    shard,
+  };
+}
+
+/** What `smp run --shard i/N` did for one block. */
+export interface ShardBlock {
+  id: string;
+  kind: string;
+  /** computed: its shard rows were looked up and the rest computed into the row cache. */
+  status: 'computed' | 'block cached' | 'not per-row' | 'unused';
+  rows: number;
+  computed: number;
+  cached: number;
+}
+
+/**
+ * `smp run --shard i/N`: for every per-row (`shardable`) block the run would compute, only the
+ * shard's rows go into the row cache; other blocks are left to the plain run that follows.
+ */
+export async function computeShard(opts: StageOptions & { shard: Shard }): Promise<ShardBlock[]> {
+  const { log } = opts;
+  const { keys, status } = planFeatures({ ...opts, seed: opts.rng.seed });
+  const [lo, hi] = shardRows(opts.table.n, opts.shard);
+  const out: ShardBlock[] = [];
+  for (const entry of opts.entries) {
+    const def = features.get(entry.kind);
+    const base = { id: entry.id, kind: def.kind, rows: 0, computed: 0, cached: 0 };
+    if (!def.shardable || def.labelAware) {
+      out.push({ ...base, status: 'not per-row' });
+      continue;
+    }
+    if (status[entry.id] !== 'compute') {
+      out.push({ ...base, status: status[entry.id] === 'cached' ? 'block cached' : 'unused' });
+      continue;
+    }
+    const before = { computed: log.counters[`${def.kind}.computed`] ?? 0, cached: log.counters[`${def.kind}.cached`] ?? 0 };
+    log.at('features', `shard ${shardLabel(opts.shard)} of ${entry.id} (${def.kind}): rows ${lo}..${hi - 1}`);
+    // the block is incomplete outside the shard: neither cached nor kept
+    await (def as LabelFreeFeature).compute(featureContext(opts, entry, keys[entry.id], {}, opts.shard), entry.params);
+    const computed = (log.counters[`${def.kind}.computed`] ?? 0) - before.computed;
+    const cached = (log.counters[`${def.kind}.cached`] ?? 0) - before.cached;
+    log.info('features', `${entry.id} (${def.kind}) shard ${shardLabel(opts.shard)}: ${hi - lo} rows, ${computed} computed, ${cached} from the cache`, { id: entry.id, shard: shardLabel(opts.shard), computed, cached });
+    out.push({ ...base, status: 'computed', rows: hi - lo, computed, cached });
+  }
+  return out;
+}
+
+export async function computeFeatures(opts: StageOptions): Promise<FeatureBlocks> {
   const { table, log, cache } = opts;
   const fixed = new Map<string, Matrix>();
   const labelAware: LabelAwareBlock[] = [];
@@ -97,14 +153,7 @@ export async function computeFeatures(
   });
 
   const byId = new Map(opts.entries.map((entry) => [entry.id, entry]));
-  const contextOf = (entry: FeatureEntry, inputs: Record<string, Matrix>): FeatureContext => ({
-    table,
-    inputs,
-    rng: opts.rng.fork(`feature:${features.get(entry.kind).kind}:${keys[entry.id]}`),
-    log,
-    cacheDir: path.join(cache.dir, 'rows'),
-    modelsDir: opts.modelsDir,
-  });
+  const contextOf = (entry: FeatureEntry, inputs: Record<string, Matrix>): FeatureContext => featureContext(opts, entry, keys[entry.id], inputs);
   // An input held in memory, or (when a cache entry turned out unreadable) read or computed again.
   const inputsOf = async (entry: FeatureEntry): Promise<Record<string, Matrix>> => {
     const inputs: Record<string, Matrix> = {};

@@ -15,6 +15,7 @@ import type { RunLog } from '../report/run-log.ts';
 import { features } from '../../features/index.ts';
 import { missingModel, missingModelsMessage, type MissingModel } from '../../features/embed/models.ts';
 import { downloadsAllowedByEnv } from '../../features/embed/models.ts';
+import { cudaProblem } from '../../features/embed/device.ts';
 import type { PathKey } from './load.ts';
 import type { FeaturePlan } from './feature-stage.ts';
 import type { FeatureEntry, Pipeline } from './schema.ts';
@@ -76,4 +77,15 @@ export function checkModels(plan: FeaturePlan, entries: readonly FeatureEntry[],
     if (m) missing.push({ ...m, users });
   }
   if (missing.length) throw new UserError(missingModelsMessage(modelsDir, missing));
+}
+
+/**
+ * Blocks to compute with `device: cuda` need a working CUDA provider: checked once before any
+ * feature work, one error naming each such block (pipeline line) and what is missing.
+ */
+export async function checkDevices(plan: FeaturePlan, entries: readonly FeatureEntry[], locate: (p: readonly PathKey[]) => string): Promise<void> {
+  const users = entries.flatMap((e, i) => ((e.params as { device?: unknown }).device === 'cuda' && plan.status[e.id] === 'compute' ? [`${locate(['features', i, 'params', 'device'])} ${e.id}`] : []));
+  if (users.length === 0) return;
+  const problem = await cudaProblem();
+  if (problem) throw new UserError(`device: cuda (${users.join('; ')}): ${problem}. Use device: auto (CUDA when it works, else CPU) or device: cpu.`);
 }

@@ -15,7 +15,7 @@ import { UserError } from '../errors.ts';
 import { Random } from '../random.ts';
 import { RunLog } from '../report/run-log.ts';
 import { writeReport } from '../report/write-report.ts';
-import { BlockCache, fingerprintFiles, hashOf } from '../cache/block-cache.ts';
+import { BlockCache, fingerprintFiles, hashOf, resolveCacheDir } from '../cache/block-cache.ts';
 import { writeFileAtomic } from '../cache/atomic.ts';
 import { readDataset } from '../data/read-dataset.ts';
 import { withColumns, type Table } from '../data/table.ts';
@@ -29,8 +29,9 @@ import { validateSubmissionText } from '../submit/validate.ts';
 import { zipFile } from '../submit/zip.ts';
 import { KIT_VERSION, gitCommit } from '../version.ts';
 import { loadPipeline } from './load.ts';
-import { computeFeatures, modelFeatureIds, planFeatures } from './feature-stage.ts';
-import { checkModels, prepareLabels } from './preflight.ts';
+import { computeFeatures, computeShard, modelFeatureIds, planFeatures, type ShardBlock } from './feature-stage.ts';
+import { shardLabel, shardRows, type Shard } from './shard.ts';
+import { checkDevices, checkModels, prepareLabels } from './preflight.ts';
 import { describePlan } from './plan.ts';
 import { FoldFeatureCache, trainModel, type ModelResult } from './train-stage.ts';
 import { ensemble, evaluationFolds, type EnsembleResult } from './ensemble-stage.ts';
@@ -45,6 +46,8 @@ export interface RunOptions {
   set?: string[];
   /** Base folder for runs/, submissions/ and .cache/ (default: the working directory). */
   workDir?: string;
+  /** Cache folder (`--cache`; default SMP_CACHE_DIR, else <workDir>/.cache), e.g. on a shared filesystem. */
+  cacheDir?: string;
   quiet?: boolean;
   /** Fixed timestamp for the run folder name (tests). */
   timestamp?: string;
@@ -111,7 +114,7 @@ export function mainMetric(p: Pipeline): MetricName {
  * Everything before the first feature block: pipeline, dataset, labels, the feature plan and
  * the preflight checks (runPipeline and planRun share it).
  */
-async function prepare(file: string, opts: RunOptions, log: RunLog) {
+async function prepare(file: string, opts: RunOptions, log: RunLog, preflight = true) {
   const work = path.resolve(opts.workDir ?? '.');
   const { pipeline, locate } = loadPipeline(file, { data: opts.data, seed: opts.seed, set: opts.set });
   log.info('pipeline', `${pipeline.name} (${pipeline.track} track, seed ${pipeline.seed}), data ${pipeline.data.root}`);
@@ -136,7 +139,7 @@ async function prepare(file: string, opts: RunOptions, log: RunLog) {
     throw new UserError(`${locate(['validation', 'group'])} validation.group: the dataset has no column "${v.group}"`);
   prepareLabels(table, pipeline, locate, log);
 
-  const cache = new BlockCache(path.join(work, '.cache'), (m) => log.warn('cache', m));
+  const cache = new BlockCache(resolveCacheDir(work, opts.cacheDir), (m) => log.warn('cache', m));
   // Learners and the stacker read these blocks; the others leave memory after their last reader.
   const modelIds = pipeline.models.map((m) => modelFeatureIds(m, pipeline.features));
   const keep = new Set([...modelIds.flat(), ...pipeline.ensemble.stacker.raw_features]);
@@ -147,7 +150,10 @@ async function prepare(file: string, opts: RunOptions, log: RunLog) {
   const featureRng = rng.fork('features');
   const plan = planFeatures({ entries: pipeline.features, keep, table, fingerprint, seed: featureRng.seed, cache });
   const modelsDir = pipeline.models_dir ?? defaultModelsDir();
-  checkModels(plan, pipeline.features, modelsDir);
+  if (preflight) {
+    checkModels(plan, pipeline.features, modelsDir);
+    await checkDevices(plan, pipeline.features, locate);
+  }
   return { work, pipeline, locate, table, cache, modelIds, keep, fingerprint, rng, featureRng, plan, modelsDir };
 }
 
@@ -156,6 +162,39 @@ export async function planRun(file: string, opts: RunOptions = {}): Promise<stri
   const log = new RunLog({ quiet: true });
   const { pipeline, table, cache, modelIds, plan } = await prepare(file, opts, log);
   return describePlan(pipeline, table, plan, modelIds, cache);
+}
+
+/**
+ * The cache entries a pipeline uses (`smp cache prune --unreferenced`): its blocks' keys, and its
+ * feature entries (kind and params) for matching per-row caches. Reads the dataset (the keys
+ * hash its files) but checks no models.
+ */
+export async function pipelineCacheUse(file: string, opts: RunOptions = {}): Promise<{ keys: string[]; features: { kind: string; params: Record<string, unknown> }[] }> {
+  const { pipeline, plan } = await prepare(file, opts, new RunLog({ quiet: true }), false);
+  return { keys: Object.values(plan.keys), features: pipeline.features.map((f) => ({ kind: f.kind, params: f.params as Record<string, unknown> })) };
+}
+
+/** What `smp run --shard i/N` did: the shard, its rows and each block's share of the work. */
+export interface ShardResult {
+  shard: Shard;
+  /** Rows [lo, hi) of the table this shard covered. */
+  rows: [number, number];
+  n: number;
+  blocks: ShardBlock[];
+  seconds: number;
+}
+
+/**
+ * `smp run --shard i/N`: the per-row work (embeddings, image statistics) of shard i into the
+ * cache, then stop; no learners, no run folder. A plain run afterwards finds every row cached.
+ */
+export async function runShard(file: string, opts: RunOptions & { shard: Shard }): Promise<ShardResult> {
+  const started = Date.now();
+  const log = opts.log ?? new RunLog({ quiet: opts.quiet });
+  const { pipeline, table, cache, keep, fingerprint, featureRng, modelsDir } = await prepare(file, opts, log);
+  log.info('shard', `shard ${shardLabel(opts.shard)}: rows ${shardRows(table.n, opts.shard).join('..')} of ${table.n}, cache ${cache.dir}`);
+  const blocks = await computeShard({ entries: pipeline.features, keep, table, fingerprint, rng: featureRng, log, cache, modelsDir, shard: opts.shard });
+  return { shard: opts.shard, rows: shardRows(table.n, opts.shard), n: table.n, blocks, seconds: (Date.now() - started) / 1000 };
 }
 
 export async function runPipeline(file: string, opts: RunOptions = {}): Promise<RunResult> {
@@ -311,6 +350,7 @@ export async function runPipeline(file: string, opts: RunOptions = {}): Promise<
     seconds: (Date.now() - started) / 1000,
     data: { root: pipeline.data.root, train: table.nTrain, test: table.nTest },
     feature_keys: blocks.keys,
+    cache_dir: cache.dir,
     counters: log.counters,
     main_metric: metric,
     submission: path.relative(work, zipPath),

@@ -12,8 +12,12 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { openNpy, type NpyReader } from '../cache/npy.ts';
 
-/** The cache folder of a run folder `<workDir>/runs/<pipeline>/<timestamp>`. */
-export function cacheDirOf(runDir: string): string {
+/**
+ * The cache folder of a run folder: run.json's `cache_dir` (the run's `--cache` / SMP_CACHE_DIR)
+ * when it names one, else `<workDir>/.cache` of `<workDir>/runs/<pipeline>/<timestamp>`.
+ */
+export function cacheDirOf(runDir: string, info?: { cache_dir?: unknown }): string {
+  if (typeof info?.cache_dir === 'string' && fs.existsSync(info.cache_dir)) return info.cache_dir;
   return path.join(path.resolve(runDir), '..', '..', '..', '.cache');
 }
 

@@ -27,6 +27,8 @@ export interface RunInfo {
   seconds?: number;
   data?: { root?: string; train?: number; test?: number };
   feature_keys?: Record<string, string>;
+  /** The block cache the run used (its `--cache` / SMP_CACHE_DIR, else <work dir>/.cache). */
+  cache_dir?: string;
   counters?: Record<string, number>;
   main_metric?: string;
   submission?: string;

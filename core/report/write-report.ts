@@ -176,7 +176,7 @@ function correlationPlot(run: RunFolder, notes: string[]): PlotEntry | null {
   const keys = run.info.feature_keys ?? {};
   if (imp && Object.keys(keys).length) {
     const top = imp.importance.slice(0, TOP_CORR * 3).map((r) => r.feature);
-    const cols = readFeatureColumns(cacheDirOf(run.dir), keys, top, rows);
+    const cols = readFeatureColumns(cacheDirOf(run.dir, run.info), keys, top, rows);
     const names = top.filter((n) => cols.has(n)).slice(0, TOP_CORR);
     if (names.length) {
       return {

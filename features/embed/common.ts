@@ -18,6 +18,7 @@ import type { Matrix } from '../../core/matrix.ts';
 import type { Column, Table } from '../../core/data/table.ts';
 import { UserError } from '../../core/errors.ts';
 import { DTYPES, type LoadOptions, type ModelNeed, type ModelRole } from './models.ts';
+import { DEVICES, resolveDevice, type Device } from './device.ts';
 
 /** Params every model-backed kind takes. */
 export const runParams = {
@@ -25,15 +26,26 @@ export const runParams = {
   batch_size: z.number().int().min(1).max(4096).default(32).describe('inputs per model call'),
   shard_rows: z.number().int().min(1).default(1024).describe('rows per embedding-cache shard; an interrupted run resumes from the last complete shard'),
   allow_download: z.boolean().default(false).describe('download the model into the models folder if it is missing (needs network)'),
-  threads: z.number().int().min(1).optional().describe('ONNX Runtime threads for inference (default: all cores)'),
+  threads: z.number().int().min(1).optional().describe('ONNX Runtime threads for inference on the CPU (default: all cores)'),
+  device: z.enum(DEVICES).default('cpu').describe("where the model runs: cpu; cuda (onnxruntime-node's CUDA provider; an error when it cannot run); auto (cuda when it runs, else cpu with a log line)"),
+  cuda_batch_size: z.number().int().min(1).max(8192).default(256).describe('inputs per model call on cuda (batch_size is the CPU one)'),
 };
+
+/** How a model-backed kind runs its model: load options (device resolved) and the batch size of that device. */
+export async function modelRuntime(
+  ctx: { modelsDir: string; log: { info(stage: string, msg: string): void } },
+  p: { dtype: LoadOptions['dtype']; allow_download: boolean; threads?: number; device: Device; batch_size: number; cuda_batch_size: number },
+): Promise<{ load: LoadOptions; batchSize: number }> {
+  const device = await resolveDevice(p.device, ctx.log);
+  return { load: { ...loadOptions(ctx.modelsDir, p), device }, batchSize: device === 'cuda' ? p.cuda_batch_size : p.batch_size };
+}
 
 /** The model a model-backed kind loads, for the preflight check (FeatureDef.models). */
 export function modelNeeds(p: { model: string; dtype: LoadOptions['dtype']; allow_download: boolean }, roles: ModelRole[]): ModelNeed[] {
   return [{ id: p.model, roles, dtype: p.dtype ?? 'fp32', allowDownload: p.allow_download }];
 }
 
-export function loadOptions(modelsDir: string, p: { dtype: LoadOptions['dtype']; allow_download: boolean; threads?: number }): LoadOptions {
+function loadOptions(modelsDir: string, p: { dtype: LoadOptions['dtype']; allow_download: boolean; threads?: number }): LoadOptions {
   return { modelsDir, dtype: p.dtype, allowDownload: p.allow_download || undefined, threads: p.threads };
 }
 

@@ -15,6 +15,7 @@
  *   });
  */
 import type { RunLog } from '../../core/report/run-log.ts';
+import { shardRows, type Shard } from '../../core/pipeline/shard.ts';
 import { RowCache } from './row-cache.ts';
 
 export interface BatchOutput {
@@ -42,6 +43,11 @@ export interface ExtractOptions<P> {
   normalize?: boolean;
   /** What to record in the cache folder's info.json. */
   info?: Record<string, unknown>;
+  /**
+   * Only this shard's rows (`smp run --shard i/N`): they are looked up and computed into the
+   * cache; the other rows are left zero and the result is not a block to use.
+   */
+  shard?: Shard;
   prepare(rows: number[]): Promise<P>;
   run(prepared: P, rows: number[]): Promise<BatchOutput>;
 }
@@ -76,22 +82,24 @@ export async function extractEmbeddings<P>(o: ExtractOptions<P>): Promise<Extrac
   if (o.info) cache.describe(o.info);
   const data = new Float32Array(n * stride);
   const missing = new Uint8Array(n);
-  const found = cache.lookup(o.keys, data, missing, stride);
+  const [lo, hi] = o.shard ? shardRows(n, o.shard) : [0, n];
+  const found = cache.lookup(o.keys.slice(lo, hi), data.subarray(lo * stride), missing.subarray(lo), stride);
 
   // one computation per distinct key; duplicates are copied afterwards
   const firstRow = new Map<string, number>();
   const todo: number[] = [];
   const dupes: [number, number][] = [];
-  for (let r = 0; r < n; r++) {
-    if (found[r]) continue;
+  for (let r = lo; r < hi; r++) {
+    if (found[r - lo]) continue;
     const first = firstRow.get(o.keys[r]);
     if (first === undefined) {
       firstRow.set(o.keys[r], r);
       todo.push(r);
     } else dupes.push([r, first]);
   }
-  const cached = n - todo.length - dupes.length;
-  if (cached > 0) o.log.info(o.label, `${cached} of ${n} rows from the embedding cache`, { cached, todo: todo.length });
+  const cached = hi - lo - todo.length - dupes.length;
+  const of = o.shard ? `${hi - lo} rows of shard ${o.shard.index}/${o.shard.count} (rows ${lo}..${hi - 1})` : `${n} rows`;
+  if (cached > 0) o.log.info(o.label, `${cached} of ${of} from the embedding cache`, { cached, todo: todo.length });
 
   const batches: number[][] = [];
   for (let i = 0; i < todo.length; i += o.batchSize) batches.push(todo.slice(i, i + o.batchSize));
@@ -154,7 +162,7 @@ export async function extractEmbeddings<P>(o: ExtractOptions<P>): Promise<Extrac
     missing[r] = missing[first];
   }
   let nMissing = 0;
-  for (let r = 0; r < n; r++) nMissing += missing[r];
+  for (let r = lo; r < hi; r++) nMissing += missing[r];
   o.log.count(`${o.label}.computed`, computed);
   o.log.count(`${o.label}.cached`, cached);
   if (nMissing) o.log.count(`${o.label}.missing`, nMissing);

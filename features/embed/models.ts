@@ -137,6 +137,8 @@ export interface LoadOptions {
   dtype?: Dtype;
   /** ONNX Runtime intra-op threads (default: its own choice, all cores). */
   threads?: number;
+  /** Where the model runs (embed/device.ts resolves `auto` first; default cpu). */
+  device?: 'cpu' | 'cuda';
 }
 
 /** Points transformers.js at the models folder; remote access only when allowed. */
@@ -155,7 +157,7 @@ function pretrainedOptions(o: LoadOptions, allowDownload: boolean): Record<strin
     cache_dir: o.modelsDir,
     local_files_only: !allowDownload,
     dtype: o.dtype ?? 'fp32',
-    device: 'cpu',
+    device: o.device ?? 'cpu',
     ...(o.threads ? { session_options: { intraOpNumThreads: o.threads, interOpNumThreads: 1 } } : {}),
   };
 }
@@ -229,7 +231,7 @@ export interface ClipVision {
 }
 
 export function loadClipVision(id: string, o: LoadOptions): Promise<ClipVision> {
-  return memo(`vision|${o.modelsDir}|${id}|${o.dtype}|${o.threads}`, id, ['clip-vision'], o, async () => {
+  return memo(`vision|${o.modelsDir}|${id}|${o.dtype}|${o.threads}|${o.device ?? 'cpu'}`, id, ['clip-vision'], o, async () => {
     const { folder, allow, files } = await prepare(id, ['clip-vision'], o);
     const model = await CLIPVisionModelWithProjection.from_pretrained(id, pretrainedOptions(o, allow));
     const spec = clipImageSpec(readJson(path.join(folder, 'preprocessor_config.json')), path.join(folder, 'preprocessor_config.json'));
@@ -311,7 +313,7 @@ function textMaxLength(tokenizer: PreTrainedTokenizer, config: Record<string, un
 }
 
 export function loadClipText(id: string, o: LoadOptions): Promise<ClipText> {
-  return memo(`cliptext|${o.modelsDir}|${id}|${o.dtype}|${o.threads}`, id, ['clip-text'], o, async () => {
+  return memo(`cliptext|${o.modelsDir}|${id}|${o.dtype}|${o.threads}|${o.device ?? 'cpu'}`, id, ['clip-text'], o, async () => {
     const { folder, allow, files } = await prepare(id, ['clip-text'], o);
     const opts = pretrainedOptions(o, allow);
     const tokenizer = await AutoTokenizer.from_pretrained(id, opts);
@@ -331,7 +333,7 @@ export function loadClipText(id: string, o: LoadOptions): Promise<ClipText> {
 
 /** Any `feature-extraction` model (BERT, MiniLM, MPNet, ...), loaded through transformers.js's pipeline. */
 export function loadTextEncoder(id: string, o: LoadOptions): Promise<TextEncoder> {
-  return memo(`fe|${o.modelsDir}|${id}|${o.dtype}|${o.threads}`, id, ['feature-extraction'], o, async () => {
+  return memo(`fe|${o.modelsDir}|${id}|${o.dtype}|${o.threads}|${o.device ?? 'cpu'}`, id, ['feature-extraction'], o, async () => {
     const { folder, allow, files } = await prepare(id, ['feature-extraction'], o);
     const extractor = await pipeline('feature-extraction', id, pretrainedOptions(o, allow) as never);
     const tokenizer = extractor.tokenizer as PreTrainedTokenizer;

@@ -14,8 +14,8 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { writeFileAtomic } from '../../core/cache/atomic.ts';
-import { hashOf } from '../../core/cache/block-cache.ts';
+import { isTempName, tempIsStale, writeFileAtomic } from '../../core/cache/atomic.ts';
+import { hashOf, touch } from '../../core/cache/block-cache.ts';
 import { readNpy, writeNpy } from '../../core/cache/npy.ts';
 
 interface ShardMeta {
@@ -34,9 +34,9 @@ export class RowCache {
   ) {}
 
   /**
-   * Removes what writers that died mid-write left: temp files of processes that are gone, and
-   * shard .npy files whose .json never followed (older than an hour, so a live writer between
-   * its two renames is never disturbed).
+   * Removes what writers that died mid-write left: temp files of processes that are gone (on
+   * other hosts sharing the folder: untouched for a day), and shard .npy files whose .json never
+   * followed (older than an hour, so a live writer between its two renames is never disturbed).
    */
   sweep(): number {
     if (!fs.existsSync(this.dir)) return 0;
@@ -44,11 +44,12 @@ export class RowCache {
     const names = new Set(files);
     let removed = 0;
     for (const f of files) {
-      const tmp = /\.tmp-(\d+)-\d+$/.exec(f);
+      const tmp = isTempName(f);
       const orphan = !tmp && f.startsWith('shard-') && f.endsWith('.npy') && !names.has(`${f.slice(0, -4)}.json`);
-      if (tmp ? alive(Number(tmp[1])) : !orphan) continue;
+      if (!tmp && !orphan) continue;
       const full = path.join(this.dir, f);
-      if (orphan && Date.now() - fs.statSync(full).mtimeMs < 3600_000) continue;
+      const mtime = fs.statSync(full, { throwIfNoEntry: false })?.mtimeMs;
+      if (mtime === undefined || (tmp ? !tempIsStale(f, mtime) : Date.now() - mtime < 3600_000)) continue;
       fs.rmSync(full, { force: true });
       removed++;
     }
@@ -124,19 +125,10 @@ export class RowCache {
     return name;
   }
 
-  /** Describes the cache folder for humans (written once). */
+  /** Describes the cache folder (written once; `smp cache ls` reads it) and marks it used now. */
   describe(info: Record<string, unknown>): void {
     const file = path.join(this.dir, 'info.json');
     if (!fs.existsSync(file)) writeFileAtomic(file, JSON.stringify({ ...info, dim: this.dim }, null, 1) + '\n');
-  }
-}
-
-function alive(pid: number): boolean {
-  if (pid === process.pid) return true;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
+    else touch(file);
   }
 }

@@ -3,6 +3,7 @@ import path from 'node:path';
 import sharp from 'sharp';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { Random } from '../../core/random.ts';
+import { RunLog } from '../../core/report/run-log.ts';
 import { imageStats, pixelStats } from '../../features/image-stats.ts';
 import { tmpDir } from '../helpers.ts';
 import { at, fakeContext, fakeTable } from './fake-context.ts';
@@ -60,7 +61,7 @@ describe('image-stats', () => {
     const order = ['bright.png', 'dark.png', 'red.png', 'grey.png', 'sharp.png', 'blurred.png', 'wide.jpg', 'corrupt.jpg', 'absent.jpg'];
     const media = [...order.map((f) => files[f]), null];
     const table = fakeTable({ n: media.length, media });
-    const ctx = fakeContext(table);
+    const ctx = { ...fakeContext(table), cacheDir: path.join(dir, 'cache') };
     const params = imageStats.params.parse({ log_sizes: false, hue_bins: 6 });
     const m = await imageStats.compute(ctx, params);
     const row = (f: string) => order.indexOf(f);
@@ -92,11 +93,19 @@ describe('image-stats', () => {
       expect(at(m, r, 'width')).toBeNaN();
     }
     expect(ctx.log.counters.images_corrupt).toBe(3);
+
+    // rows are cached per row: a rerun decodes nothing and gives the same bytes
+    const again = { ...ctx, log: new RunLog({ quiet: true }) };
+    const m2 = await imageStats.compute(again, params);
+    expect(again.log.counters['image-stats.computed']).toBe(0);
+    expect(again.log.counters['image-stats.cached']).toBe(media.length);
+    expect(again.log.counters.images_corrupt).toBe(3);
+    expect(Buffer.from(m2.data.buffer).equals(Buffer.from(m.data.buffer))).toBe(true);
   });
 
   it('log1p sizes by default and the hue histogram width follows hue_bins', async () => {
     const table = fakeTable({ n: 1, media: [files['wide.jpg']] });
-    const m = await imageStats.compute(fakeContext(table), imageStats.params.parse({ hue_bins: 12 }));
+    const m = await imageStats.compute({ ...fakeContext(table), cacheDir: path.join(dir, 'cache') }, imageStats.params.parse({ hue_bins: 12 }));
     expect(at(m, 0, 'log1p_width')).toBeCloseTo(Math.log1p(300), 5);
     expect(m.names.filter((n) => n.startsWith('hue'))).toHaveLength(12);
   });
