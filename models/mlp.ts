@@ -15,7 +15,9 @@
  * - Training: Adam (optionally decoupled weight decay) or SGD, cosine or reduce-on-plateau
  *   learning rate, Huber / MAE / MSE loss, per-row weights, seeded shuffling, dropout masks from
  *   the seeded PRNG, early stopping on the fold's validation rows with the best epoch's weights
- *   (and batch-norm statistics) restored.
+ *   (and batch-norm statistics) restored. The monitored value is the `metric` param, else the
+ *   run's validation.metric (ctx.metric) on the label scale, else the validation loss; a refit
+ *   (ctx.iterations) trains the chosen epochs on the same learning-rate schedule.
  * - Threads: `num_threads` intra-op threads (0 = all cores). Same seed + same machine = the
  *   same bytes, on any thread count (MLAS never splits a reduction across threads; tested).
  *
@@ -28,6 +30,7 @@ import { z } from 'zod';
 import type { Matrix } from '../core/matrix.ts';
 import { Random } from '../core/random.ts';
 import { UserError } from '../core/errors.ts';
+import { METRICS, type MetricName } from '../core/eval/metrics.ts';
 import { defineModel, type FitContext, type FittedModel, type Task } from './model.ts';
 import { initParams, inferenceModel, trainingModel, type InputLayout, type NetSpec, type Param } from './mlp/net.ts';
 import { rowLossJs, type LossKind } from './nn/losses.ts';
@@ -72,6 +75,10 @@ const params = z
       .describe('early stopping: epochs without validation improvement (0 = off); best epoch restored'),
     batch_size: z.number().int().min(1).default(256).describe('training batch size'),
     predict_batch_size: z.number().int().min(1).default(8192).describe('rows per prediction batch'),
+    metric: z
+      .enum(['loss', 'src', 'mae', 'mape', 'rmse', 'auc', 'logloss'])
+      .optional()
+      .describe("early-stopping metric on the label scale (loss: the training loss on the fitted target); default: the pipeline's validation.metric, else loss"),
   })
   .strict();
 
@@ -97,6 +104,8 @@ interface MlpState {
   yScale: number;
   params: Param[];
   bestEpoch: number;
+  /** Validation rows chose bestEpoch. */
+  validated: boolean;
   threads: number;
 }
 
@@ -233,6 +242,7 @@ function fitted(state: MlpState, predictBatch: number): FittedModel {
   const values = new Map(state.params.map((q) => [q.name, q.data]));
   return Object.freeze({
     kind: 'mlp',
+    iterations: state.validated ? state.bestEpoch : undefined,
     predict(X: Matrix): Float64Array {
       predictor ??= new Predictor(state, predictBatch);
       const raw = predictor.raw(X, values);
@@ -250,6 +260,7 @@ function fitted(state: MlpState, predictBatch: number): FittedModel {
       yMean: state.yMean,
       yScale: state.yScale,
       bestEpoch: state.bestEpoch,
+      validated: state.validated,
       threads: state.threads,
       predictBatch,
       params: state.params.map((p) => ({ name: p.name, shape: p.shape, trainable: p.trainable, decay: p.decay, data: Array.from(p.data) })),
@@ -262,6 +273,41 @@ function fillMask(mask: Float32Array, n: number, keep: number, rng: Random): voi
   const threshold = keep * 4294967296;
   const scale = 1 / keep;
   for (let i = 0; i < n; i++) mask[i] = rng.nextU32() < threshold ? scale : 0;
+}
+
+/**
+ * What early stopping watches on the validation rows: the metric (the `metric` param, else the
+ * run's) on the label scale, or the loss on the fitted target. `sign * score` is minimised.
+ */
+function validMonitor(
+  yValid: Float64Array,
+  p: MlpParams,
+  ctx: FitContext,
+  lossKind: LossKind,
+  yMean: number,
+  yScale: number,
+): { name: string; sign: 1 | -1; score(raw: Float64Array): number } {
+  const rows = Array.from({ length: yValid.length }, (_, i) => i).filter((i) => Number.isFinite(yValid[i]));
+  const name: MetricName | 'loss' = p.metric ?? ctx.metric ?? 'loss';
+  if (name === 'loss')
+    return {
+      name: 'valid_loss',
+      sign: 1,
+      score: (raw) => rows.reduce((s, i) => s + rowLossJs(lossKind, raw[i], (yValid[i] - yMean) / yScale, p.huber_delta), 0) / rows.length,
+    };
+  const binary = ctx.task === 'binary';
+  const toLabel = binary ? (v: number) => v : (ctx.toLabel ?? ((v: number) => v));
+  const labels = Float64Array.from(rows, (i) => toLabel(yValid[i]));
+  const pred = new Float64Array(rows.length);
+  const { fn, higherIsBetter } = METRICS[name];
+  return {
+    name: `valid_${name}`,
+    sign: higherIsBetter ? -1 : 1,
+    score(raw) {
+      rows.forEach((i, k) => (pred[k] = binary ? 1 / (1 + Math.exp(-raw[i])) : toLabel(raw[i] * yScale + yMean)));
+      return fn(labels, pred);
+    },
+  };
 }
 
 async function fitMlp(X: Matrix, y: Float64Array, p: MlpParams, ctx: FitContext): Promise<FittedModel> {
@@ -309,8 +355,11 @@ async function fitMlp(X: Matrix, y: Float64Array, p: MlpParams, ctx: FitContext)
   const init = initParams(spec, rng.fork('init'));
   const shuffleRng = rng.fork('shuffle');
   const dropoutRng = rng.fork('dropout');
-  const valid = ctx.valid && ctx.valid.y.some((v) => Number.isFinite(v)) ? ctx.valid : undefined;
+  // A refit (ctx.iterations) trains the epochs an early-stopped fit chose and validates nothing.
+  const epochs = ctx.iterations ? ctx.iterations.count : p.epochs;
+  const valid = !ctx.iterations && ctx.valid && ctx.valid.y.some((v) => Number.isFinite(v)) ? ctx.valid : undefined;
   if (valid) checkColumns(encoding, valid.X);
+  const monitorValid = valid ? validMonitor(valid.y, p, ctx, lossKind, yMean, yScale) : undefined;
 
   const layers = [...spec.hidden, 1].join('-');
   ctx.log?.(
@@ -351,7 +400,7 @@ async function fitMlp(X: Matrix, y: Float64Array, p: MlpParams, ctx: FitContext)
     let stoppedEarly = false;
     const feeds: Record<string, ort.Tensor> = {};
 
-    for (let epoch = 0; epoch < p.epochs; epoch++) {
+    for (let epoch = 0; epoch < epochs; epoch++) {
       shuffleRng.shuffle(order as unknown as number[]);
       let lossSum = 0;
       let lossRows = 0;
@@ -394,17 +443,10 @@ async function fitMlp(X: Matrix, y: Float64Array, p: MlpParams, ctx: FitContext)
       if (!Number.isFinite(trainLoss)) throw new Error(`mlp: training loss is ${trainLoss} at epoch ${epoch + 1}; lower learning_rate`);
       const metrics: Record<string, number> = { train_loss: trainLoss, lr: lastLr };
       let monitor = trainLoss;
-      if (valid && predictor) {
-        const raw = predictor.raw(valid.X, values);
-        let s = 0;
-        let m = 0;
-        for (let i = 0; i < raw.length; i++)
-          if (Number.isFinite(valid.y[i])) {
-            s += rowLossJs(lossKind, raw[i], (valid.y[i] - yMean) / yScale, p.huber_delta);
-            m++;
-          }
-        monitor = m ? s / m : NaN;
-        metrics.valid_loss = monitor;
+      if (valid && predictor && monitorValid) {
+        const m = monitorValid.score(predictor.raw(valid.X, values));
+        metrics[monitorValid.name] = m;
+        monitor = monitorValid.sign * m;
         if (monitor < bestLoss) {
           bestLoss = monitor;
           bestEpoch = epoch;
@@ -422,14 +464,14 @@ async function fitMlp(X: Matrix, y: Float64Array, p: MlpParams, ctx: FitContext)
         }
       }
       if (valid && p.patience > 0 && epoch - bestEpoch >= p.patience) {
-        ctx.log?.(`mlp: early stop after epoch ${epoch + 1}; best epoch ${bestEpoch + 1} (valid_loss ${bestLoss.toPrecision(5)})`);
+        ctx.log?.(`mlp: early stop after epoch ${epoch + 1}; best epoch ${bestEpoch + 1} (${monitorValid!.name} ${(monitorValid!.sign * bestLoss).toPrecision(5)})`);
         stoppedEarly = true;
         break;
       }
     }
     // With validation rows the best epoch's weights win; otherwise the last epoch's.
     const source = best ?? values;
-    if (valid && !stoppedEarly) ctx.log?.(`mlp: best epoch ${bestEpoch + 1} of ${p.epochs} (valid_loss ${bestLoss.toPrecision(5)})`);
+    if (valid && monitorValid && !stoppedEarly) ctx.log?.(`mlp: best epoch ${bestEpoch + 1} of ${p.epochs} (${monitorValid.name} ${(monitorValid.sign * bestLoss).toPrecision(5)})`);
     const state: MlpState = {
       task,
       encoding,
@@ -437,7 +479,8 @@ async function fitMlp(X: Matrix, y: Float64Array, p: MlpParams, ctx: FitContext)
       yMean,
       yScale,
       params: init.map((q) => ({ ...q, data: source.get(q.name)! })),
-      bestEpoch: valid ? bestEpoch + 1 : p.epochs,
+      bestEpoch: valid ? bestEpoch + 1 : epochs,
+      validated: valid !== undefined,
       threads,
     };
     return fitted(state, p.predict_batch_size);
@@ -450,6 +493,8 @@ export const mlp = defineModel({
   kind: 'mlp',
   summary: 'multi-layer perceptron trained on onnxruntime (embeddings for categoricals, batch norm, dropout, early stopping)',
   params,
+  // With validation rows the best epoch's weights are kept, patience or not.
+  usesValidation: () => true,
   fit: fitMlp,
   load(json) {
     const s = json as {
@@ -461,6 +506,7 @@ export const mlp = defineModel({
       yMean: number;
       yScale: number;
       bestEpoch: number;
+      validated?: boolean;
       threads?: number;
       predictBatch: number;
       params: { name: string; shape: number[]; trainable?: boolean; decay?: boolean; data: number[] }[];
@@ -474,6 +520,7 @@ export const mlp = defineModel({
         yMean: s.yMean,
         yScale: s.yScale,
         bestEpoch: s.bestEpoch,
+        validated: s.validated ?? false,
         threads: s.threads ?? defaultThreads(),
         params: s.params.map((q) => ({
           name: q.name,

@@ -19,7 +19,7 @@ import { BlockCache, fingerprintFiles, hashOf } from '../cache/block-cache.ts';
 import { writeFileAtomic } from '../cache/atomic.ts';
 import { readDataset } from '../data/read-dataset.ts';
 import { withColumns, type Table } from '../data/table.ts';
-import { makeFolds, validatedRows } from '../eval/folds.ts';
+import { foldRows, innerSplit, makeFolds, validatedRows, type FoldSpec } from '../eval/folds.ts';
 import { quantileSorted } from '../eval/quantile.ts';
 import { formatScores, score, better, type Scores } from '../eval/score.ts';
 import { hconcat } from '../matrix.ts';
@@ -32,8 +32,8 @@ import { loadPipeline } from './load.ts';
 import { computeFeatures, modelFeatureIds, planFeatures } from './feature-stage.ts';
 import { checkModels, prepareLabels } from './preflight.ts';
 import { describePlan } from './plan.ts';
-import { FoldFeatureCache, trainModel, type ModelResult } from './train-stage.ts';
-import { ensemble, type EnsembleResult } from './ensemble-stage.ts';
+import { FoldFeatureCache, trainModel, type EarlyStopping, type ModelResult } from './train-stage.ts';
+import { ensemble, type EnsembleResult, type Level } from './ensemble-stage.ts';
 import { fitPostprocess } from './postprocess.ts';
 import { pseudoLabels } from './pseudo-labels.ts';
 import { submissionHeader, tableSpecOf, type Pipeline } from './schema.ts';
@@ -90,6 +90,32 @@ function labelWeights(y: Float64Array, cfg: Pipeline['labels'], log: RunLog): Fl
   return w;
 }
 
+/** The plain mean of the learners' fold-model test predictions (no fitted weights), as a one-fold Level. */
+function foldModelMean(results: ModelResult[]): Level {
+  const test = new Float64Array(results[0].test.length);
+  for (const m of results) for (const t of m.testFolds) for (let i = 0; i < t.length; i++) test[i] += t[i] / (results.length * m.testFolds.length);
+  return { id: 'fold-models', oof: new Float64Array(0), testFolds: [test], test, scores: {} };
+}
+
+/**
+ * How the CV was validated, for metrics.json, run.json and the terminal: `optimistic` when some
+ * learner's rounds were chosen on the very rows it is scored on (validation.early_stopping: fold).
+ */
+function validationInfo(v: Pipeline['validation'], results: ModelResult[]) {
+  const onFold = results.filter((m) => m.earlyStopping === 'fold').map((m) => m.id);
+  return {
+    scheme: v.scheme,
+    early_stopping: v.early_stopping,
+    optimistic: onFold.length > 0,
+    stopped_on_validation_rows: onFold,
+    note: onFold.length
+      ? `optimistic CV: ${onFold.join(', ')} chose their rounds on each fold's validation rows (validation.early_stopping: fold); inner keeps them out`
+      : v.early_stopping === 'inner'
+        ? "early stopping on an inner split of each fold's training rows; no out-of-fold row chose its own model"
+        : 'no learner early-stops',
+  };
+}
+
 export function defaultModelsDir(): string {
   return process.env.SMP_MODELS_DIR ?? path.join(process.env.XDG_CACHE_HOME ?? path.join(os.homedir(), '.cache'), 'smp-kit', 'models');
 }
@@ -133,6 +159,11 @@ async function prepare(file: string, opts: RunOptions, log: RunLog) {
   const v = pipeline.validation;
   if (v.scheme === 'group-kfold' && v.group !== 'uid' && !(v.group in table.columns))
     throw new UserError(`${locate(['validation', 'group'])} validation.group: the dataset has no column "${v.group}"`);
+  // One fold has one model: no disagreement between fold models to rank test rows by.
+  if ((v.scheme === 'time' || v.scheme === 'holdout') && pipeline.pseudo_labels.rounds > 0 && pipeline.pseudo_labels.fraction < 1)
+    throw new UserError(
+      `${locate(['pseudo_labels', 'fraction'])} pseudo_labels.fraction: ${pipeline.pseudo_labels.fraction} picks the test rows the fold models agree on most, but validation.scheme: ${v.scheme} has a single fold model; use fraction: 1 (every test row) or a kfold / group-kfold scheme`,
+    );
   prepareLabels(table, pipeline, locate, log);
 
   const cache = new BlockCache(path.join(work, '.cache'), (m) => log.warn('cache', m));
@@ -183,25 +214,32 @@ export async function runPipeline(file: string, opts: RunOptions = {}): Promise<
   const groups = v.group === 'uid' ? table.uid.slice(0, table.nTrain) : (table.columns[v.group] as { values: (string | null)[] }).values.slice(0, table.nTrain).map((g) => (g === null ? null : String(g)));
   const dateCol = table.columns.postdate;
   const postdate = dateCol?.type === 'number' ? dateCol.values : new Float64Array(table.n).fill(NaN);
-  const folds = makeFolds(
-    table.nTrain,
-    {
-      scheme: v.scheme,
-      folds: v.folds,
-      shuffle: v.shuffle,
-      groups,
-      times: postdate.subarray(0, table.nTrain),
-      validFraction: v.valid_fraction,
-      strata: pipeline.task === 'binary' && v.stratify ? y : undefined,
-    },
-    rng.fork('folds'),
-  );
+  const foldSpec: FoldSpec = {
+    scheme: v.scheme,
+    folds: v.folds,
+    shuffle: v.shuffle,
+    groups,
+    times: postdate.subarray(0, table.nTrain),
+    validFraction: v.valid_fraction,
+    strata: pipeline.task === 'binary' && v.stratify ? y : undefined,
+  };
+  const folds = makeFolds(table.nTrain, foldSpec, rng.fork('folds'));
   const strat = pipeline.task === 'binary' && v.stratify && v.scheme !== 'time' && v.scheme !== 'group-kfold' ? ', stratified by class' : '';
   const pct = (v.valid_fraction * 100).toFixed(0);
   log.info(
     'validation',
-    v.scheme === 'time' ? `time-ordered holdout: newest ${pct}% of train` : v.scheme === 'holdout' ? `holdout: random ${pct}% of train validated${strat}` : `${v.scheme}, ${folds.k} folds${strat}`,
+    (v.scheme === 'time' ? `time-ordered holdout: newest ${pct}% of train` : v.scheme === 'holdout' ? `holdout: random ${pct}% of train validated${strat}` : `${v.scheme}, ${folds.k} folds${strat}`) +
+      (v.early_stopping === 'inner'
+        ? `; early stopping on ${(v.inner_fraction * 100).toFixed(0)}% of each fold's training rows${v.scheme === 'time' ? ' (the newest)' : v.scheme === 'group-kfold' ? ' (whole groups)' : ''}, then a refit on all of them`
+        : "; early stopping on each fold's validation rows (optimistic CV)") +
+      (folds.k === 1 ? '; test predictions from a refit on all train rows' : ''),
   );
+  // The same inner split for every learner and round, cut the way the scheme cuts.
+  const innerRng = rng.fork('inner-split');
+  const earlyStopping: EarlyStopping =
+    v.early_stopping === 'inner'
+      ? { mode: 'inner', stop: Array.from({ length: folds.k }, (_, f) => innerSplit(foldRows(folds, f).train, foldSpec, v.inner_fraction, innerRng.fork(`fold${f}`)).stop) }
+      : { mode: 'fold' };
 
   const usesLog = pipeline.labels.transform === 'log' || pipeline.models.some((m) => m.transform === 'log');
   if (usesLog && y.some((v) => !(v > 0)))
@@ -221,7 +259,25 @@ export async function runPipeline(file: string, opts: RunOptions = {}): Promise<
     if (round > 0) log.info('pseudo-labels', `round ${round}: ${pseudo!.rows.length} test rows, weight ${pipeline.pseudo_labels.weight}`);
     const results: ModelResult[] = [];
     for (const [m, entry] of pipeline.models.entries()) {
-      results.push(await trainModel({ entry, table, blocks, foldCache, folds, task: pipeline.task, y, rng: rng.fork(`model:${entry.id}`), log, pseudo, weight, target: TARGETS[entry.transform ?? pipeline.labels.transform] }));
+      results.push(
+        await trainModel({
+          entry,
+          table,
+          blocks,
+          foldCache,
+          folds,
+          task: pipeline.task,
+          y,
+          metric,
+          earlyStopping,
+          refitAll: folds.k === 1,
+          rng: rng.fork(`model:${entry.id}`),
+          log,
+          pseudo,
+          weight,
+          target: TARGETS[entry.transform ?? pipeline.labels.transform],
+        }),
+      );
       // In the last round, a block goes after the last learner that reads it.
       if (round === pipeline.pseudo_labels.rounds) {
         for (const id of modelIds[m]) {
@@ -232,7 +288,10 @@ export async function runPipeline(file: string, opts: RunOptions = {}): Promise<
     const ens = await ensemble(results, pipeline.ensemble, { y, folds, raw, nTrain: table.nTrain, metric, task: pipeline.task, rng: rng.fork(`ensemble:${round}`), log });
     log.info('ensemble', `round ${round}: ${formatScores(ens.final.scores)}`, { round, scores: ens.final.scores });
     rounds.push({ round, results, ens });
-    pseudo = pseudoLabels(ens.final, pipeline.pseudo_labels);
+    // With a single fold the combiners were fitted on the validated rows and the test predictions
+    // come from refits that saw them: the next round's labels are the plain mean of the fold
+    // models, which saw neither (fraction is 1 there: see prepare).
+    pseudo = pseudoLabels(folds.k > 1 ? ens.final : foldModelMean(results), pipeline.pseudo_labels);
   }
   // Validation rows never change across rounds, so their CV scores compare: keep the best round.
   const chosen = rounds.reduce((a, b) => (better(metric, b.ens.final.scores[metric]!, a.ens.final.scores[metric]!) ? b : a));
@@ -247,7 +306,8 @@ export async function runPipeline(file: string, opts: RunOptions = {}): Promise<
   validated.forEach((r, i) => (finalOof[r] = ppOof[i]));
   const finalTest = pp.apply(ens.final.test, postdate.subarray(table.nTrain));
   const finalScores = score(pipeline.task, validated.map((r) => y[r]), validated.map((r) => finalOof[r]));
-  log.info('final', `CV: ${formatScores(finalScores)}`, { postprocess: pp.fitted });
+  const validation = validationInfo(v, results);
+  log.info('final', `CV: ${formatScores(finalScores)}${validation.optimistic ? ' (optimistic: early stopping saw the validation rows)' : ''}`, { postprocess: pp.fitted, validation });
 
   // Run folder and submission.
   const ts = opts.timestamp ?? stamp();
@@ -257,7 +317,7 @@ export async function runPipeline(file: string, opts: RunOptions = {}): Promise<
   log.attach(path.join(runDir, 'log.jsonl'));
   const metrics: RunResult['metrics'] = {};
   for (const m of results) {
-    metrics[m.id] = { ...m.scores, folds: m.folds };
+    metrics[m.id] = { ...m.scores, folds: m.folds, early_stopping: m.earlyStopping, iterations: m.iterations } as never;
     const trainPids = table.pid.slice(0, table.nTrain);
     writeFileAtomic(path.join(runDir, `${m.id}.oof.csv`), csv(['pid', 'label', 'fold', 'prediction'], trainPids.map((pid, r) => [pid, y[r], folds.fold[r], Number.isNaN(m.oof[r]) ? '' : m.oof[r]])));
     writeFileAtomic(path.join(runDir, `${m.id}.test.csv`), csv(['pid', 'prediction'], table.pid.slice(table.nTrain).map((pid, i) => [pid, m.test[i]])));
@@ -265,6 +325,7 @@ export async function runPipeline(file: string, opts: RunOptions = {}): Promise<
     writeFileAtomic(path.join(runDir, `${m.id}.importance.csv`), csv(['feature', 'importance'], imp));
   }
   metrics.final = { ...finalScores };
+  metrics.validation = validation as never;
   metrics.ensemble = { method: pipeline.ensemble.method, weights: ens.weights, groups: ens.groups, postprocess: pp.fitted } as never;
   if (rounds.length > 1) metrics.pseudo_label_rounds = rounds.map((r) => ({ round: r.round, scores: r.ens.final.scores, chosen: r === chosen })) as never;
   writeFileAtomic(path.join(runDir, 'final.oof.csv'), csv(['pid', 'label', 'fold', 'prediction'], table.pid.slice(0, table.nTrain).map((pid, r) => [pid, y[r], folds.fold[r], Number.isNaN(finalOof[r]) ? '' : finalOof[r]])));
@@ -300,6 +361,7 @@ export async function runPipeline(file: string, opts: RunOptions = {}): Promise<
     feature_keys: blocks.keys,
     counters: log.counters,
     main_metric: metric,
+    validation,
     submission: path.relative(work, zipPath),
     config: pipeline,
   };
