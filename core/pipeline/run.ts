@@ -230,7 +230,7 @@ export async function runPipeline(file: string, opts: RunOptions = {}): Promise<
     'validation',
     (v.scheme === 'time' ? `time-ordered holdout: newest ${pct}% of train` : v.scheme === 'holdout' ? `holdout: random ${pct}% of train validated${strat}` : `${v.scheme}, ${folds.k} folds${strat}`) +
       (v.early_stopping === 'inner'
-        ? `; early stopping on ${(v.inner_fraction * 100).toFixed(0)}% of each fold's training rows${v.scheme === 'time' ? ' (the newest)' : v.scheme === 'group-kfold' ? ' (whole groups)' : ''}, then a refit on all of them`
+        ? `; early stopping on ${(v.inner_fraction * 100).toFixed(0)}% of each fold's training rows${v.scheme === 'time' ? ' (the newest)' : v.scheme === 'group-kfold' ? ' (whole groups)' : ''}`
         : "; early stopping on each fold's validation rows (optimistic CV)") +
       (folds.k === 1 ? '; test predictions from a refit on all train rows' : ''),
   );
