@@ -6,6 +6,12 @@ import { runPipeline } from '../../core/pipeline/run.ts';
 import { Random } from '../../core/random.ts';
 import { tmpDir, writeFile } from '../helpers.ts';
 
+const FEATURES = `features:
+  - { id: meta, kind: metadata }
+  - { id: user, kind: user, params: { vectors: false } }
+  - { id: text, kind: text-stats }
+  - { id: userstats, kind: user-label-stats }`;
+
 // The full path: label-aware user statistics inside folds, a stacked ensemble of two learners
 // with a raw-feature gbdt stacker, and a pseudo-label round. With shuffled labels nothing real is
 // left to learn, so an honest CV must find nothing; with the real labels it must find the signal.
@@ -14,11 +20,7 @@ track: image
 seed: 3
 data: { root: data }
 validation: { scheme: kfold, folds: 4 }
-features:
-  - { id: meta, kind: metadata }
-  - { id: user, kind: user, params: { vectors: false } }
-  - { id: text, kind: text-stats }
-  - { id: userstats, kind: user-label-stats }
+${FEATURES}
 models:
   - { id: ridge, kind: ridge, params: { alpha: 1 } }
   - { id: trees, kind: gbdt, params: { n_estimators: 60, num_leaves: 15, learning_rate: 0.1, min_data_in_leaf: 10, num_threads: 1 } }
@@ -35,11 +37,7 @@ track: image
 seed: 3
 data: { root: data }
 validation: { scheme: kfold, folds: 4, metric: src, early_stopping: inner }
-features:
-  - { id: meta, kind: metadata }
-  - { id: user, kind: user, params: { vectors: false } }
-  - { id: text, kind: text-stats }
-  - { id: userstats, kind: user-label-stats }
+${FEATURES}
 models:
   - { id: trees, kind: gbdt, params: { n_estimators: 200, num_leaves: 15, learning_rate: 0.1, min_data_in_leaf: 10, early_stopping_rounds: 15, num_threads: 1 } }
   - { id: net, kind: mlp, params: { hidden: [16], epochs: 8, patience: 2, num_threads: 1 } }
