@@ -15,7 +15,9 @@
  * - Training: Adam (optionally decoupled weight decay) or SGD, cosine or reduce-on-plateau
  *   learning rate, Huber / MAE / MSE loss, per-row weights, seeded shuffling, dropout masks from
  *   the seeded PRNG, early stopping on the fold's validation rows with the best epoch's weights
- *   (and batch-norm statistics) restored.
+ *   (and batch-norm statistics) restored. The monitored value is the `metric` param, else the
+ *   run's validation.metric (ctx.metric) on the label scale, else the validation loss; a refit
+ *   (ctx.iterations) trains the chosen number of epochs (its schedule spans them).
  * - Threads: `num_threads` intra-op threads (0 = all cores). Same seed + same machine = the
  *   same bytes, on any thread count (MLAS never splits a reduction across threads; tested).
  *
@@ -28,6 +30,7 @@ import { z } from 'zod';
 import type { Matrix } from '../core/matrix.ts';
 import { Random } from '../core/random.ts';
 import { UserError } from '../core/errors.ts';
+import { METRICS, type MetricName } from '../core/eval/metrics.ts';
 import { defineModel, type FitContext, type FittedModel, type Task } from './model.ts';
 import { initParams, inferenceModel, trainingModel, type InputLayout, type NetSpec } from './mlp/net.ts';
 import { rowLossJs, type LossKind } from './nn/losses.ts';
@@ -73,6 +76,10 @@ const params = z
       .describe('early stopping: epochs without validation improvement (0 = off); best epoch restored'),
     batch_size: z.number().int().min(1).default(256).describe('training batch size'),
     predict_batch_size: z.number().int().min(1).default(8192).describe('rows per prediction batch'),
+    metric: z
+      .enum(['loss', 'src', 'mae', 'mape', 'rmse', 'auc', 'logloss'])
+      .optional()
+      .describe("early-stopping metric on the label scale (loss: the training loss on the fitted target); default: the pipeline's validation.metric, else loss"),
   })
   .strict();
 
@@ -98,6 +105,8 @@ interface MlpState {
   yScale: number;
   params: Param[];
   bestEpoch: number;
+  /** Validation rows chose bestEpoch. */
+  validated: boolean;
   threads: number;
 }
 
@@ -234,6 +243,7 @@ function fitted(state: MlpState, predictBatch: number): FittedModel {
   const vectors = layout.pack();
   return Object.freeze({
     kind: 'mlp',
+    iterations: state.validated ? state.bestEpoch : undefined,
     predict(X: Matrix): Float64Array {
       predictor ??= new Predictor(state, layout, predictBatch);
       const raw = predictor.raw(X, vectors.params, vectors.stats);
@@ -251,11 +261,47 @@ function fitted(state: MlpState, predictBatch: number): FittedModel {
       yMean: state.yMean,
       yScale: state.yScale,
       bestEpoch: state.bestEpoch,
+      validated: state.validated,
       threads: state.threads,
       predictBatch,
       params: state.params.map((p) => ({ name: p.name, shape: p.shape, trainable: p.trainable, decay: p.decay, data: Array.from(p.data) })),
     }),
   });
+}
+
+/**
+ * What early stopping watches on the validation rows: the metric (the `metric` param, else the
+ * run's) on the label scale, or the loss on the fitted target. `sign * score` is minimised.
+ */
+function validMonitor(
+  yValid: Float64Array,
+  p: MlpParams,
+  ctx: FitContext,
+  lossKind: LossKind,
+  yMean: number,
+  yScale: number,
+): { name: string; sign: 1 | -1; score(raw: Float64Array): number } {
+  const rows = Array.from({ length: yValid.length }, (_, i) => i).filter((i) => Number.isFinite(yValid[i]));
+  const name: MetricName | 'loss' = p.metric ?? ctx.metric ?? 'loss';
+  if (name === 'loss')
+    return {
+      name: 'valid_loss',
+      sign: 1,
+      score: (raw) => rows.reduce((s, i) => s + rowLossJs(lossKind, raw[i], (yValid[i] - yMean) / yScale, p.huber_delta), 0) / rows.length,
+    };
+  const binary = ctx.task === 'binary';
+  const toLabel = binary ? (v: number) => v : (ctx.toLabel ?? ((v: number) => v));
+  const labels = Float64Array.from(rows, (i) => toLabel(yValid[i]));
+  const pred = new Float64Array(rows.length);
+  const { fn, higherIsBetter } = METRICS[name];
+  return {
+    name: `valid_${name}`,
+    sign: higherIsBetter ? -1 : 1,
+    score(raw) {
+      rows.forEach((i, k) => (pred[k] = binary ? 1 / (1 + Math.exp(-raw[i])) : toLabel(raw[i] * yScale + yMean)));
+      return fn(labels, pred);
+    },
+  };
 }
 
 async function fitMlp(X: Matrix, y: Float64Array, p: MlpParams, ctx: FitContext): Promise<FittedModel> {
@@ -301,8 +347,11 @@ async function fitMlp(X: Matrix, y: Float64Array, p: MlpParams, ctx: FitContext)
 
   const lossKind: LossKind = task === 'binary' ? 'logloss' : p.loss;
   const init = initParams(spec, rng.fork('init'));
-  const valid = ctx.valid && ctx.valid.y.some((v) => Number.isFinite(v)) ? ctx.valid : undefined;
+  // A refit (ctx.iterations) trains the epochs an early-stopped fit chose and validates nothing.
+  const epochs = ctx.iterations ? ctx.iterations.count : p.epochs;
+  const valid = !ctx.iterations && ctx.valid && ctx.valid.y.some((v) => Number.isFinite(v)) ? ctx.valid : undefined;
   if (valid) checkColumns(encoding, valid.X);
+  const monitorValid = valid ? validMonitor(valid.y, p, ctx, lossKind, yMean, yScale) : undefined;
 
   const layers = [...spec.hidden, 1].join('-');
   ctx.log?.(
@@ -325,16 +374,12 @@ async function fitMlp(X: Matrix, y: Float64Array, p: MlpParams, ctx: FitContext)
     Object.assign(feeds, constant);
     feeds.idx = i32(idx, [idx.length]);
   };
-  const validLoss = (params: Float32Array, stats: Float32Array) => {
-    const raw = predictor!.raw(valid!.X, params, stats);
-    let s = 0;
-    let m = 0;
-    for (let i = 0; i < raw.length; i++)
-      if (Number.isFinite(valid!.y[i])) {
-        s += rowLossJs(lossKind, raw[i], (valid!.y[i] - yMean) / yScale, p.huber_delta);
-        m++;
-      }
-    return m ? s / m : NaN;
+  // The trainer minimises valid_loss: the monitored metric, signed; onIter reports it by name.
+  const validLoss = (params: Float32Array, stats: Float32Array) => monitorValid!.sign * monitorValid!.score(predictor!.raw(valid!.X, params, stats));
+  const onIter: FitContext['onIter'] = (epoch, metrics) => {
+    if (!monitorValid || monitorValid.name === 'valid_loss' || !('valid_loss' in metrics)) return ctx.onIter?.(epoch, metrics);
+    const { valid_loss: signed, ...rest } = metrics;
+    ctx.onIter?.(epoch, { ...rest, [monitorValid.name]: monitorValid.sign * signed });
   };
   const result = train({
     name: 'mlp',
@@ -346,7 +391,7 @@ async function fitMlp(X: Matrix, y: Float64Array, p: MlpParams, ctx: FitContext)
     rows: n,
     batchSize: p.batch_size,
     minBatchRows: p.batch_norm ? 2 : 1, // batch statistics need two rows
-    epochs: p.epochs,
+    epochs,
     patience: p.patience,
     lr: {
       rate: p.learning_rate,
@@ -360,7 +405,7 @@ async function fitMlp(X: Matrix, y: Float64Array, p: MlpParams, ctx: FitContext)
     feedBatch,
     validLoss: valid ? validLoss : undefined,
     log: ctx.log,
-    onIter: ctx.onIter,
+    onIter,
   });
   // With validation rows the best epoch's weights win; otherwise the last epoch's.
   const state: MlpState = {
@@ -371,6 +416,7 @@ async function fitMlp(X: Matrix, y: Float64Array, p: MlpParams, ctx: FitContext)
     yScale,
     params: layout.unpack(result.params, result.stats),
     bestEpoch: result.bestEpoch,
+    validated: valid !== undefined,
     threads,
   };
   return fitted(state, p.predict_batch_size);
@@ -380,6 +426,8 @@ export const mlp = defineModel({
   kind: 'mlp',
   summary: 'multi-layer perceptron trained on onnxruntime (embeddings for categoricals, batch norm, dropout, early stopping)',
   params,
+  // With validation rows the best epoch's weights are kept, patience or not.
+  usesValidation: () => true,
   fit: fitMlp,
   load(json) {
     const s = json as {
@@ -391,6 +439,7 @@ export const mlp = defineModel({
       yMean: number;
       yScale: number;
       bestEpoch: number;
+      validated?: boolean;
       threads?: number;
       predictBatch: number;
       params: { name: string; shape: number[]; trainable?: boolean; decay?: boolean; data: number[] }[];
@@ -404,6 +453,7 @@ export const mlp = defineModel({
         yMean: s.yMean,
         yScale: s.yScale,
         bestEpoch: s.bestEpoch,
+        validated: s.validated ?? false,
         threads: s.threads ?? defaultThreads(),
         params: s.params.map((q) => ({
           name: q.name,

@@ -19,11 +19,11 @@ import { BlockCache, fingerprintFiles, hashOf, resolveCacheDir } from '../cache/
 import { writeFileAtomic } from '../cache/atomic.ts';
 import { readDataset } from '../data/read-dataset.ts';
 import { withColumns, type Table } from '../data/table.ts';
-import { makeFolds, validatedRows } from '../eval/folds.ts';
+import { foldRows, innerSplit, makeFolds, validatedRows, type FoldSpec } from '../eval/folds.ts';
 import { quantileSorted } from '../eval/quantile.ts';
 import { formatScores, score, type Scores } from '../eval/score.ts';
 import { hconcat } from '../matrix.ts';
-import type { MetricName } from '../eval/metrics.ts';
+import { METRICS, type MetricName } from '../eval/metrics.ts';
 import { renderSubmission, submissionFileName } from '../submit/write.ts';
 import { validateSubmissionText } from '../submit/validate.ts';
 import { zipFile } from '../submit/zip.ts';
@@ -33,8 +33,8 @@ import { computeFeatures, computeShard, modelFeatureIds, planFeatures, type Shar
 import { shardLabel, shardRows, type Shard } from './shard.ts';
 import { checkDevices, checkModels, prepareLabels } from './preflight.ts';
 import { describePlan } from './plan.ts';
-import { FoldFeatureCache, trainModel, type ModelResult } from './train-stage.ts';
-import { ensemble, evaluationFolds, type EnsembleResult } from './ensemble-stage.ts';
+import { FoldFeatureCache, trainModel, type EarlyStopping, type ModelResult } from './train-stage.ts';
+import { ensemble, evaluationFolds, type EnsembleResult, type Level } from './ensemble-stage.ts';
 import { describePostprocess, nestedPostprocess, type NestedPostprocess } from './postprocess.ts';
 import { chooseRound, pseudoLabels } from './pseudo-labels.ts';
 import { submissionHeader, tableSpecOf, type Pipeline } from './schema.ts';
@@ -94,6 +94,32 @@ function labelWeights(y: Float64Array, cfg: Pipeline['labels'], log: RunLog): Fl
   return w;
 }
 
+/** The plain mean of the learners' fold-model test predictions (no fitted weights), as a one-fold Level. */
+function foldModelMean(results: ModelResult[]): Level {
+  const test = new Float64Array(results[0].test.length);
+  for (const m of results) for (const t of m.testFolds) for (let i = 0; i < t.length; i++) test[i] += t[i] / (results.length * m.testFolds.length);
+  return { id: 'fold-models', oof: new Float64Array(0), testFolds: [test], test, scores: {} };
+}
+
+/**
+ * How the CV was validated, for metrics.json, run.json and the terminal: `optimistic` when some
+ * learner's rounds were chosen on the very rows it is scored on (validation.early_stopping: fold).
+ */
+function validationInfo(v: Pipeline['validation'], results: ModelResult[]) {
+  const onFold = results.filter((m) => m.earlyStopping === 'fold').map((m) => m.id);
+  return {
+    scheme: v.scheme,
+    early_stopping: v.early_stopping,
+    optimistic: onFold.length > 0,
+    stopped_on_validation_rows: onFold,
+    note: onFold.length
+      ? `optimistic CV: ${onFold.join(', ')} chose their rounds on each fold's validation rows (validation.early_stopping: fold); inner keeps them out`
+      : v.early_stopping === 'inner'
+        ? "early stopping on an inner split of each fold's training rows; no out-of-fold row chose its own model"
+        : 'no learner early-stops',
+  };
+}
+
 export function defaultModelsDir(): string {
   return process.env.SMP_MODELS_DIR ?? path.join(process.env.XDG_CACHE_HOME ?? path.join(os.homedir(), '.cache'), 'smp-kit', 'models');
 }
@@ -137,6 +163,11 @@ async function prepare(file: string, opts: RunOptions, log: RunLog, preflight = 
   const v = pipeline.validation;
   if (v.scheme === 'group-kfold' && v.group !== 'uid' && !(v.group in table.columns))
     throw new UserError(`${locate(['validation', 'group'])} validation.group: the dataset has no column "${v.group}"`);
+  // One fold has one model: no disagreement between fold models to rank test rows by.
+  if ((v.scheme === 'time' || v.scheme === 'holdout') && pipeline.pseudo_labels.rounds > 0 && pipeline.pseudo_labels.fraction < 1)
+    throw new UserError(
+      `${locate(['pseudo_labels', 'fraction'])} pseudo_labels.fraction: ${pipeline.pseudo_labels.fraction} picks the test rows the fold models agree on most, but validation.scheme: ${v.scheme} has a single fold model; use fraction: 1 (every test row) or a kfold / group-kfold scheme`,
+    );
   prepareLabels(table, pipeline, locate, log);
 
   const cache = new BlockCache(resolveCacheDir(work, opts.cacheDir), (m) => log.warn('cache', m));
@@ -223,25 +254,32 @@ export async function runPipeline(file: string, opts: RunOptions = {}): Promise<
   const groups = v.group === 'uid' ? table.uid.slice(0, table.nTrain) : (table.columns[v.group] as { values: (string | null)[] }).values.slice(0, table.nTrain).map((g) => (g === null ? null : String(g)));
   const dateCol = table.columns.postdate;
   const postdate = dateCol?.type === 'number' ? dateCol.values : new Float64Array(table.n).fill(NaN);
-  const folds = makeFolds(
-    table.nTrain,
-    {
-      scheme: v.scheme,
-      folds: v.folds,
-      shuffle: v.shuffle,
-      groups,
-      times: postdate.subarray(0, table.nTrain),
-      validFraction: v.valid_fraction,
-      strata: pipeline.task === 'binary' && v.stratify ? y : undefined,
-    },
-    rng.fork('folds'),
-  );
+  const foldSpec: FoldSpec = {
+    scheme: v.scheme,
+    folds: v.folds,
+    shuffle: v.shuffle,
+    groups,
+    times: postdate.subarray(0, table.nTrain),
+    validFraction: v.valid_fraction,
+    strata: pipeline.task === 'binary' && v.stratify ? y : undefined,
+  };
+  const folds = makeFolds(table.nTrain, foldSpec, rng.fork('folds'));
   const strat = pipeline.task === 'binary' && v.stratify && v.scheme !== 'time' && v.scheme !== 'group-kfold' ? ', stratified by class' : '';
   const pct = (v.valid_fraction * 100).toFixed(0);
   log.info(
     'validation',
-    v.scheme === 'time' ? `time-ordered holdout: newest ${pct}% of train` : v.scheme === 'holdout' ? `holdout: random ${pct}% of train validated${strat}` : `${v.scheme}, ${folds.k} folds${strat}`,
+    (v.scheme === 'time' ? `time-ordered holdout: newest ${pct}% of train` : v.scheme === 'holdout' ? `holdout: random ${pct}% of train validated${strat}` : `${v.scheme}, ${folds.k} folds${strat}`) +
+      (v.early_stopping === 'inner'
+        ? `; early stopping on ${(v.inner_fraction * 100).toFixed(0)}% of each fold's training rows${v.scheme === 'time' ? ' (the newest)' : v.scheme === 'group-kfold' ? ' (whole groups)' : ''}`
+        : "; early stopping on each fold's validation rows (optimistic CV)") +
+      (folds.k === 1 ? '; test predictions from a refit on all train rows' : ''),
   );
+  // The same inner split for every learner and round, cut the way the scheme cuts.
+  const innerRng = rng.fork('inner-split');
+  const earlyStopping: EarlyStopping =
+    v.early_stopping === 'inner'
+      ? { mode: 'inner', stop: Array.from({ length: folds.k }, (_, f) => innerSplit(foldRows(folds, f).train, foldSpec, v.inner_fraction, innerRng.fork(`fold${f}`)).stop) }
+      : { mode: 'fold' };
 
   const usesLog = pipeline.labels.transform === 'log' || pipeline.models.some((m) => m.transform === 'log');
   if (usesLog && y.some((v) => !(v > 0)))
@@ -263,7 +301,25 @@ export async function runPipeline(file: string, opts: RunOptions = {}): Promise<
     if (round > 0) log.info('pseudo-labels', `round ${round}: ${pseudo!.rows.length} test rows, weight ${pipeline.pseudo_labels.weight}`);
     const results: ModelResult[] = [];
     for (const [m, entry] of pipeline.models.entries()) {
-      results.push(await trainModel({ entry, table, blocks, foldCache, folds, task: pipeline.task, y, rng: rng.fork(`model:${entry.id}`), log, pseudo, weight, target: TARGETS[entry.transform ?? pipeline.labels.transform] }));
+      results.push(
+        await trainModel({
+          entry,
+          table,
+          blocks,
+          foldCache,
+          folds,
+          task: pipeline.task,
+          y,
+          metric,
+          earlyStopping,
+          refitAll: folds.k === 1,
+          rng: rng.fork(`model:${entry.id}`),
+          log,
+          pseudo,
+          weight,
+          target: TARGETS[entry.transform ?? pipeline.labels.transform],
+        }),
+      );
       // In the last round, a block goes after the last learner that reads it.
       if (round === pipeline.pseudo_labels.rounds) {
         for (const id of modelIds[m]) {
@@ -275,7 +331,10 @@ export async function runPipeline(file: string, opts: RunOptions = {}): Promise<
     const post = nestedPostprocess(pipeline.postprocess, ens.final, y, postdate, metaFolds, metric);
     log.info('ensemble', `round ${round}: ${formatScores(ens.final.scores)}`, { round, scores: ens.final.scores });
     rounds.push({ round, results, ens, post });
-    pseudo = pseudoLabels(ens.final, pipeline.pseudo_labels);
+    // With a single fold the combiners were fitted on the validated rows and the test predictions
+    // come from refits that saw them: the next round's labels are the plain mean of the fold
+    // models, which saw neither (fraction is 1 there: see prepare).
+    pseudo = pseudoLabels(folds.k > 1 ? ens.final : foldModelMean(results), pipeline.pseudo_labels);
   }
   // Validation rows never change across rounds, so rounds compare fold by fold: a later round is
   // kept only when its paired fold gains over round 0 beat their own noise.
@@ -283,7 +342,8 @@ export async function runPipeline(file: string, opts: RunOptions = {}): Promise<
   const chosen = rounds[choice.chosen];
   for (const c of choice.rounds.slice(1)) {
     const { mean, se } = c.gain!;
-    const verdict = c.kept ? 'kept' : mean > se ? 'passes, but another round gains more' : 'not kept: mean gain <= standard error';
+    const pooledWorse = METRICS[metric].higherIsBetter ? c.pooled <= choice.rounds[0].pooled : c.pooled >= choice.rounds[0].pooled;
+    const verdict = c.kept ? 'kept' : mean <= se ? 'not kept: mean gain <= standard error' : pooledWorse ? `not kept: pooled CV ${c.pooled.toPrecision(4)} is not better than round 0's ${choice.rounds[0].pooled.toPrecision(4)}` : 'passes, but another round gains more';
     log.info('pseudo-labels', `round ${c.round} vs round 0: ${metric.toUpperCase()} gain per fold mean ${mean.toPrecision(3)}, standard error ${se.toPrecision(3)} (${metaFolds.k} folds, positive = better): ${verdict}`, { round: c.round, gain: c.gain, folds: c.folds, kept: c.kept });
   }
   if (rounds.length > 1) log.info('pseudo-labels', `keeping round ${chosen.round}`);
@@ -292,7 +352,8 @@ export async function runPipeline(file: string, opts: RunOptions = {}): Promise<
   const finalTest = post.test;
   const finalScores = score(pipeline.task, validated.map((r) => y[r]), validated.map((r) => finalOof[r]));
   log.info('postprocess', describePostprocess(pipeline.postprocess, post.fitted), { postprocess: post.fitted, folds: post.folds });
-  log.info('final', `CV: ${formatScores(finalScores)}`, { postprocess: post.fitted });
+  const validation = validationInfo(v, results);
+  log.info('final', `CV: ${formatScores(finalScores)}${validation.optimistic ? ' (optimistic: early stopping saw the validation rows)' : ''}`, { postprocess: post.fitted, validation });
 
   // Run folder and submission.
   const ts = opts.timestamp ?? stamp();
@@ -302,7 +363,7 @@ export async function runPipeline(file: string, opts: RunOptions = {}): Promise<
   log.attach(path.join(runDir, 'log.jsonl'));
   const metrics: RunResult['metrics'] = {};
   for (const m of results) {
-    metrics[m.id] = { ...m.scores, folds: m.folds };
+    metrics[m.id] = { ...m.scores, folds: m.folds, early_stopping: m.earlyStopping, iterations: m.iterations } as never;
     const trainPids = table.pid.slice(0, table.nTrain);
     writeFileAtomic(path.join(runDir, `${m.id}.oof.csv`), csv(['pid', 'label', 'fold', 'prediction'], trainPids.map((pid, r) => [pid, y[r], folds.fold[r], Number.isNaN(m.oof[r]) ? '' : m.oof[r]])));
     writeFileAtomic(path.join(runDir, `${m.id}.test.csv`), csv(['pid', 'prediction'], table.pid.slice(table.nTrain).map((pid, i) => [pid, m.test[i]])));
@@ -310,6 +371,7 @@ export async function runPipeline(file: string, opts: RunOptions = {}): Promise<
     writeFileAtomic(path.join(runDir, `${m.id}.importance.csv`), csv(['feature', 'importance'], imp));
   }
   metrics.final = { ...finalScores };
+  metrics.validation = validation as never;
   // postprocess: what the test predictions got; postprocess_folds: what each fold's CV rows got.
   metrics.ensemble = { method: pipeline.ensemble.method, weights: ens.weights, groups: ens.groups, postprocess: post.fitted, postprocess_folds: post.folds } as never;
   if (rounds.length > 1)
@@ -353,6 +415,7 @@ export async function runPipeline(file: string, opts: RunOptions = {}): Promise<
     cache_dir: cache.dir,
     counters: log.counters,
     main_metric: metric,
+    validation,
     submission: path.relative(work, zipPath),
     config: pipeline,
   };
