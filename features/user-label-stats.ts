@@ -347,6 +347,7 @@ class MinHeap {
 export const userLabelStats = defineFeature({
   kind: 'user-label-stats',
   version: 2,
+  random: true,
   labelAware: true,
   summary: "out-of-fold statistics of a user's (or any group's) popularity labels",
   params: z

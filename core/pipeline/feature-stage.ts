@@ -57,12 +57,17 @@ export interface PlanOptions {
   cache: BlockCache;
 }
 
+/** Layout of the block cache key; bump when its parts change. */
+const KEY_FORMAT = 'block-key/2';
+
 export function planFeatures(opts: PlanOptions): FeaturePlan {
   const { table, cache } = opts;
   const keys: Record<string, string> = {};
   for (const entry of opts.entries) {
     const def = features.get(entry.kind);
-    keys[entry.id] = hashOf(KIT_VERSION, `${def.kind}@${def.version}`, entry.params, entry.inputs.map((i) => keys[i]), opts.fingerprint, opts.seed, ...(def.inputFiles ? [fingerprintFiles(def.inputFiles(table, entry.params))] : []));
+    // Only what the block depends on: the seed only for kinds that draw from it (an input's key
+    // carries its own seed, if any). KEY_FORMAT: keys of older layouts (every one held the seed) just miss.
+    keys[entry.id] = hashOf(KEY_FORMAT, KIT_VERSION, `${def.kind}@${def.version}`, entry.params, entry.inputs.map((i) => keys[i]), opts.fingerprint, def.random ? opts.seed : 'seed-free', ...(def.inputFiles ? [fingerprintFiles(def.inputFiles(table, entry.params))] : []));
   }
   // Walking backwards: a block is needed when a later stage keeps it, when it is label-aware,
   // or when it feeds a needed block that must be computed (not cached).
@@ -97,14 +102,17 @@ export async function computeFeatures(
   });
 
   const byId = new Map(opts.entries.map((entry) => [entry.id, entry]));
-  const contextOf = (entry: FeatureEntry, inputs: Record<string, Matrix>): FeatureContext => ({
-    table,
-    inputs,
-    rng: opts.rng.fork(`feature:${features.get(entry.kind).kind}:${keys[entry.id]}`),
-    log,
-    cacheDir: path.join(cache.dir, 'rows'),
-    modelsDir: opts.modelsDir,
-  });
+  const contextOf = (entry: FeatureEntry, inputs: Record<string, Matrix>): FeatureContext => {
+    const def = features.get(entry.kind);
+    return {
+      table,
+      inputs,
+      rng: def.random ? opts.rng.fork(`feature:${def.kind}:${keys[entry.id]}`) : seedFree(def.kind),
+      log,
+      cacheDir: path.join(cache.dir, 'rows'),
+      modelsDir: opts.modelsDir,
+    };
+  };
   // An input held in memory, or (when a cache entry turned out unreadable) read or computed again.
   const inputsOf = async (entry: FeatureEntry): Promise<Record<string, Matrix>> => {
     const inputs: Record<string, Matrix> = {};
@@ -151,6 +159,19 @@ export async function computeFeatures(
     }
   }
   return { fixed, labelAware, keys };
+}
+
+/**
+ * The `rng` of a kind that declares no randomness: its cached block serves every seed, so a
+ * draw would make the cache return another seed's values. Fails at the first touch instead.
+ */
+function seedFree(kind: string): Random {
+  return new Proxy({} as Random, {
+    get(_target, prop) {
+      if (typeof prop === 'symbol') return undefined; // inspection
+      throw new Error(`feature kind ${kind} uses ctx.rng.${prop} but does not declare \`random: true\` (its cache key holds no seed)`);
+    },
+  });
 }
 
 /** Column names carry their block id (`time.hour`) so importances name their source. */
