@@ -57,6 +57,11 @@ interface FeatureBase<S extends z.ZodType> {
    * recomputes the block.
    */
   inputFiles?(table: Table, params: z.output<S>): string[];
+  /**
+   * Fails (UserError) when the dataset lacks what the params name (a column); the runner calls
+   * it before any feature work.
+   */
+  check?(table: Table, params: z.output<S>): void;
   /** Pre-trained models the block loads: checked before any feature work (core/pipeline/preflight.ts). */
   models?(params: z.output<S>): ModelNeed[];
 }

@@ -13,6 +13,7 @@ import type { Random } from '../random.ts';
 import type { RunLog } from '../report/run-log.ts';
 import { BlockCache, fingerprintFiles, hashOf } from '../cache/block-cache.ts';
 import { KIT_VERSION } from '../version.ts';
+import { UserError } from '../errors.ts';
 import { features } from '../../features/index.ts';
 import type { FeatureContext, LabelAwareFeature, LabelFreeFeature } from '../../features/feature.ts';
 import type { FeatureEntry, ModelEntry } from './schema.ts';
@@ -65,6 +66,12 @@ export function planFeatures(opts: PlanOptions): FeaturePlan {
   const keys: Record<string, string> = {};
   for (const entry of opts.entries) {
     const def = features.get(entry.kind);
+    try {
+      def.check?.(table, entry.params);
+    } catch (e) {
+      if (e instanceof UserError) throw new UserError(`features: ${entry.id}: ${e.message}`);
+      throw e;
+    }
     // Only what the block depends on: the seed only for kinds that draw from it (an input's key
     // carries its own seed, if any). KEY_FORMAT: keys of older layouts (every one held the seed) just miss.
     keys[entry.id] = hashOf(KEY_FORMAT, KIT_VERSION, `${def.kind}@${def.version}`, entry.params, entry.inputs.map((i) => keys[i]), opts.fingerprint, def.random ? opts.seed : 'seed-free', ...(def.inputFiles ? [fingerprintFiles(def.inputFiles(table, entry.params))] : []));
