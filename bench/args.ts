@@ -4,6 +4,7 @@
  * @example
  *   const ROWS = numberArg('rows', 300_000); // --rows 1000
  *   const QUICK = flag('quick');              // --quick
+ *   const ONLY = stringArg('only');           // --only video
  */
 const args = process.argv.slice(2);
 
@@ -11,6 +12,12 @@ const args = process.argv.slice(2);
 export function numberArg(name: string, fallback: number): number {
   const i = args.indexOf(`--${name}`);
   return i >= 0 ? Number(args[i + 1]) : fallback;
+}
+
+/** The word after `--name`, or undefined when the option is absent. */
+export function stringArg(name: string): string | undefined {
+  const i = args.indexOf(`--${name}`);
+  return i >= 0 ? args[i + 1] : undefined;
 }
 
 /** Whether `--name` is present. */

@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import { BlockCache } from '../../core/cache/block-cache.ts';
 import { quantileSorted } from '../../core/eval/quantile.ts';
+import { planFeatures } from '../../core/pipeline/feature-stage.ts';
 import { createMatrix, type Matrix } from '../../core/matrix.ts';
 import { Random } from '../../core/random.ts';
 import { asStrings } from '../../features/column-values.ts';
@@ -78,6 +80,9 @@ describe('user-label-stats', () => {
     expect(() => userLabelStats.check!(noDates, userLabelStats.params.parse({ stats: ['mean', 'last'] }))).toThrow(/stats: last needs post dates/);
     expect(() => userLabelStats.check!(noDates, userLabelStats.params.parse({ history: 'past' }))).toThrow(/history: past needs post dates/);
     expect(() => userLabelStats.check!(noDates, userLabelStats.params.parse({}))).not.toThrow();
+    // The runner's plan (made before any feature work) names the entry and the column.
+    const entries = [{ id: 'userstats', kind: 'user-label-stats', inputs: [], params: params as Record<string, unknown> }];
+    expect(() => planFeatures({ entries, keep: new Set(), table, fingerprint: 'x', seed: 1, cache: new BlockCache('/nowhere') })).toThrow(/features: userstats: user-label-stats: group: the dataset has no column "artist"/);
   });
 });
 
