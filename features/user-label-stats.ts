@@ -419,9 +419,8 @@ const Params = z
       .enum(['all', 'past'])
       .default('all')
       .describe(
-        "all: every training post of the user, later ones included (training rows: from inner folds); past: only the user's training posts dated before this post, " +
-          'as a test post has. Measured on later posts (bench/user-history.ts: train on the earliest 80% by date, score the latest 20%): all predicted SMP-Video slightly better ' +
-          '(MAPE 0.2153 vs 0.2167), past wins when users drift (synthetic SMPD, user drift sd 3: SRC 0.744 vs 0.735); choose past for long periods or fast-changing accounts',
+        "all: every training post of the user, later ones included (training rows: from inner folds); past: only the user's training posts dated before this post, as a test post has. " +
+          'Time-ordered checks (bench/user-history.ts; README): all predicted SMP-Video slightly better, past wins when users drift over time (long periods, fast-changing accounts)',
       ),
   })
   .strict();
