@@ -33,15 +33,26 @@ describe('user-label-stats', () => {
   it('history: all gives training rows inner-fold values without their own label', () => {
     const params = userLabelStats.params.parse({ stats: ['mean', 'count'], prior: 0, inner_folds: 2 });
     const fitted = userLabelStats.fit(fakeContext(table), params, trainRows, y);
-    // The inner folds the kind draws (same seed, same fork): a row's mean is that of its user's
-    // labels in the other inner fold.
-    const order = fakeContext(table).rng.fork('inner').shuffle([0, 1, 2, 3, 4, 5]);
-    const inner = new Map(order.map((r, i) => [r, i % 2]));
-    for (let r = 0; r < 6; r++) {
-      const others = [0, 1, 2, 3, 4, 5].filter((q) => uid[q] === uid[r] && inner.get(q) !== inner.get(r)).map((q) => y[q]);
-      const mean = others.length ? others.reduce((a, b) => a + b, 0) / others.length : 0; // prior 0: no labels -> 0/1
-      expect(at(fitted.train, r, 'uid_label_mean')).toBeCloseTo(mean, 5);
-    }
+    // Labels 10^i, one user: a subset's mean names the subset. Each training row's mean is the mean
+    // of a non-empty set of the user's OTHER rows, and "j is seen by i" is symmetric, as inner
+    // folds (i sees exactly the rows outside its own inner fold) make it.
+    const n = 8;
+    const powers = Float64Array.from({ length: n }, (_, i) => 10 ** i);
+    const one = fakeTable({ n: n + 1, nTrain: n, uid: new Array(n + 1).fill('u'), columns: { postdate: { type: 'number', values: Float64Array.from({ length: n + 1 }, (_, i) => i) } } });
+    const f8 = userLabelStats.fit(fakeContext(one), userLabelStats.params.parse({ stats: ['mean'], prior: 0, inner_folds: 3 }), Int32Array.from({ length: n }, (_, i) => i), Float64Array.from([...powers, NaN]));
+    const seen = Array.from({ length: n }, (_, i) => {
+      const mean = at(f8.train, i, 'uid_label_mean');
+      const sets: number[][] = [];
+      for (let mask = 1; mask < 1 << n; mask++) {
+        const rows = Array.from({ length: n }, (_, j) => j).filter((j) => mask & (1 << j));
+        const m = rows.reduce((s, j) => s + powers[j], 0) / rows.length;
+        if (Math.abs(m - mean) <= 1e-6 * m) sets.push(rows); // float32 values
+      }
+      expect(sets, `row ${i}: mean ${mean}`).toHaveLength(1);
+      expect(sets[0]).not.toContain(i);
+      return new Set(sets[0]);
+    });
+    for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) expect(seen[i].has(j)).toBe(seen[j].has(i));
     const test = fitted.apply(Int32Array.from([6]));
     expect(at(test, 0, 'uid_label_mean')).toBeCloseTo(4, 12); // (1 + 2 + 3 + 10) / 4
   });
