@@ -5,6 +5,7 @@
  *   const ROWS = numberArg('rows', 300_000); // --rows 1000
  *   const QUICK = flag('quick');              // --quick
  *   const DEVICE = stringArg('device', 'cpu'); // --device cuda
+ *   const ONLY = stringArg('only');           // --only video
  */
 const args = process.argv.slice(2);
 
@@ -15,7 +16,9 @@ export function numberArg(name: string, fallback: number): number {
 }
 
 /** The text after `--name`, or `fallback` when the option is absent. */
-export function stringArg(name: string, fallback: string): string {
+export function stringArg(name: string): string | undefined;
+export function stringArg(name: string, fallback: string): string;
+export function stringArg(name: string, fallback?: string): string | undefined {
   const i = args.indexOf(`--${name}`);
   return i >= 0 && args[i + 1] !== undefined ? args[i + 1] : fallback;
 }

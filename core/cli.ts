@@ -6,6 +6,7 @@
  *   smp synth --track image|video --posts N --out DIR [--seed S]
  *   smp synth --track table --preset artwork --out DIR [--rows N] [--seed S]
  *   smp synth --track image (--posts N | --train N --test M | --full) --no-images [--embeddings image:512,text:384] --out DIR
+ *   smp synth --track image ... --user-drift SD   (each user's popularity level drifts over time)
  *   smp schema [--out pipelines/schema.json]
  *   smp kinds
  *   smp compare <run dirs...> [--html out.html]
@@ -27,6 +28,14 @@ function int(name: string) {
   return (v: string): number => {
     const n = Number(v);
     if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError(`${name} must be a non-negative integer`);
+    return n;
+  };
+}
+
+function nonNegative(name: string) {
+  return (v: string): number => {
+    const n = Number(v);
+    if (!Number.isFinite(n) || n < 0) throw new InvalidArgumentError(`${name} must be a number >= 0`);
     return n;
   };
 }
@@ -156,9 +165,10 @@ program
   .option('--full', 'full SMPD size: 305,613 train + 180,581 test posts (image track)')
   .option('--no-images', 'image track: write no image files (hidden latent factors replace the image terms of the label)')
   .option('--embeddings <list>', 'with --no-images: precomputed embeddings to write, name:dim,... of image and text (e.g. image:512,text:384)', embeddingList)
+  .option('--user-drift <sd>', "image track: sd of each user's planted popularity drift over time (default 0: none)", nonNegative('--user-drift'))
   .option('--seed <n>', 'seed', int('--seed'), 2025)
   .action(
-    async (o: { track: 'image' | 'video' | 'table'; preset: string; rows?: number; posts?: number; train?: number; test?: number; full?: boolean; images: boolean; embeddings?: { name: 'image' | 'text'; dim: number }[]; out: string; seed: number }) => {
+    async (o: { track: 'image' | 'video' | 'table'; preset: string; rows?: number; posts?: number; train?: number; test?: number; full?: boolean; images: boolean; embeddings?: { name: 'image' | 'text'; dim: number }[]; userDrift?: number; out: string; seed: number }) => {
       if (o.track === 'table') {
         const { synthTable, TABLE_PRESETS } = await import('./data/synth-table.ts');
         const preset = TABLE_PRESETS.find((p) => p === o.preset);
@@ -173,6 +183,7 @@ program
       if ((o.train === undefined) !== (o.test === undefined)) throw new UserError('synth: --train and --test go together');
       if (o.track === 'video' && o.posts === undefined) throw new UserError('synth --track video: give --posts N');
       if (o.track === 'video' && (!o.images || o.embeddings)) throw new UserError('synth --track video: --no-images and --embeddings are for the image track');
+      if (o.track !== 'image' && o.userDrift !== undefined) throw new UserError('synth: --user-drift is for the image track');
       if (o.embeddings && o.images) throw new UserError('synth: --embeddings needs --no-images (with images, compute embeddings from them with clip-image / clip-text)');
       const t0 = Date.now();
       let counts: { train: number; test: number };
@@ -185,6 +196,7 @@ program
           seed: o.seed,
           images: o.images,
           embeddings: o.embeddings,
+          userDrift: o.userDrift,
           onProgress: (m) => process.stderr.write(`[synth] ${m} (${((Date.now() - t0) / 1000).toFixed(1)}s)\n`),
         });
       } else counts = await (await import('./data/synth-video.ts')).synthVideo({ out: o.out, posts: o.posts!, seed: o.seed });

@@ -23,6 +23,7 @@ export interface FeatureContext {
   readonly table: Table;
   /** Blocks named in the entry's `inputs`, by id. */
   readonly inputs: Readonly<Record<string, Matrix>>;
+  /** Seeded for kinds that declare `random`; throws on use for the others. */
   readonly rng: Random;
   readonly log: RunLog;
   /** Folder for per-row caches (embedding shards) of this block. */
@@ -51,11 +52,22 @@ interface FeatureBase<S extends z.ZodType> {
   readonly summary: string;
   readonly params: S;
   /**
+   * The kind draws from `ctx.rng` (seeded sampling, k-means++ starts, randomized SVD, inner
+   * folds), so the run's seed joins its cache key. Kinds without it are seed-free: one cached
+   * block serves every seed, and their `ctx.rng` throws if drawn from.
+   */
+  readonly random?: boolean;
+  /**
    * Files outside the dataset that the block reads (e.g. a user's embeddings file), as absolute
    * paths of existing files; their content joins the block's cache key, so editing them
    * recomputes the block.
    */
   inputFiles?(table: Table, params: z.output<S>): string[];
+  /**
+   * Fails (UserError) when the dataset lacks what the params name (a column); the runner calls
+   * it before any feature work.
+   */
+  check?(table: Table, params: z.output<S>): void;
   /** Pre-trained models the block loads: checked before any feature work (core/pipeline/preflight.ts). */
   models?(params: z.output<S>): ModelNeed[];
   /** Its expensive work is per row and cached per row (embed/row-cache.ts), so `smp run --shard i/N` can split it over machines. */

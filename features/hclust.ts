@@ -80,6 +80,7 @@ export function cutLevels(root: Cluster | null, leaves: number, levels: readonly
 export const hclust = defineFeature({
   kind: 'hclust',
   version: 1,
+  random: true,
   summary: 'hierarchical cluster membership at several cut levels, over the k-means centroids of a block',
   params: z
     .object({

@@ -34,6 +34,7 @@ export const kmeansParams = z
 export const kmeansFeature = defineFeature({
   kind: 'kmeans',
   version: 1,
+  random: true,
   summary: 'k-means cluster ids (categorical) and distances to the nearest centroids, for several k',
   params: kmeansParams,
   async compute({ inputs, rng, log }, params) {

@@ -50,6 +50,7 @@ function centredOperator(v: Vectors, rows: Int32Array, mean: Float64Array): Line
 export const pca = defineFeature({
   kind: 'pca',
   version: 1,
+  random: true,
   summary: 'principal components of an input block (centred randomized SVD, fixed signs, optional whitening)',
   params: z
     .object({

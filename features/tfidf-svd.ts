@@ -107,6 +107,7 @@ async function fieldBlock(table: Table, docs: string[][], name: string, componen
 export const tfidfSvd = defineFeature({
   kind: 'tfidf-svd',
   version: 1,
+  random: true,
   summary: 'TF-IDF of text/tag fields reduced to a few components by truncated SVD',
   params: z
     .object({

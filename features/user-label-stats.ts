@@ -1,29 +1,42 @@
 /**
  * @file `user-label-stats`: the popularity a user's other posts reached (mean, median, std,
- * count, min, max), the strongest single signal in SMP data. Label-aware: the runner fits it on
- * each fold's training rows only. Training rows get values from an inner k-fold over the
- * training rows (a row never sees its own label); validation and test rows get values from all
- * training rows. Means are shrunk toward the global mean by `prior` pseudo-posts.
+ * count, min, max, last), the strongest single signal in SMP data. Label-aware: the runner fits
+ * it on each fold's training rows only. Means are shrunk toward the global mean by `prior`
+ * pseudo-posts.
  *
- * `history: past` uses only the user's posts made before the row's post (a career so far):
- * that is what test posts, which come after all train posts, see, and it needs no inner folds
- * because a row's own label is never in its past.
+ * `history: all` (default): training rows get values from an inner k-fold over the training
+ * rows (a row never sees its own label, but does see the user's later posts); validation and
+ * test rows get values from all training rows. `history: past`: only the user's training posts
+ * dated strictly before the row's post, for every row (what a test post, later than all train
+ * posts, has); no inner folds, since a row's own label is never in its past. The trade-off: with
+ * `all` a k-fold validation row reads the user's later labels (a leak in time), and training
+ * rows read about (k-1)/k of the user's posts; with `past` training rows read fewer labels
+ * (a user's early posts read almost none) than test rows get. On time-ordered checks (train on
+ * the earliest 80% by date, score the latest 20%; bench/user-history.ts) `all` predicted the
+ * real SMP-Video slightly better and `past` won on a synthetic SMPD whose users drift (README,
+ * "user-label-stats: history"), so `all` stays the default.
+ *
+ * Same meaning for every row (training, validation, test), whatever the history:
+ *   - `last`: the label of the user's previous training post in time (strictly earlier date);
+ *   - `count`: with `all`, the number of the user's training posts other than the row itself
+ *     (all of them, not only the other inner folds); with `past`, the number dated before it.
  *
  * Computed by grouping, never per row over a user's history: keys become integer codes once,
- * each block's per-group rows (per inner fold, or per prefix of a user's time-ordered list for
- * `past`) are computed once at fit time, and a row's values are a lookup (plus a binary search
- * on time for `past`).
+ * each block's per-group rows (per inner fold, or per prefix of a user's time-ordered list) are
+ * computed once at fit time, and a row's values are a lookup (plus a binary search on time for
+ * `past` and `last`): O(m log m) for a user with m posts.
  *
  * @example
  *   - id: userstats
  *     kind: user-label-stats
- *     params: { stats: [mean, median, count], prior: 3 }
+ *     params: { stats: [mean, median, count, last], prior: 3 }
  */
 import { z } from 'zod';
 import { createMatrix, type Matrix } from '../core/matrix.ts';
+import type { Table } from '../core/data/table.ts';
 import { UserError } from '../core/errors.ts';
 import { defineFeature, type FittedFeature } from './feature.ts';
-import { asStrings } from './column-values.ts';
+import { asStrings, hasColumn } from './column-values.ts';
 
 const STATS = ['mean', 'median', 'std', 'count', 'min', 'max', 'last'] as const;
 type Stat = (typeof STATS)[number];
@@ -196,7 +209,7 @@ function layout(rows: ArrayLike<number>, codes: Int32Array, groups: number, y: F
  * sequential pass per inner fold. A null key reads the group of the empty string (the old per-row
  * code looked up `key ?? ''`).
  */
-function fitAll({ codes, index, groups, trainRows, y }: Grouping, block: Block, order: readonly number[], inner: Int32Array, folds: number): FittedFeature {
+function fitAll({ codes, index, groups, trainRows, y }: Grouping, block: Block, order: readonly number[], inner: Int32Array, folds: number, time: TimeIndex | null): FittedFeature {
   const { d } = block;
   const nullCode = index.get('') ?? -1;
   const codeOf = (r: number): number => (codes[r] >= 0 ? codes[r] : nullCode);
@@ -241,29 +254,90 @@ function fitAll({ codes, index, groups, trainRows, y }: Grouping, block: Block, 
     }
   }
   const all = groupTable(byTrain, -2);
-  return { train, apply: (rows) => block.gather(rows.length, all, (i) => codeOf(rows[i])) };
+  const total = (g: number): number => (g < 0 ? 0 : byTrain.start[g + 1] - byTrain.start[g]);
+  // count: the user's other training posts, all of them (not only the other inner folds), so a
+  // training row and a test row of a user with the same history read the same count.
+  const countCol = block.stats.indexOf('count');
+  if (countCol >= 0) for (let i = 0; i < trainRows.length; i++) train.data[i * d + countCol] = total(codeOf(trainRows[i])) - (codes[trainRows[i]] >= 0 ? 1 : 0);
+  // last: the previous post in time, for every row (the inner folds' iteration order is no time).
+  const lastCol = block.stats.indexOf('last');
+  if (time && lastCol >= 0) time.writeLast(train, trainRows, lastCol, y);
+  return {
+    train,
+    apply(rows) {
+      const m = block.gather(rows.length, all, (i) => codeOf(rows[i]));
+      if (time && lastCol >= 0) time.writeLast(m, rows, lastCol, y);
+      return m;
+    },
+  };
 }
 
 /**
- * history: past. Each user's training posts in time order (ties by row); a row sees the labels
- * with a strictly earlier date: a prefix of its user's list, found by binary search. Every
- * prefix's row is computed once, running: the sum in list order, Welford's variance, two heaps
- * for the median (O(m log m) for a user with m posts).
+ * Each group's training posts in time order (ties by row), for `history: past` and the `last`
+ * stat: the posts strictly before a row's date are a prefix of its group's list, found by
+ * binary search (O(log m) per row; O(m log m) to build for a group of m posts).
  */
-function fitPast({ codes, groups, trainRows, y }: Grouping, block: Block, t: Float64Array): FittedFeature {
-  const { d } = block;
-  const dated = Array.from(trainRows).filter((r) => !Number.isNaN(t[r])); // never strictly before anything
-  const { sorted: list, start } = bucketByGroup(dated, codes, groups);
-  let longest = 0;
-  for (let g = 0; g < groups; g++) {
-    list.subarray(start[g], start[g + 1]).sort((a, b) => t[a] - t[b] || a - b);
-    longest = Math.max(longest, start[g + 1] - start[g]);
+class TimeIndex {
+  /** Dated training rows sorted by (group, date, row); group g's at start[g] .. start[g + 1]. */
+  readonly list: Int32Array;
+  readonly start: Int32Array;
+  /** The length of the longest group's list. */
+  readonly longest: number;
+  /** Group code of every table row (-1: none). */
+  readonly codes: Int32Array;
+  private readonly time: Float64Array;
+
+  constructor({ codes, groups, trainRows }: Grouping, private readonly t: Float64Array) {
+    const dated = Array.from(trainRows).filter((r) => !Number.isNaN(t[r])); // never strictly before anything
+    const { sorted, start } = bucketByGroup(dated, codes, groups);
+    let longest = 0;
+    for (let g = 0; g < groups; g++) {
+      sorted.subarray(start[g], start[g + 1]).sort((a, b) => t[a] - t[b] || a - b);
+      longest = Math.max(longest, start[g + 1] - start[g]);
+    }
+    this.list = sorted;
+    this.start = start;
+    this.longest = longest;
+    this.time = Float64Array.from(sorted, (r) => t[r]);
+    this.codes = codes;
   }
-  const time = Float64Array.from(list, (r) => t[r]); // for the binary searches
+
+  /** How many of row r's group's posts are dated strictly before r; -1 when r has no group. */
+  before(r: number): number {
+    const g = this.codes[r];
+    if (g < 0) return -1;
+    let lo = this.start[g];
+    let hi = this.start[g + 1];
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (this.time[mid] < this.t[r]) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo - this.start[g];
+  }
+
+  /** Writes column `col` of m (row i is table row rows[i]): the label of the group's previous post in time, NaN when none. */
+  writeLast(m: Matrix, rows: ArrayLike<number>, col: number, y: Float64Array): void {
+    for (let i = 0; i < rows.length; i++) {
+      const j = this.before(rows[i]);
+      m.data[i * m.cols + col] = j > 0 ? y[this.list[this.start[this.codes[rows[i]]] + j - 1]] : NaN;
+    }
+  }
+}
+
+/**
+ * history: past. A row sees the labels of its group's training posts with a strictly earlier
+ * date: a prefix of the group's time-ordered list. Every prefix's row is computed once,
+ * running: the sum in list order, Welford's variance, two heaps for the median (O(m log m) for
+ * a group with m posts).
+ */
+function fitPast({ groups, trainRows, y }: Grouping, block: Block, index: TimeIndex): FittedFeature {
+  const { d } = block;
+  const { list, start, codes } = index;
   // The prefix of length j of group g's list has row start[g] + g + j.
   const prefix = new Float32Array((list.length + groups) * d);
-  const low = new MinHeap(new Float64Array(longest)); // the lower half, negated
-  const high = new MinHeap(new Float64Array(longest));
+  const low = new MinHeap(new Float64Array(index.longest)); // the lower half, negated
+  const high = new MinHeap(new Float64Array(index.longest));
   const s: Summary = { ...EMPTY };
   for (let g = 0; g < groups; g++) {
     Object.assign(s, EMPTY);
@@ -292,17 +366,8 @@ function fitPast({ codes, groups, trainRows, y }: Grouping, block: Block, t: Flo
   }
   const past = (rows: Int32Array): Matrix =>
     block.gather(rows.length, prefix, (i) => {
-      const r = rows[i];
-      const g = codes[r];
-      if (g < 0) return -1;
-      let lo = start[g];
-      let hi = start[g + 1];
-      while (lo < hi) {
-        const mid = (lo + hi) >>> 1;
-        if (time[mid] < t[r]) lo = mid + 1;
-        else hi = mid;
-      }
-      return g + lo; // start[g] + g + (lo - start[g])
+      const j = index.before(rows[i]);
+      return j < 0 ? -1 : start[codes[rows[i]]] + codes[rows[i]] + j;
     });
   return { train: past(trainRows), apply: past };
 }
@@ -344,25 +409,42 @@ class MinHeap {
   }
 }
 
+const Params = z
+  .object({
+    group: z.string().default('uid').describe('column to group by (uid, or e.g. category)'),
+    stats: z.array(z.enum(STATS)).default(['mean', 'median', 'std', 'count']).describe(`any of ${STATS.join(', ')}`),
+    prior: z.number().min(0).default(3).describe('pseudo-posts at the global mean added to each mean (shrinkage)'),
+    inner_folds: z.number().int().min(2).default(5).describe('inner folds giving training rows their values (history: all)'),
+    history: z
+      .enum(['all', 'past'])
+      .default('all')
+      .describe(
+        "all: every training post of the user, later ones included (training rows: from inner folds); past: only the user's training posts dated before this post, as a test post has. " +
+          'Time-ordered checks (bench/user-history.ts; README): all predicted SMP-Video slightly better, past wins when users drift over time (long periods, fast-changing accounts)',
+      ),
+  })
+  .strict();
+type Params = z.output<typeof Params>;
+
+/** What fit needs from the dataset, checked before any feature work. */
+function check(table: Table, params: Params): void {
+  if (params.group !== 'uid' && !hasColumn(table, params.group))
+    throw new UserError(`user-label-stats: group: the dataset has no column "${params.group}"; columns: uid, ${Object.keys(table.columns).sort().join(', ')}`);
+  const needsDates = params.history === 'past' ? 'history: past' : params.stats.includes('last') ? 'stats: last' : null;
+  if (needsDates && table.columns.postdate?.type !== 'number') throw new UserError(`user-label-stats: ${needsDates} needs post dates (a postdate column)`);
+}
+
 export const userLabelStats = defineFeature({
   kind: 'user-label-stats',
-  version: 2,
+  version: 3,
+  random: true,
   labelAware: true,
   summary: "out-of-fold statistics of a user's (or any group's) popularity labels",
-  params: z
-    .object({
-      group: z.string().default('uid').describe('column to group by (uid, or e.g. category)'),
-      stats: z.array(z.enum(STATS)).default(['mean', 'median', 'std', 'count']).describe(`any of ${STATS.join(', ')}`),
-      prior: z.number().min(0).default(3).describe('pseudo-posts at the global mean added to each mean (shrinkage)'),
-      inner_folds: z.number().int().min(2).default(5).describe('inner folds giving training rows their values (history: all)'),
-      history: z
-        .enum(['all', 'past'])
-        .default('all')
-        .describe("all: every training post of the user; past: only the user's training posts made before this post"),
-    })
-    .strict(),
+  params: Params,
   tableColumns: (params) => ['postdate', ...(params.group === 'uid' ? [] : [params.group])],
+  check,
   fit({ table, rng }, params, trainRows, y) {
+    check(table, params);
     const keys = params.group === 'uid' ? (table.uid as string[]) : asStrings(table, params.group);
     let globalMean = 0;
     for (const r of trainRows) globalMean += y[r];
@@ -370,15 +452,13 @@ export const userLabelStats = defineFeature({
     const { codes, index } = groupCodes(keys);
     const block = new Block(params.stats.map((s) => `${params.group}_label_${s}`), params.stats, params.prior, globalMean);
     const grouping = { codes, index, groups: index.size, trainRows, y };
-    if (params.history === 'past') {
-      const date = table.columns.postdate;
-      if (date?.type !== 'number') throw new UserError('user-label-stats: history: past needs post dates (postdate column)');
-      return fitPast(grouping, block, date.values);
-    }
+    const date = table.columns.postdate;
+    const time = date?.type === 'number' && (params.history === 'past' || params.stats.includes('last')) ? new TimeIndex(grouping, date.values) : null;
+    if (params.history === 'past') return fitPast(grouping, block, time!);
     // Inner folds: training rows see only the labels of the other inner folds.
     const order = rng.fork('inner').shuffle(Array.from(trainRows));
     const inner = new Int32Array(table.n).fill(-1);
     order.forEach((r, i) => (inner[r] = i % params.inner_folds));
-    return fitAll(grouping, block, order, inner, params.inner_folds);
+    return fitAll(grouping, block, order, inner, params.inner_folds, time);
   },
 });

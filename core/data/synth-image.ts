@@ -26,6 +26,9 @@
  *                                     -0.3 if it names another colour, 0 if no colour word
  *         + post age                  -1.5 * (postdate - first date) / (last - first date)
  *                                     (newer posts had less time to collect views)
+ *         + user drift (opt-in)       d_u * (age - 0.5), d_u ~ N(0, userDrift) per user, age as
+ *                                     above: a user's level rises or falls over the 16 months
+ *                                     (userDrift 0, the default, plants none)
  *         + noise                     N(0, 0.6), then clipped at 0
  *
  * Brightness and colourfulness are measured on the exact pixels encoded (before JPEG), so
@@ -72,6 +75,11 @@ export interface SynthImageOptions {
   embeddings?: EmbeddingSpec[];
   /** share of posts absent from each embedding file (default 0.005) */
   missingShare?: number;
+  /**
+   * sd of each user's drift: the label gains d_u * (age - 0.5), d_u ~ N(0, userDrift), age 0..1
+   * over the time span, so a user's popularity level changes over time (default 0: none)
+   */
+  userDrift?: number;
   /** progress lines (e.g. to stderr) */
   onProgress?: (message: string) => void;
 }
@@ -360,10 +368,15 @@ export async function synthImage(opts: SynthImageOptions): Promise<{ train: numb
   }
   if (new Set(embeddings.map((e) => e.name)).size !== embeddings.length) throw new Error('synthImage: an embedding is listed twice');
   if (!(missingShare >= 0 && missingShare < 1)) throw new Error(`synthImage: missingShare must be in [0, 1), got ${missingShare}`);
+  const userDrift = opts.userDrift ?? 0;
+  if (!(userDrift >= 0 && Number.isFinite(userDrift))) throw new Error(`synthImage: userDrift must be a finite number >= 0, got ${userDrift}`);
   const { nTrain, nTest } = splitSizes(opts);
   const nPosts = nTrain + nTest;
   const rng = new Random(seed);
   const users = makeUsers(rng.fork('users'), Math.max(3, Math.round(nPosts / 7)));
+  // its own stream, so that userDrift 0 writes the same bytes as before the option existed
+  const drng = rng.fork('user-drift');
+  const drift = users.map(() => userDrift * drng.normal());
   // heavy-tailed posts per user
   const userCum = cumulative(users.map((_, i) => 1 / Math.pow(i + 1, 0.7)));
   const prng = rng.fork('posts');
@@ -442,7 +455,8 @@ export async function synthImage(opts: SynthImageOptions): Promise<{ train: numb
   const shared = (p: Post, i: number): number => {
     const hour = Math.floor((p.postdate % 86400) / 3600);
     const age = (p.postdate - tMin) / Math.max(1, tMax - tMin);
-    return users[p.user].base + CATEGORIES[p.cat].effect + 0.5 * Math.cos((2 * Math.PI * (hour - 20)) / 24) + 0.06 * p.tags.length - 1.5 * age + 0.6 * noiseOf[i];
+    const trend = userDrift > 0 ? drift[p.user] * (age - 0.5) : 0;
+    return users[p.user].base + trend + CATEGORIES[p.cat].effect + 0.5 * Math.cos((2 * Math.PI * (hour - 20)) / 24) + 0.06 * p.tags.length - 1.5 * age + 0.6 * noiseOf[i];
   };
   let latents: Latents | null = null;
   if (images) {
@@ -543,7 +557,7 @@ export async function synthImage(opts: SynthImageOptions): Promise<{ train: numb
     written.push({ spec, ...r });
     progress(`embeddings/${spec.name}.npy: ${r.rows} x ${spec.dim} (${r.missing} posts absent)`);
   }
-  await writeFileAtomic(join(out, 'README.md'), readme({ nTrain, nTest, seed, nUsers: new Set(posts.map((p) => p.user)).size, images, embeddings: written }));
+  await writeFileAtomic(join(out, 'README.md'), readme({ nTrain, nTest, seed, nUsers: new Set(posts.map((p) => p.user)).size, images, embeddings: written, userDrift }));
   return { train: nTrain, test: nTest };
 }
 
@@ -662,10 +676,11 @@ interface ReadmeInfo {
   nUsers: number;
   images: boolean;
   embeddings: { spec: EmbeddingSpec; rows: number; missing: number }[];
+  userDrift: number;
 }
 
 function readme(info: ReadmeInfo): string {
-  const { nTrain, nTest, seed, nUsers, images, embeddings } = info;
+  const { nTrain, nTest, seed, nUsers, images, embeddings, userDrift } = info;
   const categories = CATEGORIES.map((c) => `${c.name} ${c.effect > 0 ? '+' : ''}${c.effect}`).join(', ');
   const imageFiles = images
     ? "- `<split>/<Uid>/<Pid>.jpg|.png`: the images (64..320 px; gradients, shapes, noise; ~10% PNG)\n"
@@ -683,7 +698,13 @@ function readme(info: ReadmeInfo): string {
                                     user_description[0] (= b_u / 2 + N(0, 1)) carry it
       + category effect             ${categories}
       + 0.5 cos(2 pi (hour - 20) / 24)   hour of day of Postdate (UTC); evenings best
-      + 0.06 x number of tags        (Alltags, 0..24 tags)`;
+      + 0.06 x number of tags        (Alltags, 0..24 tags)${
+        userDrift > 0
+          ? `
+      + d_u (age - 0.5)              user drift: d_u ~ N(0, ${userDrift}) per user, age = (Postdate - first) / (last - first);
+                                    a user's level rises or falls over time (later posts differ from earlier ones)`
+          : ''
+      }`;
   const tail = `      - 1.5 x (Postdate - first) / (last - first)   newer posts score lower (less time online)
       + N(0, 0.6) noise, then clipped at 0`;
   const signal = images

@@ -13,6 +13,7 @@ import type { Random } from '../random.ts';
 import type { RunLog } from '../report/run-log.ts';
 import { BlockCache, fingerprintFiles, hashOf } from '../cache/block-cache.ts';
 import { KIT_VERSION } from '../version.ts';
+import { UserError } from '../errors.ts';
 import { features } from '../../features/index.ts';
 import type { FeatureContext, LabelAwareFeature, LabelFreeFeature } from '../../features/feature.ts';
 import type { FeatureEntry, ModelEntry } from './schema.ts';
@@ -58,12 +59,23 @@ export interface PlanOptions {
   cache: BlockCache;
 }
 
+/** Layout of the block cache key; bump when its parts change. */
+const KEY_FORMAT = 'block-key/2';
+
 export function planFeatures(opts: PlanOptions): FeaturePlan {
   const { table, cache } = opts;
   const keys: Record<string, string> = {};
   for (const entry of opts.entries) {
     const def = features.get(entry.kind);
-    keys[entry.id] = hashOf(KIT_VERSION, `${def.kind}@${def.version}`, entry.params, entry.inputs.map((i) => keys[i]), opts.fingerprint, opts.seed, ...(def.inputFiles ? [fingerprintFiles(def.inputFiles(table, entry.params))] : []));
+    try {
+      def.check?.(table, entry.params);
+    } catch (e) {
+      if (e instanceof UserError) throw new UserError(`features: ${entry.id}: ${e.message}`);
+      throw e;
+    }
+    // Only what the block depends on: the seed only for kinds that draw from it (an input's key
+    // carries its own seed, if any). KEY_FORMAT: keys of older layouts (every one held the seed) just miss.
+    keys[entry.id] = hashOf(KEY_FORMAT, KIT_VERSION, `${def.kind}@${def.version}`, entry.params, entry.inputs.map((i) => keys[i]), opts.fingerprint, def.random ? opts.seed : 'seed-free', ...(def.inputFiles ? [fingerprintFiles(def.inputFiles(table, entry.params))] : []));
   }
   // Walking backwards: a block is needed when a later stage keeps it, when it is label-aware,
   // or when it feeds a needed block that must be computed (not cached).
@@ -87,10 +99,11 @@ type StageOptions = Omit<PlanOptions, 'seed'> & {
 };
 
 function featureContext(opts: StageOptions, entry: FeatureEntry, key: string, inputs: Record<string, Matrix>, shard?: Shard): FeatureContext {
+  const def = features.get(entry.kind);
   return {
     table: opts.table,
     inputs,
-    rng: opts.rng.fork(`feature:${features.get(entry.kind).kind}:${key}`),
+    rng: def.random ? opts.rng.fork(`feature:${def.kind}:${key}`) : seedFree(def.kind),
     log: opts.log,
     cacheDir: path.join(opts.cache.dir, 'rows'),
     modelsDir: opts.modelsDir,
@@ -200,6 +213,19 @@ export async function computeFeatures(opts: StageOptions): Promise<FeatureBlocks
     }
   }
   return { fixed, labelAware, keys };
+}
+
+/**
+ * The `rng` of a kind that declares no randomness: its cached block serves every seed, so a
+ * draw would make the cache return another seed's values. Fails at the first touch instead.
+ */
+function seedFree(kind: string): Random {
+  return new Proxy({} as Random, {
+    get(_target, prop) {
+      if (typeof prop === 'symbol') return undefined; // inspection
+      throw new Error(`feature kind ${kind} uses ctx.rng.${prop} but does not declare \`random: true\` (its cache key holds no seed)`);
+    },
+  });
 }
 
 /** Column names carry their block id (`time.hour`) so importances name their source. */

@@ -188,6 +188,41 @@ describe('synthImage without images, with embeddings', () => {
   });
 });
 
+describe('synthImage with a planted user drift', () => {
+  it("adds d_u (age - 0.5) to each post's label, d_u per user, and nothing else", async () => {
+    const opts = { train: 300, test: 100, seed: 23, images: false };
+    const [plain, drifted] = [tmp('nodrift'), tmp('drift')];
+    await synthImage({ out: plain, ...opts });
+    await synthImage({ out: drifted, ...opts, userDrift: 3 });
+    const labels = (root: string, t: Table) => [...t.label.subarray(0, t.nTrain), ...readFileSync(join(root, 'answers', 'test_label.txt'), 'utf8').trim().split('\n').map(Number)];
+    const [a, b] = [await readDataset(plain), await readDataset(drifted)];
+    expect(b.pid).toEqual(a.pid);
+    const [ya, yb] = [labels(plain, a), labels(drifted, b)];
+    const pd = a.columns.postdate;
+    if (pd.type !== 'number') throw new Error('postdate');
+    const [t0, t1] = [Math.min(...pd.values), Math.max(...pd.values)];
+    // Per user: the label change is a line through the middle of the time span, slope d_u.
+    const byUser = new Map<string, number[]>();
+    a.uid.forEach((u, i) => {
+      if (ya[i] > 0 && yb[i] > 0) byUser.set(u, [...(byUser.get(u) ?? []), i]); // not clipped at 0
+    });
+    const slopes: number[] = [];
+    for (const rows of byUser.values()) {
+      const x = rows.map((i) => (pd.values[i] - t0) / (t1 - t0) - 0.5);
+      const dy = rows.map((i) => yb[i] - ya[i]);
+      const slope = x.reduce((s, xi, k) => s + xi * dy[k], 0) / x.reduce((s, xi) => s + xi * xi, 0);
+      rows.forEach((_, k) => expect(Math.abs(dy[k] - slope * x[k])).toBeLessThan(2e-4)); // labels are written to 4 decimals
+      if (rows.length >= 3) slopes.push(slope);
+    }
+    const sd = Math.sqrt(slopes.reduce((s, v) => s + v * v, 0) / slopes.length);
+    expect(slopes.length).toBeGreaterThan(10);
+    expect(sd).toBeGreaterThan(1.5);
+    expect(sd).toBeLessThan(4.5);
+    expect(readFileSync(join(drifted, 'README.md'), 'utf8')).toContain('user drift: d_u ~ N(0, 3)');
+    expect(readFileSync(join(plain, 'README.md'), 'utf8')).not.toContain('user drift');
+  });
+});
+
 describe('synthVideo', () => {
   it('round trip: counts, ids, labels; duplicate users are merged; deterministic', async () => {
     const a = tmp('vid-a');

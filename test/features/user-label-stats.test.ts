@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import { BlockCache } from '../../core/cache/block-cache.ts';
 import { quantileSorted } from '../../core/eval/quantile.ts';
+import { planFeatures } from '../../core/pipeline/feature-stage.ts';
 import { createMatrix, type Matrix } from '../../core/matrix.ts';
 import { Random } from '../../core/random.ts';
 import { asStrings } from '../../features/column-values.ts';
@@ -31,7 +33,6 @@ describe('user-label-stats', () => {
   it('history: all gives training rows inner-fold values without their own label', () => {
     const params = userLabelStats.params.parse({ stats: ['mean', 'count'], prior: 0, inner_folds: 2 });
     const fitted = userLabelStats.fit(fakeContext(table), params, trainRows, y);
-    for (let i = 0; i < 4; i++) expect(at(fitted.train, i, 'uid_label_count')).toBeLessThan(4);
     // Labels 10^i, one user: a subset's mean names the subset. Each training row's mean is the mean
     // of a non-empty set of the user's OTHER rows, and "j is seen by i" is symmetric, as inner
     // folds (i sees exactly the rows outside its own inner fold) make it.
@@ -54,7 +55,45 @@ describe('user-label-stats', () => {
     for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) expect(seen[i].has(j)).toBe(seen[j].has(i));
     const test = fitted.apply(Int32Array.from([6]));
     expect(at(test, 0, 'uid_label_mean')).toBeCloseTo(4, 12); // (1 + 2 + 3 + 10) / 4
-    expect(at(test, 0, 'uid_label_count')).toBe(4);
+  });
+
+  it('count: the user\'s other training posts for every row, on one scale (history: all)', () => {
+    const params = userLabelStats.params.parse({ stats: ['count'], inner_folds: 2 });
+    const fitted = userLabelStats.fit(fakeContext(table), params, trainRows, y);
+    // User a has 4 training posts: each of them has 3 others, a later post of a has 4.
+    expect([0, 1, 2, 3].map((i) => at(fitted.train, i, 'uid_label_count'))).toEqual([3, 3, 3, 3]);
+    expect([4, 5].map((i) => at(fitted.train, i, 'uid_label_count'))).toEqual([1, 1]);
+    expect(at(fitted.apply(Int32Array.from([6])), 0, 'uid_label_count')).toBe(4);
+  });
+
+  it('last: the label of the user\'s previous post in time, for training, validation and test rows alike', () => {
+    // Rows in file order are not in time order: user a posts at 30, 10, 40, 20; b at 25, 15.
+    const t = Float64Array.from([30, 10, 40, 20, 25, 15, 99, 35]);
+    const labels = Float64Array.from([3, 1, 4, 2, 7, 5, NaN, NaN]);
+    const tab = fakeTable({ n: 8, nTrain: 6, uid: ['a', 'a', 'a', 'a', 'b', 'b', 'a', 'a'], columns: { postdate: { type: 'number', values: t } } });
+    // Rows 0-2 and 4-5 train; row 3 (a, date 20) is a validation row; 6 and 7 test rows of a.
+    const rows = Int32Array.from([0, 1, 2, 4, 5]);
+    for (const history of ['all', 'past'] as const) {
+      const params = userLabelStats.params.parse({ history, stats: ['last', 'mean'], inner_folds: 2 });
+      const fitted = userLabelStats.fit(fakeContext(tab), params, rows, labels);
+      // a's training posts in time: 10 (1), 30 (3), 40 (4); b's: 15 (5), 25 (7).
+      expect(Array.from(rows, (_, i) => at(fitted.train, i, 'uid_label_last'))).toEqual([1, NaN, 3, 5, NaN]);
+      const applied = fitted.apply(Int32Array.from([3, 6, 7]));
+      expect([0, 1, 2].map((i) => at(applied, i, 'uid_label_last'))).toEqual([1, 4, 3]);
+    }
+  });
+
+  it('an unknown group column is an error naming it, before any fitting', () => {
+    const params = userLabelStats.params.parse({ group: 'artist' });
+    expect(() => userLabelStats.check!(table, params)).toThrow(/no column "artist"/);
+    expect(() => userLabelStats.fit(fakeContext(table), params, trainRows, y)).toThrow(/no column "artist"/);
+    const noDates = fakeTable({ n: 7, nTrain: 6, uid });
+    expect(() => userLabelStats.check!(noDates, userLabelStats.params.parse({ stats: ['mean', 'last'] }))).toThrow(/stats: last needs post dates/);
+    expect(() => userLabelStats.check!(noDates, userLabelStats.params.parse({ history: 'past' }))).toThrow(/history: past needs post dates/);
+    expect(() => userLabelStats.check!(noDates, userLabelStats.params.parse({}))).not.toThrow();
+    // The runner's plan (made before any feature work) names the entry and the column.
+    const entries = [{ id: 'userstats', kind: 'user-label-stats', inputs: [], params: params as Record<string, unknown> }];
+    expect(() => planFeatures({ entries, keep: new Set(), table, fingerprint: 'x', seed: 1, cache: new BlockCache('/nowhere') })).toThrow(/features: userstats: user-label-stats: group: the dataset has no column "artist"/);
   });
 });
 
@@ -191,7 +230,7 @@ function summarize(values: number[], stats: readonly Stat[], prior: number, glob
         v = n ? sorted[n - 1] : NaN;
         break;
       case 'last':
-        v = n ? values[n - 1] : NaN; // values come in time order in `past` mode
+        v = n ? values[n - 1] : NaN; // values come in time order in `past` mode (history: all fixes it after)
         break;
     }
     out[offset + k] = v;
@@ -264,5 +303,21 @@ function referenceFit({ table, rng }: FeatureContext, params: Params, trainRows:
     these.forEach((r, i) => train.data.set(part.data.subarray(i * d, (i + 1) * d), position.get(r)! * d));
   }
   const all = groupLabels(keys, trainRows, y);
-  return { train, apply: (rows) => block(rows, all) };
+  // count: the user's other training posts (all of them); last: the previous training post in time.
+  const fix = (m: Matrix, rows: ArrayLike<number>, isTrain: boolean): Matrix => {
+    const c = params.stats.indexOf('count');
+    const l = params.stats.indexOf('last');
+    const t = table.columns.postdate?.type === 'number' ? table.columns.postdate.values : null;
+    for (let i = 0; i < rows.length; i++) {
+      const r = rows[i];
+      if (c >= 0) m.data[i * d + c] = (all.get(keys[r] ?? '')?.length ?? 0) - (isTrain && keys[r] !== null ? 1 : 0);
+      if (l >= 0) {
+        let best = -1;
+        for (const q of trainRows) if (keys[r] !== null && keys[q] === keys[r] && t![q] < t![r] && (best < 0 || t![q] > t![best] || (t![q] === t![best] && q > best))) best = q;
+        m.data[i * d + l] = best < 0 ? NaN : y[best];
+      }
+    }
+    return m;
+  };
+  return { train: fix(train, trainRows, true), apply: (rows) => fix(block(rows, all), rows, false) };
 }

@@ -75,3 +75,50 @@ describe('feature stage block lifetime', () => {
     expect([...third.blocks.fixed.keys()]).toEqual(['when_pca']);
   });
 });
+
+/** A block cache that records which blocks it had to store (computed, not read). */
+class RecordingCache extends BlockCache {
+  readonly computed: string[] = [];
+  override put(key: string, m: Matrix, info: Record<string, unknown>): void {
+    this.computed.push(String(info.id));
+    super.put(key, m, info);
+  }
+}
+
+// Cache keys hold only what a block depends on: the run's seed enters the key of a kind that
+// declares `random` (pca: randomized SVD), not of a seed-free one (time, cross-modal).
+describe('block cache keys and the seed', () => {
+  const { table, entries } = setup();
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'smp-key-'));
+  const run = async (seed: number, list = entries, keep = ['when', 'when_pca']) => {
+    const cache = new RecordingCache(dir);
+    const blocks = await computeFeatures({ entries: list, keep: new Set(keep), table, fingerprint: 'x', rng: new Random(seed), log: new RunLog({ quiet: true }), cache, modelsDir: dir });
+    return { computed: cache.computed, keys: blocks.keys, blocks: blocks.fixed };
+  };
+
+  it('another seed reuses the seed-free blocks from the cache and recomputes the seeded ones', async () => {
+    expect(features.get('time').random).toBeFalsy();
+    expect(features.get('pca').random).toBe(true);
+    const first = await run(1);
+    expect(first.computed).toEqual(['when', 'when_pca']);
+
+    const other = await run(2);
+    expect(other.keys.when).toBe(first.keys.when);
+    expect(other.keys.when_pca).not.toBe(first.keys.when_pca);
+    expect(other.computed).toEqual(['when_pca']);
+    expect(Array.from(other.blocks.get('when')!.data)).toEqual(Array.from(first.blocks.get('when')!.data));
+
+    // The first seed again: everything from the cache, the same values.
+    const again = await run(1);
+    expect(again.computed).toEqual([]);
+    expect(Array.from(again.blocks.get('when_pca')!.data)).toEqual(Array.from(first.blocks.get('when_pca')!.data));
+  });
+
+  it('a seed-free block reading a seeded one gets a key per seed (the input key carries the seed)', async () => {
+    const xm: FeatureEntry = { id: 'xm', kind: 'cross-modal', inputs: ['when_pca'], params: features.get('cross-modal').params.parse({ image: 'when_pca', category: null }) as Record<string, unknown> };
+    expect(features.get('cross-modal').random).toBeFalsy();
+    const [a, b] = [await run(3, [...entries, xm], ['xm']), await run(4, [...entries, xm], ['xm'])];
+    expect(a.keys.when).toBe(b.keys.when);
+    expect(a.keys.xm).not.toBe(b.keys.xm);
+  });
+});
