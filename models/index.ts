@@ -6,9 +6,13 @@ import type { ModelDef } from './model.ts';
 import { ridge } from './ridge.ts';
 import { gbdt } from './gbdt/index.ts';
 import { mlp } from './mlp.ts';
+import { attentionLstm } from './attention-lstm.ts';
+import { gatedFusion } from './gated-fusion.ts';
 
 export const models = createRegistry<ModelDef>('learner', [
   ridge,
   gbdt,
   mlp,
+  attentionLstm,
+  gatedFusion,
 ] as ModelDef[]);

@@ -11,7 +11,7 @@ import type { Table } from '../data/table.ts';
 import { foldRows, validatedRows, type Folds } from '../eval/folds.ts';
 import { formatScores, score, type Scores } from '../eval/score.ts';
 import { models } from '../../models/index.ts';
-import type { FitContext, Task } from '../../models/model.ts';
+import type { FitContext, GateSummary, Task } from '../../models/model.ts';
 import type { FittedFeature } from '../../features/feature.ts';
 import { prefixed, type FeatureBlocks } from './feature-stage.ts';
 import type { ModelEntry } from './schema.ts';
@@ -31,6 +31,8 @@ export interface ModelResult {
   folds: Scores[];
   scores: Scores;
   importance: Record<string, number>;
+  /** Gated learners: gate weights on the validation rows, pooled over the folds. */
+  gates?: GateSummary;
   seconds: number;
 }
 
@@ -85,6 +87,7 @@ export async function trainModel(opts: {
   const testFolds: Float64Array[] = [];
   const foldScores: Scores[] = [];
   const importance: Record<string, number> = {};
+  const gates: GateSummary[] = [];
   const t0 = Date.now();
   // Rows with zero weight (filtered outliers) do not fit; they are still validated.
   const splits = Array.from({ length: folds.k }, (_, f) => {
@@ -168,6 +171,8 @@ export async function trainModel(opts: {
     testFolds.push(pte);
     for (let i = 0; i < pte.length; i++) test[i] += pte[i] / folds.k;
     for (const [name, v] of Object.entries(model.importance())) importance[name] = (importance[name] ?? 0) + v / folds.k;
+    const gate = model.gates?.();
+    if (gate) gates.push(gate);
     const s = score(opts.task, yva, pva);
     foldScores.push(s);
     log.info(`model ${entry.id}`, `fold ${f + 1}/${folds.k}: ${formatScores(s)}`, { model: entry.id, fold: f, scores: s });
@@ -182,7 +187,25 @@ export async function trainModel(opts: {
   const scores = score(opts.task, validated.map((r) => y[r]), validated.map((r) => oof[r]));
   const seconds = (Date.now() - t0) / 1000;
   log.info(`model ${entry.id}`, `CV: ${formatScores(scores)} (${seconds.toFixed(1)}s)`, { model: entry.id, scores });
-  return { id: entry.id, kind: entry.kind, oof, test, testFolds, folds: foldScores, scores, importance, seconds };
+  return { id: entry.id, kind: entry.kind, oof, test, testFolds, folds: foldScores, scores, importance, ...(gates.length ? { gates: poolGates(gates) } : {}), seconds };
+}
+
+/** Folds' gate summaries as one: per segment value, the row-weighted mean over the folds. */
+export function poolGates(list: readonly GateSummary[]): GateSummary {
+  const rows = new Map<string, { n: number; sum: number[] }>();
+  for (const s of list)
+    for (const r of s.rows) {
+      const acc = rows.get(r.segment) ?? { n: 0, sum: r.mean.map(() => 0) };
+      acc.n += r.n;
+      r.mean.forEach((m, e) => (acc.sum[e] += m * r.n));
+      rows.set(r.segment, acc);
+    }
+  const keys = [...rows.keys()].filter((k) => k !== 'all').sort((a, b) => Number(a) - Number(b) || (a < b ? -1 : a > b ? 1 : 0));
+  return {
+    experts: list[0].experts,
+    ...(list[0].segment ? { segment: list[0].segment } : {}),
+    rows: ['all', ...keys].filter((k) => rows.has(k)).map((k) => ({ segment: k, n: rows.get(k)!.n, mean: rows.get(k)!.sum.map((v) => v / rows.get(k)!.n) })),
+  };
 }
 
 /** Terminal lines at most every 30 s while a fold trains (a full-size fold takes minutes); every iteration goes to log.jsonl. */
