@@ -122,7 +122,7 @@ program
   .command('synth')
   .description('write a synthetic dataset in the real file formats, with planted signal')
   .requiredOption('--track <track>', 'image, video or table', track)
-  .option('--preset <name>', 'table track: which stand-in (artwork: the digital-artwork study, 389 rows)', 'artwork')
+  .option('--preset <name>', 'table track: which stand-in (artwork: the digital-artwork study, 389 rows; segments: gated-fusion signal; sequence: user-history signal)', 'artwork')
   .option('--rows <n>', 'table track: rows, train + test (default: the preset\'s)', int('--rows'))
   .requiredOption('--out <dir>', 'output folder')
   .option('--posts <n>', 'number of posts, train + test (the newest 25% are test)', int('--posts'))

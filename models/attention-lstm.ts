@@ -36,7 +36,7 @@ import { forward, initParams, type LstmSpec, type Token } from './attention-lstm
 import { checkColumns, fitColumnEncoding, partWidth, type ColumnEncoding } from './nn/columns.ts';
 import { NetPredictor, fitNet, fitNetOptions, fromTrainingScale, paramsFromJSON, paramsToJSON, trainingParams, trainingTarget, type Net } from './nn/fit-net.ts';
 import { defaultThreads } from './nn/session.ts';
-import type { Param } from './mlp/net.ts';
+import type { Param } from './nn/params.ts';
 
 const KIND = 'attention-lstm';
 const MAX_TOKENS = 256;

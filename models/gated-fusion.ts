@@ -24,7 +24,7 @@ import { forward, initParams, maskInputs, type GatedSpec } from './gated-fusion/
 import { checkColumns, fitColumnEncoding, type ColumnEncoding } from './nn/columns.ts';
 import { NetPredictor, fitNet, fitNetOptions, fromTrainingScale, paramsFromJSON, paramsToJSON, trainingParams, trainingTarget, type Net } from './nn/fit-net.ts';
 import { defaultThreads } from './nn/session.ts';
-import type { Param } from './mlp/net.ts';
+import type { Param } from './nn/params.ts';
 
 const KIND = 'gated-fusion';
 

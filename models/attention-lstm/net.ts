@@ -18,7 +18,7 @@
 import type { Random } from '../../core/random.ts';
 import { Graph, type T } from '../nn/graph.ts';
 import { ColumnInputs, embeddingParams, partWidth, type ColumnEncoding } from '../nn/columns.ts';
-import type { Param } from '../mlp/net.ts';
+import type { Param } from '../nn/params.ts';
 
 export interface Token {
   /** Column indices of X, in projection-row order. */

@@ -16,7 +16,7 @@
 import type { Random } from '../../core/random.ts';
 import type { Graph, T } from '../nn/graph.ts';
 import { ColumnInputs, embeddingParams, partWidth, type ColumnEncoding } from '../nn/columns.ts';
-import type { Param } from '../mlp/net.ts';
+import type { Param } from '../nn/params.ts';
 
 export interface GatedSpec {
   experts: { name: string; cols: number[] }[];

@@ -16,7 +16,7 @@ import type { Matrix } from '../../core/matrix.ts';
 import { columnStats } from '../../core/matrix.ts';
 import type { Random } from '../../core/random.ts';
 import type { Graph, T } from './graph.ts';
-import type { Param } from '../mlp/net.ts';
+import type { Param } from './params.ts';
 
 export type ColumnCode = { type: 'num'; mean: number; scale: number } | { type: 'cat'; levels: number; dim: number };
 

@@ -1,34 +1,34 @@
 /**
- * @file One training loop for the networks of the attention-lstm and gated-fusion learners: a
- * network is its parameters and a forward-graph builder; this file makes its training-step and
- * inference graphs, feeds seeded shuffled batches and dropout masks, steps the learning-rate
- * schedule (epoch milestones x factor), early-stops on the validation rows with the best epoch's
- * parameters restored, and predicts batch by batch. Rows are raw float32 rows of the Matrix
- * (encoded inside the graph), so nothing here depends on the network's layout.
+ * @file What the attention-lstm and gated-fusion learners share around the kit's training loop
+ * (models/nn/trainer.ts): a network is its parameters and a forward-graph builder over raw
+ * float32 rows of the Matrix (encoded inside the graph), so this file makes its training-step
+ * and inference graphs, feeds row batches, scores the validation rows for early stopping and
+ * predicts batch by batch; plus the shared training parameters, target scaling and JSON.
  *
  * @example
- *   const { params, bestEpoch } = fitNet(net, X, yStd, { loss: 'mse', epochs: 50, ... }, ctx);
- *   const out = new NetPredictor(net.build, params, threads, ['out']).run(Xtest, 4096).out;
+ *   const { params, bestEpoch } = fitNet(net, X, yStd, weight, valid, fitNetOptions(p, task), rng, ctx);
+ *   const out = new NetPredictor(net.build, params, threads, ['out']).run(Xtest, 2048).out;
  */
 import { z } from 'zod';
 import type { Matrix } from '../../core/matrix.ts';
 import { UserError } from '../../core/errors.ts';
 import type { Random } from '../../core/random.ts';
 import type { FitContext, Task } from '../model.ts';
-import type { Param } from '../mlp/net.ts';
 import { Graph, type T } from './graph.ts';
 import { rowLoss, rowLossJs, weightedMean, type LossKind } from './losses.ts';
-import { addUpdate, stateNames, stepScalars, type OptimizerSpec } from './optim.ts';
+import type { OptimizerSpec } from './optim.ts';
+import { ParamLayout, type Param } from './params.ts';
+import { addTrainingStep, train } from './trainer.ts';
 import { Session, defaultThreads, f32, type ort } from './session.ts';
 
-/** Builds the forward pass on parameter inputs `w`; returns named outputs, `out` [n] among them. */
+/** Builds the forward pass on parameter tensors `w`; returns named outputs, `out` [n] among them. */
 export type BuildNet = (g: Graph, w: ReadonlyMap<string, T>, train: boolean) => Record<string, T>;
 
 export interface Net {
   kind: string;
   params: Param[];
   build: BuildNet;
-  /** Dropout mask inputs of the training graph (each [n, units]); empty without dropout. */
+  /** Dropout mask inputs of the training graph (each [n, units]). */
   masks: { name: string; units: number }[];
   dropout: number;
 }
@@ -38,7 +38,7 @@ export interface FitNetOptions {
   huberDelta: number;
   optimizer: OptimizerSpec;
   learningRate: number;
-  /** Fractions of `epochs` after which the rate is multiplied by `lrFactor` (piecewise decay). */
+  /** Fractions of the training steps after which the rate is multiplied by `lrFactor` (piecewise decay). */
   lrMilestones: number[];
   lrFactor: number;
   epochs: number;
@@ -48,81 +48,43 @@ export interface FitNetOptions {
   threads: number;
 }
 
-function paramInputs(g: Graph, params: readonly Param[]): Map<string, T> {
-  return new Map(params.map((p) => [p.name, g.input(p.name, p.shape)]));
-}
-
 /** Runs a network's inference graph (its `outputs`) over a Matrix, batch by batch. */
 export class NetPredictor {
   private readonly session: Session;
+  private readonly layout: ParamLayout;
 
-  constructor(
-    build: BuildNet,
-    private readonly params: readonly Param[],
-    threads: number,
-    private readonly outputs: string[],
-  ) {
+  constructor(build: BuildNet, params: readonly Param[], threads: number, private readonly outputs: string[]) {
+    this.layout = new ParamLayout(params);
     const g = new Graph();
-    const outs = build(g, paramInputs(g, params), false);
+    const outs = build(g, this.layout.inputs(g), false);
     for (const o of outputs) g.output(outs[o], o);
     this.session = new Session(g.toModel('predict'), threads, outputs);
   }
 
-  /** Each output for all rows, row-major ([rows] or [rows, width]). */
-  run(X: Matrix, batch: number, values?: ReadonlyMap<string, Float32Array>): Record<string, Float32Array> {
+  /** Each output for all rows, row-major ([rows] or [rows, width]); `vector`: other trainable values than the parameters'. */
+  run(X: Matrix, batch: number, vector?: Float32Array): Record<string, Float32Array> {
     const feeds: Record<string, ort.Tensor> = {};
-    for (const q of this.params) feeds[q.name] = f32(values?.get(q.name) ?? q.data, q.shape);
-    const parts: Record<string, Float32Array[]> = Object.fromEntries(this.outputs.map((o) => [o, []]));
+    const packed = this.layout.pack();
+    this.layout.feed(vector ?? packed.params, packed.stats, feeds);
+    const all: Record<string, Float32Array> = {};
     for (let from = 0; from < X.rows; from += batch) {
       const to = Math.min(X.rows, from + batch);
       feeds.rows = f32(X.data.subarray(from * X.cols, to * X.cols), [to - from, X.cols]); // a view: no copy
       const out = this.session.run(feeds);
-      for (const o of this.outputs) parts[o].push(out[o].data as Float32Array);
+      for (const o of this.outputs) {
+        const d = out[o].data as Float32Array;
+        const width = d.length / (to - from);
+        all[o] ??= new Float32Array(X.rows * width);
+        all[o].set(d, from * width);
+      }
     }
-    return Object.fromEntries(
-      this.outputs.map((o) => {
-        const all = new Float32Array(parts[o].reduce((s, a) => s + a.length, 0));
-        let at = 0;
-        for (const a of parts[o]) {
-          all.set(a, at);
-          at += a.length;
-        }
-        return [o, all];
-      }),
-    );
+    for (const o of this.outputs) all[o] ??= new Float32Array(0);
+    return all;
   }
 
   dispose(): void {
     this.session.dispose();
   }
-}
-
-function trainingModel(net: Net, o: FitNetOptions): { model: Uint8Array; outputs: string[] } {
-  const g = new Graph();
-  const w = paramInputs(g, net.params);
-  const { out } = net.build(g, w, true);
-  const loss = weightedMean(g, rowLoss(g, o.loss, out, g.input('y', [-1]), o.huberDelta), g.input('w', [-1]));
-  g.output(loss, 'loss');
-  const trainable = net.params.filter((p) => p.trainable);
-  const grads = g.gradients(
-    loss,
-    trainable.map((p) => w.get(p.name)!),
-  );
-  addUpdate(
-    g,
-    trainable.map((p) => ({ t: w.get(p.name)!, decay: p.decay })),
-    grads,
-    o.optimizer,
-  );
-  const outputs = ['loss', ...trainable.flatMap((p) => [`${p.name}.next`, ...stateNames(o.optimizer.kind, p.name).map((s) => `${s}.next`)])];
-  return { model: g.toModel(`${net.kind}_train`), outputs };
-}
-
-/** Dropout masks, scaled by 1/keep, from the seeded PRNG. */
-function fillMask(mask: Float32Array, n: number, keep: number, rng: Random): void {
-  const threshold = keep * 4294967296;
-  const scale = 1 / keep;
-  for (let i = 0; i < n; i++) mask[i] = rng.nextU32() < threshold ? scale : 0;
 }
 
 /**
@@ -140,88 +102,63 @@ export function fitNet(
   rng: Random,
   ctx: Pick<FitContext, 'onIter' | 'log'>,
 ): { params: Param[]; bestEpoch: number } {
-  const n = X.rows;
-  const { model, outputs } = trainingModel(net, o);
-  const session = new Session(model, o.threads, outputs);
+  const layout = new ParamLayout(net.params);
+  const g = new Graph();
+  const w = layout.inputs(g);
+  const { out } = net.build(g, w, true);
+  const loss = weightedMean(g, rowLoss(g, o.loss, out, g.input('y', [-1]), o.huberDelta), g.input('w', [-1]));
+  const outputs = addTrainingStep(g, layout, w, loss, new Map(), o.optimizer);
   const predictor = valid ? new NetPredictor(net.build, net.params, o.threads, ['out']) : undefined;
-  const shuffleRng = rng.fork('shuffle');
-  const dropoutRng = rng.fork('dropout');
+  const batch = Math.min(o.batchSize, X.rows);
+  const rowBuf = new Float32Array(batch * X.cols);
+  const yb = new Float32Array(batch);
+  const wb = new Float32Array(batch);
   try {
-    const values = new Map<string, Float32Array>(net.params.map((q) => [q.name, q.data]));
-    const state = net.params.flatMap((q) => (q.trainable ? stateNames(o.optimizer.kind, q.name).map((s) => ({ name: s, shape: q.shape })) : []));
-    for (const s of state) values.set(s.name, new Float32Array(s.shape.reduce((a, b) => a * b, 1)));
-    const batch = Math.min(o.batchSize, n);
-    const rowBuf = new Float32Array(batch * X.cols);
-    const yb = new Float32Array(batch);
-    const wb = new Float32Array(batch);
-    const masks = net.dropout > 0 ? net.masks.map((m) => ({ ...m, data: new Float32Array(batch * m.units) })) : [];
-    const order = Array.from({ length: n }, (_, i) => i);
-    const stepsPerEpoch = Math.ceil(n / batch);
-    const milestones = o.lrMilestones.map((f) => Math.round(f * o.epochs));
-    const feeds: Record<string, ort.Tensor> = {};
-    let step = 0;
-    let bestLoss = Infinity;
-    let bestEpoch = -1;
-    let best: Map<string, Float32Array> | undefined;
-    for (let epoch = 0; epoch < o.epochs; epoch++) {
-      const lr = o.learningRate * o.lrFactor ** milestones.filter((m) => epoch >= m).length;
-      shuffleRng.shuffle(order);
-      let lossSum = 0;
-      for (let s = 0; s < stepsPerEpoch; s++) {
-        const from = s * batch;
-        const rows = Math.min(n, from + batch) - from;
-        step++;
+    const r = train({
+      name: net.kind,
+      model: g.toModel(`${net.kind}_train`),
+      outputs,
+      layout,
+      optimizer: o.optimizer,
+      threads: o.threads,
+      rows: X.rows,
+      batchSize: o.batchSize,
+      epochs: o.epochs,
+      patience: o.patience,
+      lr: { rate: o.learningRate, schedule: 'piecewise', milestones: o.lrMilestones, factor: o.lrFactor },
+      masks: net.dropout > 0 ? net.masks.map((m) => ({ name: m.name, shape: [m.units], keep: 1 - net.dropout })) : [],
+      rng,
+      feedBatch(idx, feeds) {
+        const rows = idx.length;
         for (let i = 0; i < rows; i++) {
-          const r = order[from + i];
-          rowBuf.set(X.data.subarray(r * X.cols, (r + 1) * X.cols), i * X.cols);
-          yb[i] = y[r];
-          wb[i] = weight ? weight[r] : 1;
+          const row = idx[i];
+          rowBuf.set(X.data.subarray(row * X.cols, (row + 1) * X.cols), i * X.cols);
+          yb[i] = y[row];
+          wb[i] = weight ? weight[row] : 1;
         }
-        const view = <A extends Float32Array>(a: A, width: number) => (rows === batch ? a : (a.subarray(0, rows * width) as A));
+        const view = (a: Float32Array, width: number) => (rows === batch ? a : a.subarray(0, rows * width));
         feeds.rows = f32(view(rowBuf, X.cols), [rows, X.cols]);
         feeds.y = f32(view(yb, 1), [rows]);
         feeds.w = f32(view(wb, 1), [rows]);
-        for (const m of masks) {
-          fillMask(m.data, rows * m.units, 1 - net.dropout, dropoutRng);
-          feeds[m.name] = f32(view(m.data, m.units), [rows, m.units]);
-        }
-        for (const q of net.params) feeds[q.name] = f32(values.get(q.name)!, q.shape);
-        for (const st of state) feeds[st.name] = f32(values.get(st.name)!, st.shape);
-        for (const [k, v] of Object.entries(stepScalars(o.optimizer.kind, lr, step))) feeds[k] = f32(Float32Array.of(v), []);
-        const out = session.run(feeds);
-        for (const name of outputs) if (name !== 'loss') values.set(name.slice(0, -'.next'.length), out[name].data as Float32Array);
-        lossSum += (out.loss.data as Float32Array)[0] * rows;
-      }
-      const trainLoss = lossSum / n;
-      if (!Number.isFinite(trainLoss)) throw new Error(`${net.kind}: training loss is ${trainLoss} at epoch ${epoch + 1}; lower learning_rate`);
-      const metrics: Record<string, number> = { train_loss: trainLoss, lr };
-      if (valid && predictor) {
-        const raw = predictor.run(valid.X, o.predictBatch, values).out;
-        let sum = 0;
-        let m = 0;
-        for (let i = 0; i < raw.length; i++)
-          if (Number.isFinite(valid.y[i])) {
-            sum += rowLossJs(o.loss, raw[i], valid.y[i], o.huberDelta);
-            m++;
+      },
+      validLoss: predictor
+        ? (params) => {
+            const raw = predictor.run(valid!.X, o.predictBatch, params).out;
+            let sum = 0;
+            let m = 0;
+            for (let i = 0; i < raw.length; i++)
+              if (Number.isFinite(valid!.y[i])) {
+                sum += rowLossJs(o.loss, raw[i], valid!.y[i], o.huberDelta);
+                m++;
+              }
+            return m ? sum / m : NaN;
           }
-        const vl = m ? sum / m : NaN;
-        metrics.valid_loss = vl;
-        if (vl < bestLoss) {
-          bestLoss = vl;
-          bestEpoch = epoch;
-          best = new Map(net.params.map((q) => [q.name, values.get(q.name)!])); // step outputs are fresh arrays
-        }
-      }
-      ctx.onIter?.(epoch + 1, metrics);
-      if (valid && o.patience > 0 && epoch - bestEpoch >= o.patience) {
-        ctx.log?.(`${net.kind}: early stop after epoch ${epoch + 1}; best epoch ${bestEpoch + 1} (valid_loss ${bestLoss.toPrecision(5)})`);
-        break;
-      }
-    }
-    const source = best ?? values;
-    return { params: net.params.map((q) => ({ ...q, data: source.get(q.name)! })), bestEpoch: best ? bestEpoch + 1 : o.epochs };
+        : undefined,
+      log: ctx.log,
+      onIter: ctx.onIter,
+    });
+    return { params: layout.unpack(r.params, r.stats), bestEpoch: r.bestEpoch };
   } finally {
-    session.dispose();
     predictor?.dispose();
   }
 }
