@@ -218,9 +218,8 @@ async function writeTable(o: SynthTableOptions, columns: readonly string[], rows
 
 const round4 = (v: number) => Math.round(v * 1e4) / 1e4;
 
-function synthSegments(o: SynthTableOptions): Promise<{ train: number; test: number }> {
-  const n = o.rows ?? 3000;
-  const rng = new Random(o.seed).fork('segments');
+/** Preset `segments`: the rows (id, segment, v1..v8, t1..t8, m1..m6, score) and their columns. */
+export function segmentsRows(n: number, rng: Random): { columns: string[]; rows: Record<string, string | number>[] } {
   const names = (p: string, k: number) => Array.from({ length: k }, (_, i) => `${p}${i + 1}`);
   const [V, Tx, M] = [names('v', 8), names('t', 8), names('m', 6)];
   const SEGMENTS = ['photo', 'text', 'meta'];
@@ -232,6 +231,13 @@ function synthSegments(o: SynthTableOptions): Promise<{ train: number; test: num
     r.score = round4(signal + 0.3 * rng.normal());
     return r;
   });
+  return { columns: ['id', 'segment', ...V, ...Tx, ...M, 'score'], rows };
+}
+
+function synthSegments(o: SynthTableOptions): Promise<{ train: number; test: number }> {
+  const n = o.rows ?? 3000;
+  const rng = new Random(o.seed).fork('segments');
+  const { columns, rows } = segmentsRows(n, rng);
   const test = rows.map(() => rng.next() < 0.2);
   const text = `# Synthetic segment-dependent modalities (smp synth --track table --preset segments)
 
@@ -241,13 +247,11 @@ Planted signal: photo rows: 1.5 tanh(v1 + 0.8 v2) + 0.6 v3; text rows: 1.5 sin(1
 meta rows: 1.2 |m1| - 0.96 + 0.6 m2; plus N(0, 0.3^2) noise. Each modality matters in one segment
 only. Details: core/data/synth-table.ts.
 `;
-  return writeTable(o, ['id', 'segment', ...V, ...Tx, ...M, 'score', 'split'], rows, test, 'score', text);
+  return writeTable(o, [...columns, 'split'], rows, test, 'score', text);
 }
 
-function synthSequence(o: SynthTableOptions): Promise<{ train: number; test: number }> {
-  const n = o.rows ?? 3000;
-  const rng = new Random(o.seed).fork('sequence');
-  const users = 150;
+/** Preset `sequence`: posts of `users` users (id, user, posted_at, x1..x4, score), ids in shuffled order. */
+export function sequenceRows(n: number, rng: Random, users = 150): Record<string, string | number>[] {
   // Posts per user: a skewed share of n (every user at least 2).
   const share = Array.from({ length: users }, () => 0.3 + rng.next() ** 2);
   const total = share.reduce((a, b) => a + b, 0);
@@ -269,7 +273,14 @@ function synthSequence(o: SynthTableOptions): Promise<{ train: number; test: num
   });
   // Ids in a shuffled order, so row order says nothing about time or user.
   const order = rng.shuffle(rows.map((_, i) => i));
-  const shuffled = order.map((i, k) => ({ ...rows[i], id: `q${String(k + 1).padStart(5, '0')}` }));
+  return order.map((i, k) => ({ ...rows[i], id: `q${String(k + 1).padStart(5, '0')}` }));
+}
+
+function synthSequence(o: SynthTableOptions): Promise<{ train: number; test: number }> {
+  const n = o.rows ?? 3000;
+  const users = 150;
+  const rng = new Random(o.seed).fork('sequence');
+  const shuffled = sequenceRows(n, rng, users);
   const test = shuffled.map(() => rng.next() < 0.2);
   const text = `# Synthetic user histories (smp synth --track table --preset sequence)
 
