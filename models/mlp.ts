@@ -7,9 +7,9 @@
  *   (missing -> 0 after scaling, plus a 0/1 missing indicator per column that had missing
  *   training values); categorical columns through learned embeddings (codes above the training
  *   maximum, negative or missing -> one 'unknown' row of the table). The encoding runs inside
- *   the graph: training batches are raw rows of the float32 Matrix copied into one reusable
- *   buffer, prediction batches are views of it. The learner never holds another copy of its
- *   training rows, and predicts batch by batch.
+ *   the graph: the training graph gathers each batch's rows from the float32 Matrix (fed
+ *   without a copy) by row index, prediction batches are views of it. The learner never holds
+ *   another copy of its training rows, and predicts batch by batch.
  * - Target: standardised on the training rows for regression (undone in predict); binary tasks
  *   train a logit with binary cross-entropy and predict probabilities.
  * - Training: Adam (optionally decoupled weight decay) or SGD, cosine or reduce-on-plateau
@@ -32,7 +32,7 @@ import { defineModel, type FitContext, type FittedModel, type Task } from './mod
 import { initParams, inferenceModel, trainingModel, type InputLayout, type NetSpec } from './mlp/net.ts';
 import { rowLossJs, type LossKind } from './nn/losses.ts';
 import { ParamLayout, type Param } from './nn/params.ts';
-import { Session, defaultThreads, f32, type ort } from './nn/session.ts';
+import { Session, defaultThreads, f32, i32, type ort } from './nn/session.ts';
 import { train } from './nn/trainer.ts';
 
 const params = z
@@ -316,22 +316,14 @@ async function fitMlp(X: Matrix, y: Float64Array, p: MlpParams, ctx: FitContext)
   const { model, outputs } = trainingModel(spec, layoutOf(encoding), layout, { kind: lossKind, delta: p.huber_delta }, { kind: p.optimizer, weightDecay: p.weight_decay }, finite);
   const predictor = valid ? new Predictor({ encoding, spec, threads }, layout, p.predict_batch_size) : undefined;
 
-  // Training batches: rows of X gathered into one reusable buffer (the encoding runs in the graph).
-  const batch = Math.min(p.batch_size, n);
-  const rowBuf = new Float32Array(batch * X.cols);
-  const yb = new Float32Array(batch);
-  const wb = new Float32Array(batch);
+  // Training batches: the graph gathers the batch's rows of X (fed once, without a copy), its
+  // standardised targets and weights from the row indices.
+  const yStd = Float32Array.from(y, (v) => (v - yMean) / yScale);
+  const wAll = weight ? Float32Array.from(weight) : new Float32Array(n).fill(1);
+  const constant = { X: f32(X.data.subarray(0, n * X.cols), [n, X.cols]), y: f32(yStd, [n]), w: f32(wAll, [n]) };
   const feedBatch = (idx: Int32Array, feeds: Record<string, ort.Tensor>) => {
-    const rows = idx.length;
-    for (let i = 0; i < rows; i++) {
-      const r = idx[i];
-      rowBuf.set(X.data.subarray(r * X.cols, (r + 1) * X.cols), i * X.cols);
-      yb[i] = (y[r] - yMean) / yScale;
-      wb[i] = weight ? weight[r] : 1;
-    }
-    feeds.rows = f32(rows === batch ? rowBuf : rowBuf.subarray(0, rows * X.cols), [rows, X.cols]);
-    feeds.y = f32(rows === batch ? yb : yb.subarray(0, rows), [rows]);
-    feeds.w = f32(rows === batch ? wb : wb.subarray(0, rows), [rows]);
+    Object.assign(feeds, constant);
+    feeds.idx = i32(idx, [idx.length]);
   };
   const validLoss = (params: Float32Array, stats: Float32Array) => {
     const raw = predictor!.raw(valid!.X, params, stats);

@@ -9,9 +9,10 @@
  * dense -> batch norm (optional) -> activation -> dropout -> dense to one output (a
  * standardised target for regression, a logit for binary tasks).
  *
- * Graph inputs: `rows` [n, cols] raw float32 rows of the Matrix (encoded inside the graph, see
- * encodeInputs), `params` and `stats` (the flat parameter vectors, models/nn/params.ts);
- * training adds `y`, `w` (row weights), `mask<l>` [n, units] (dropout masks scaled by 1/keep,
+ * Graph inputs: `params` and `stats` (the flat parameter vectors, models/nn/params.ts) and raw
+ * float32 rows of the Matrix (encoded inside the graph, see encodeInputs): inference `rows`
+ * [n, cols]; training the whole Matrix `X` with `y`, `w` (row weights) and the batch's row
+ * indices `idx` (gathered in the graph), `mask<l>` [batch, units] (dropout masks scaled by 1/keep,
  * drawn from the kit's seeded Random) and the optimizer's scalars and state. Outputs: inference
  * `out` [n]; training those of addTrainingStep.
  *
@@ -124,8 +125,7 @@ function columns(g: Graph, rows: T, idx: number[], cols: number): T {
  * `finite`: every numeric value the graph will see is finite (the training rows, when they are),
  * so the missing-value guard is left out.
  */
-function encodeInputs(g: Graph, layout: InputLayout, w: ReadonlyMap<string, T>, finite: boolean): T {
-  const rows = g.input('rows', [-1, layout.cols]);
+function encodeInputs(g: Graph, layout: InputLayout, rows: T, w: ReadonlyMap<string, T>, finite: boolean): T {
   const parts: T[] = [];
   const bad = (v: T) => g.emit('IsNaN', [g.sub(v, v)], [{ shape: v.shape, dtype: 'bool' }])[0]; // NaN and +-Inf
   if (layout.numeric.length) {
@@ -156,7 +156,7 @@ function encodeInputs(g: Graph, layout: InputLayout, w: ReadonlyMap<string, T>, 
 }
 
 /**
- * The forward pass to one value per row. With `train`, batch norm uses batch statistics (their
+ * The forward pass of raw rows [n, cols] to one value per row. With `train`, batch norm uses batch statistics (their
  * running averages are returned in `statsNext` as `mean<l>` / `var<l>`) and dropout masks are
  * inputs.
  */
@@ -164,11 +164,12 @@ function forward(
   g: Graph,
   spec: NetSpec,
   layout: InputLayout,
+  rows: T,
   w: ReadonlyMap<string, T>,
   train: boolean,
   finite = false,
 ): { out: T; statsNext: Map<string, T> } {
-  let h = encodeInputs(g, layout, w, finite);
+  let h = encodeInputs(g, layout, rows, w, finite);
   const statsNext = new Map<string, T>();
   const eps = g.scalar(BN_EPSILON);
   spec.hidden.forEach((units, l) => {
@@ -202,13 +203,16 @@ function forward(
 /** Inference graph: inputs `rows`, `params`, `stats`; output `out`. */
 export function inferenceModel(spec: NetSpec, layout: InputLayout, params: ParamLayout): Uint8Array {
   const g = new Graph();
-  g.output(forward(g, spec, layout, params.inputs(g), false).out, 'out');
+  const w = params.inputs(g);
+  g.output(forward(g, spec, layout, g.input('rows', [-1, layout.cols]), w, false).out, 'out');
   return g.toModel('mlp_predict');
 }
 
 /**
- * Training-step graph and the names of its outputs. `finite`: the training rows' numeric
- * values are all finite (the graph then skips the missing-value guard).
+ * Training-step graph and the names of its outputs. The whole training Matrix is an input (`X`
+ * [n, cols], fed without a copy) with the standardised targets (`y` [n]) and row weights (`w`
+ * [n]); `idx` [batch] int32 picks the batch's rows inside the graph. `finite`: the training
+ * rows' numeric values are all finite (the graph then skips the missing-value guard).
  */
 export function trainingModel(
   spec: NetSpec,
@@ -220,8 +224,10 @@ export function trainingModel(
 ): { model: Uint8Array; outputs: string[] } {
   const g = new Graph();
   const w = params.inputs(g);
-  const { out, statsNext } = forward(g, spec, layout, w, true, finite);
-  const batchLoss = weightedMean(g, rowLoss(g, loss.kind, out, g.input('y', [-1]), loss.delta), g.input('w', [-1]));
+  const idx = g.input('idx', [-1], 'int32');
+  const pick = (name: string, shape: number[]) => g.gather(g.input(name, shape), idx);
+  const { out, statsNext } = forward(g, spec, layout, pick('X', [-1, layout.cols]), w, true, finite);
+  const batchLoss = weightedMean(g, rowLoss(g, loss.kind, out, pick('y', [-1]), loss.delta), pick('w', [-1]));
   const outputs = addTrainingStep(g, params, w, batchLoss, statsNext, optimizer);
   return { model: g.toModel('mlp_train'), outputs };
 }

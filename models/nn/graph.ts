@@ -104,12 +104,36 @@ export class Graph {
     return t;
   }
 
-  /** Names t as a graph output (through Identity). */
+  /** Names t as a graph output (through Identity; toModel folds it away where it can). */
   output(t: T, name: string): T {
     const out = { name, shape: t.shape, dtype: t.dtype };
     this.nodes.push({ opType: 'Identity', input: [t.name], output: [name], name: `Identity_${name}` });
     this.outs.push(out);
     return out;
+  }
+
+  /**
+   * The nodes with each output's Identity folded into the node that computes the value (renamed
+   * to the output's name), so the runtime writes the output in place instead of copying it.
+   * Kept where the value is a graph input or constant, or feeds more than one output.
+   */
+  private foldedNodes(): INode[] {
+    const outNames = new Set(this.outs.map((o) => o.name));
+    const copies = this.nodes.filter((n) => n.opType === 'Identity' && n.name === `Identity_${n.output![0]}` && outNames.has(n.output![0]));
+    const produced = new Set(this.nodes.flatMap((n) => (n.opType === 'Identity' && copies.includes(n) ? [] : (n.output ?? []))));
+    const uses = new Map<string, number>();
+    for (const n of copies) uses.set(n.input![0], (uses.get(n.input![0]) ?? 0) + 1);
+    const rename = new Map<string, string>();
+    const folded = new Set<INode>();
+    for (const n of copies) {
+      const src = n.input![0];
+      if (produced.has(src) && uses.get(src) === 1) {
+        rename.set(src, n.output![0]);
+        folded.add(n);
+      }
+    }
+    const to = (x: string) => rename.get(x) ?? x;
+    return this.nodes.filter((n) => !folded.has(n)).map((n) => ({ ...n, input: (n.input ?? []).map(to), output: (n.output ?? []).map(to) }));
   }
 
   /** Emits one node; outputs get fresh names. Recorded on the tape for differentiation. */
@@ -166,7 +190,7 @@ export class Graph {
       irVersion: 8,
       opsetImport: [{ domain: '', version: this.opset }],
       producerName: 'smp-kit',
-      graph: { name, node: this.nodes, initializer: this.inits, input: this.ins.map(vi), output: this.outs.map(vi) },
+      graph: { name, node: this.foldedNodes(), initializer: this.inits, input: this.ins.map(vi), output: this.outs.map(vi) },
     }).finish();
   }
 

@@ -5,11 +5,13 @@
  * `v`: inputs of the same length) go in; the updated vectors come out as `params.next`,
  * `m.next`, `v.next`. The step-dependent scalars are inputs too:
  *
- *   - adam:  `lr`, `lr_t` = lr sqrt(1 - b2^t) / (1 - b1^t), `eps_t` = eps sqrt(1 - b2^t);
- *            m' = b1 m + (1-b1) g, v' = b2 v + (1-b2) g^2,
- *            p' = p - lr_t m' / (sqrt(v') + eps_t) - lr wd p        (decoupled decay, AdamW)
- *            which is Adam's lr/(1-b1^t) m' / (sqrt(v'/(1-b2^t)) + eps) with the bias
- *            corrections folded into two scalars (two fewer passes over the vector).
+ *   - adam:  m' = b1 m + (1-b1) g, v' = b2 v + (1-b2) g^2,
+ *            p' = p - lr/(1-b1^t) m' / (sqrt(v'/(1-b2^t)) + eps) - lr wd p   (decoupled decay, AdamW)
+ *            computed with the state kept scaled, M = m/(1-b1) and V = v/(1-b2), so that
+ *            M' = b1 M + g, V' = b2 V + g^2 and p' = p - lr_t M' / (sqrt(V') + eps_t), with the
+ *            bias corrections and scales folded into two scalar inputs `lr_t` and `eps_t`
+ *            (stepScalars; `lr` is an input too, for the decay): ten passes over the vector instead of
+ *            thirteen.
  *   - sgd:   `lr`; p' = p - lr (g + wd p)
  *
  * Weight decay applies where `decay` (a constant 0/1 vector) is 1.
@@ -53,8 +55,8 @@ export function addFlatUpdate(g: Graph, p: T, grad: T, decay: T | null, o: Optim
   const epsT = g.input('eps_t', []);
   const m = g.input('m', p.shape);
   const v = g.input('v', p.shape);
-  const m2 = g.add(g.mul(m, g.scalar(b1)), g.mul(grad, g.scalar(1 - b1)));
-  const v2 = g.add(g.mul(v, g.scalar(b2)), g.mul(g.square(grad), g.scalar(1 - b2)));
+  const m2 = g.add(g.mul(m, g.scalar(b1)), grad);
+  const v2 = g.add(g.mul(v, g.scalar(b2)), g.square(grad));
   let next = g.sub(p, g.div(g.mul(m2, lrT), g.add(g.sqrt(v2), epsT)));
   if (wd) next = g.sub(next, g.mul(p, wd));
   g.output(next, 'params.next');
@@ -67,6 +69,7 @@ export function stepScalars(kind: OptimizerSpec['kind'], lr: number, t: number, 
   if (kind === 'sgd') return { lr };
   const b1 = o.beta1 ?? 0.9;
   const b2 = o.beta2 ?? 0.999;
-  const c2 = Math.sqrt(1 - b2 ** t);
-  return { lr, lr_t: (lr * c2) / (1 - b1 ** t), eps_t: (o.eps ?? 1e-7) * c2 };
+  // sqrt(v'/(1-b2^t)) = sqrt(V') sqrt((1-b2)/(1-b2^t)); m' = (1-b1) M'.
+  const s = Math.sqrt((1 - b2 ** t) / (1 - b2));
+  return { lr, lr_t: (lr * (1 - b1) * s) / (1 - b1 ** t), eps_t: (o.eps ?? 1e-7) * s };
 }

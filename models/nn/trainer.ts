@@ -125,18 +125,18 @@ export interface TrainResult {
 /**
  * Dropout mask of n values, 0 or 1/keep, from the seeded PRNG: each 32-bit draw decides two
  * entries (16 bits each; keep is rounded to a multiple of 1/65536 and the scale matches it, so
- * the mask's mean stays 1).
+ * the mask's mean stays 1). `draws`: scratch of at least ceil(n / 2) values.
  */
-export function fillMask(mask: Float32Array, n: number, keep: number, rng: Random): void {
+export function fillMask(mask: Float32Array, n: number, keep: number, rng: Random, draws: Uint32Array): void {
   const threshold = Math.max(1, Math.round(keep * 65536));
   const scale = 65536 / threshold;
-  let i = 0;
-  for (; i + 1 < n; i += 2) {
-    const u = rng.nextU32();
+  const pairs = (n + 1) >> 1;
+  rng.fillU32(draws, pairs);
+  for (let k = 0, i = 0; k < pairs; k++, i += 2) {
+    const u = draws[k];
     mask[i] = (u & 0xffff) < threshold ? scale : 0;
-    mask[i + 1] = u >>> 16 < threshold ? scale : 0;
+    if (i + 1 < n) mask[i + 1] = u >>> 16 < threshold ? scale : 0;
   }
-  if (i < n) mask[i] = (rng.nextU32() & 0xffff) < threshold ? scale : 0;
 }
 
 /** One vector the graph reads and writes back: two buffers, swapped after every step. */
@@ -182,7 +182,10 @@ export function train(spec: TrainSpec): TrainResult {
     const vectors: Record<string, PingPong> = { params: new PingPong(init.params) };
     for (const s of stateNames(optimizer.kind)) vectors[s] = new PingPong(new Float32Array(layout.size));
     if (layout.statsSize) vectors.stats = new PingPong(init.stats);
-    const masks = (spec.masks ?? []).map((m) => ({ ...m, width: m.shape.reduce((p, d) => p * d, 1), data: new Float32Array(batch * m.shape.reduce((p, d) => p * d, 1)) }));
+    const masks = (spec.masks ?? []).map((m) => {
+      const width = m.shape.reduce((p, d) => p * d, 1);
+      return { ...m, width, data: new Float32Array(batch * width), draws: new Uint32Array((batch * width + 1) >> 1) };
+    });
     const order = new Int32Array(n);
     for (let i = 0; i < n; i++) order[i] = i;
 
@@ -214,7 +217,7 @@ export function train(spec: TrainSpec): TrainResult {
         step++;
         spec.feedBatch(order.subarray(from, to), feeds);
         for (const m of masks) {
-          fillMask(m.data, rows * m.width, m.keep, dropoutRng);
+          fillMask(m.data, rows * m.width, m.keep, dropoutRng, m.draws);
           feeds[m.name] = f32(rows === batch ? m.data : m.data.subarray(0, rows * m.width), [rows, ...m.shape]);
         }
         for (const [k, v] of Object.entries(stepScalars(optimizer.kind, lastLr, step, optimizer))) feeds[k] = f32(Float32Array.of(v), []);

@@ -9,7 +9,7 @@ import { Graph, type T } from '../../models/nn/graph.ts';
 import { rowLoss, weightedMean, type LossKind } from '../../models/nn/losses.ts';
 import { stepScalars } from '../../models/nn/optim.ts';
 import { ParamLayout } from '../../models/nn/params.ts';
-import { addTrainingStep } from '../../models/nn/trainer.ts';
+import { addTrainingStep, fillMask } from '../../models/nn/trainer.ts';
 import { Session, f32, i32, type ort } from '../../models/nn/session.ts';
 
 interface In {
@@ -249,5 +249,36 @@ describe('nn engine: optimizer and threads', () => {
       for (let j = 0; j < 5; j++) expect(flat[j]).toBeCloseTo(ref[j], 4);
       s.dispose();
     }
+  });
+});
+
+describe('nn trainer: dropout masks', () => {
+  it('Random.fillU32 continues the nextU32 stream; masks are 0 or a scale with mean 1, seeded', () => {
+    const a = new Random(5);
+    const b = new Random(5);
+    const buf = new Uint32Array(101);
+    a.fillU32(buf, 100);
+    for (let i = 0; i < 100; i++) expect(buf[i]).toBe(b.nextU32());
+    expect(a.nextU32()).toBe(b.nextU32());
+
+    const n = 20001; // odd: the last draw fills one entry
+    const mask = (seed: number) => {
+      const m = new Float32Array(n);
+      fillMask(m, n, 0.7, new Random(seed), new Uint32Array((n + 1) >> 1));
+      return m;
+    };
+    const m = mask(1);
+    const scale = 65536 / Math.round(0.7 * 65536);
+    let zeros = 0;
+    let sum = 0;
+    for (const v of m) {
+      expect(v === 0 || v === Math.fround(scale)).toBe(true);
+      if (v === 0) zeros++;
+      sum += v;
+    }
+    expect(Math.abs(zeros / n - 0.3)).toBeLessThan(0.02);
+    expect(Math.abs(sum / n - 1)).toBeLessThan(0.03);
+    expect(mask(1)).toEqual(m);
+    expect(mask(2)).not.toEqual(m);
   });
 });
