@@ -29,13 +29,11 @@
  */
 import { z } from 'zod';
 import type { Matrix } from '../core/matrix.ts';
-import { Random } from '../core/random.ts';
 import { UserError } from '../core/errors.ts';
-import { defineModel, type FitContext, type FittedModel, type Task } from './model.ts';
+import { defineModel, type FitContext, type FittedModel } from './model.ts';
 import { forward, initParams, type LstmSpec, type Token } from './attention-lstm/net.ts';
-import { checkColumns, fitColumnEncoding, partWidth, type ColumnEncoding } from './nn/columns.ts';
-import { NetPredictor, fitNet, fitNetOptions, fromTrainingScale, paramsFromJSON, paramsToJSON, trainingParams, trainingTarget, type Net } from './nn/fit-net.ts';
-import { defaultThreads } from './nn/session.ts';
+import { partWidth, type ColumnEncoding } from './nn/columns.ts';
+import { fitNet, inputMass, loadNetState, networkModel, prepareFit, trainingParams, type Net, type NetState } from './nn/fit-net.ts';
 import type { Param } from './nn/params.ts';
 
 const KIND = 'attention-lstm';
@@ -60,17 +58,7 @@ const params = z
 
 export type AttentionLstmParams = z.output<typeof params>;
 
-interface State {
-  task: Task;
-  encoding: ColumnEncoding;
-  spec: LstmSpec;
-  mean: number;
-  scale: number;
-  params: Param[];
-  bestEpoch: number;
-  threads: number;
-  predictBatch: number;
-}
+type State = NetState<LstmSpec>;
 
 const blockOf = (name: string) => (name.includes('.') ? name.slice(0, name.indexOf('.')) : name);
 
@@ -150,61 +138,29 @@ function netOf(state: Pick<State, 'encoding' | 'spec' | 'params'>, dropout: numb
 function importanceOf(state: State): Record<string, number> {
   const { spec, encoding } = state;
   const byName = new Map(state.params.map((q) => [q.name, q]));
-  const imp: Record<string, number> = Object.fromEntries(encoding.names.map((n) => [n, 0]));
-  const addRows = (W: Param, cols: number[], start: number) => {
-    const width = W.shape[1];
-    let row = start;
-    for (const c of cols) {
-      const col = encoding.columns[c];
-      const rows = col.type === 'cat' ? col.dim : 1;
-      let s = 0;
-      for (let r = row; r < row + rows; r++) for (let k = 0; k < width; k++) s += Math.abs(W.data[r * width + k]);
-      imp[encoding.names[c]] += s / rows;
-      row += rows;
-    }
-  };
-  for (const tok of spec.tokens) addRows(byName.get(`WP${tok.proj}`)!, tok.cols, 0);
-  if (spec.head.length) {
-    const W = byName.get(spec.dense.length ? 'WD0' : 'Wout')!;
-    addRows(W, spec.head, 2 * spec.units);
-  }
+  const imp: Record<string, number> = {};
+  const add = (W: Param, cols: number[], row: number) => inputMass(W, encoding, cols, row).forEach((m, i) => (imp[encoding.names[cols[i]]] = m));
+  for (const tok of spec.tokens) add(byName.get(`WP${tok.proj}`)!, tok.cols, 0);
+  if (spec.head.length) add(byName.get(spec.dense.length ? 'WD0' : 'Wout')!, spec.head, 2 * spec.units);
   return imp;
 }
 
 function fitted(state: State): FittedModel {
-  let predictor: NetPredictor | undefined;
-  return Object.freeze({
-    kind: KIND,
-    predict(X: Matrix): Float64Array {
-      checkColumns(KIND, state.encoding, X);
-      predictor ??= new NetPredictor(netOf(state, 0).build, state.params, state.threads, ['out']);
-      return fromTrainingScale(predictor.run(X, state.predictBatch).out, state.task, state.mean, state.scale);
-    },
-    importance: () => importanceOf(state),
-    toJSON: () => ({ ...state, kind: KIND, version: 1, params: paramsToJSON(state.params) }),
-  });
+  return networkModel(KIND, state, netOf(state, 0).build, { importance: () => importanceOf(state) });
 }
 
 async function fitAttentionLstm(X: Matrix, y: Float64Array, p: AttentionLstmParams, ctx: FitContext): Promise<FittedModel> {
-  if (y.length !== X.rows) throw new Error(`${KIND}: ${X.rows} rows but ${y.length} labels`);
-  if (X.cols === 0) throw new UserError(`${KIND}: no input columns`);
-  const target = trainingTarget(KIND, ctx.task, y, ctx.weight);
-  const encoding = fitColumnEncoding(X, p.embedding_dim);
+  const { target, encoding, options: o, valid, rng } = prepareFit(KIND, X, y, p, ctx);
   const { tokens, head } = p.sequence === 'groups' ? groupTokens(X, p) : historyTokens(X, encoding, p);
   const projWidths: number[] = [];
   for (const t of tokens) projWidths[t.proj] = Math.max(projWidths[t.proj] ?? 0, partWidth(encoding, t.cols));
   const spec: LstmSpec = { tokens, projWidths, head, dim: p.dim, units: p.units, heads: p.heads, dense: [...p.dense], dropout: p.dropout };
-  const rng = new Random(ctx.seed).fork(KIND);
   const init = initParams(spec, encoding, rng.fork('init'));
-  const o = fitNetOptions(p, ctx.task);
-  const valid = ctx.valid && ctx.valid.y.some((v) => Number.isFinite(v)) ? ctx.valid : undefined;
-  if (valid) checkColumns(KIND, encoding, valid.X);
   ctx.log?.(
     `${KIND}: ${X.rows} rows, ${tokens.length} tokens (${p.sequence}${p.sequence === 'groups' ? `, one per ${p.tokens === 'columns' ? 'column' : 'block'}` : `, ${tokens.length - 1} history slots`}), ` +
       `${head.length} head columns, dim ${p.dim}, LSTM ${p.units}, ${p.heads} heads, dense ${[...p.dense, 1].join('-')}; ${o.optimizer.kind}, batch ${o.batchSize}, up to ${o.epochs} epochs; onnxruntime ${o.threads} threads`,
   );
-  const validTarget = valid ? { X: valid.X, y: ctx.task === 'binary' ? valid.y : valid.y.map((v) => (v - target.mean) / target.scale) } : undefined;
-  const { params: trained, bestEpoch } = fitNet(netOf({ encoding, spec, params: init }, p.dropout), X, target.y, ctx.weight, validTarget, o, rng, ctx);
+  const { params: trained, bestEpoch } = fitNet(netOf({ encoding, spec, params: init }, p.dropout), X, target.y, ctx.weight, valid, o, rng, ctx);
   return fitted({ task: ctx.task, encoding, spec, mean: target.mean, scale: target.scale, params: trained, bestEpoch, threads: o.threads, predictBatch: o.predictBatch });
 }
 
@@ -213,9 +169,5 @@ export const attentionLstm = defineModel({
   summary: "LSTM + multi-head attention over feature-group tokens or a user's previous posts, on onnxruntime",
   params,
   fit: fitAttentionLstm,
-  load(json) {
-    const s = json as Omit<State, 'params' | 'threads'> & { kind?: string; threads?: number; params: Parameters<typeof paramsFromJSON>[0] };
-    if (s?.kind !== KIND) throw new Error(`${KIND}.load: not an ${KIND} model`);
-    return fitted({ ...s, threads: s.threads ?? defaultThreads(), params: paramsFromJSON(s.params) });
-  },
+  load: (json) => fitted(loadNetState<LstmSpec>(KIND, json)),
 });

@@ -17,14 +17,10 @@
  */
 import { z } from 'zod';
 import type { Matrix } from '../core/matrix.ts';
-import { Random } from '../core/random.ts';
 import { UserError } from '../core/errors.ts';
-import { defineModel, type FitContext, type FittedModel, type GateSummary, type Task } from './model.ts';
+import { defineModel, type FitContext, type FittedModel, type GateSummary } from './model.ts';
 import { forward, initParams, maskInputs, type GatedSpec } from './gated-fusion/net.ts';
-import { checkColumns, fitColumnEncoding, type ColumnEncoding } from './nn/columns.ts';
-import { NetPredictor, fitNet, fitNetOptions, fromTrainingScale, paramsFromJSON, paramsToJSON, trainingParams, trainingTarget, type Net } from './nn/fit-net.ts';
-import { defaultThreads } from './nn/session.ts';
-import type { Param } from './nn/params.ts';
+import { NetPredictor, fitNet, inputMass, loadNetState, networkModel, prepareFit, trainingParams, type Net, type NetState } from './nn/fit-net.ts';
 
 const KIND = 'gated-fusion';
 
@@ -44,16 +40,7 @@ const params = z
 
 export type GatedFusionParams = z.output<typeof params>;
 
-interface State {
-  task: Task;
-  encoding: ColumnEncoding;
-  spec: GatedSpec;
-  mean: number;
-  scale: number;
-  params: Param[];
-  bestEpoch: number;
-  threads: number;
-  predictBatch: number;
+interface State extends NetState<GatedSpec> {
   /** Gate weights on the fit's validation rows (absent without them). */
   gates?: GateSummary;
 }
@@ -119,55 +106,27 @@ function importanceOf(state: State): Record<string, number> {
   const byName = new Map(state.params.map((q) => [q.name, q]));
   const imp: Record<string, number> = {};
   spec.experts.forEach((e, k) => {
-    const W = byName.get(spec.hidden.length ? `WE${k}_0` : `WE${k}_out`)!;
-    const width = W.shape[1];
     const weight = state.gates ? state.gates.rows[0].mean[k] : 1 / spec.experts.length;
-    let row = 0;
-    for (const c of e.cols) {
-      const col = encoding.columns[c];
-      const rows = col.type === 'cat' ? col.dim : 1;
-      let s = 0;
-      for (let r = row; r < row + rows; r++) for (let j = 0; j < width; j++) s += Math.abs(W.data[r * width + j]);
-      imp[encoding.names[c]] = (weight * s) / rows;
-      row += rows;
-    }
+    const W = byName.get(spec.hidden.length ? `WE${k}_0` : `WE${k}_out`)!;
+    inputMass(W, encoding, e.cols).forEach((m, i) => (imp[encoding.names[e.cols[i]]] = weight * m));
   });
   return imp;
 }
 
 function fitted(state: State): FittedModel {
-  let predictor: NetPredictor | undefined;
-  return Object.freeze({
-    kind: KIND,
-    predict(X: Matrix): Float64Array {
-      checkColumns(KIND, state.encoding, X);
-      predictor ??= new NetPredictor(netOf(state).build, state.params, state.threads, ['out']);
-      return fromTrainingScale(predictor.run(X, state.predictBatch).out, state.task, state.mean, state.scale);
-    },
-    importance: () => importanceOf(state),
-    gates: () => state.gates,
-    toJSON: () => ({ ...state, kind: KIND, version: 1, params: paramsToJSON(state.params) }),
-  });
+  return networkModel(KIND, state, netOf(state).build, { importance: () => importanceOf(state), gates: () => state.gates });
 }
 
 async function fitGatedFusion(X: Matrix, y: Float64Array, p: GatedFusionParams, ctx: FitContext): Promise<FittedModel> {
-  if (y.length !== X.rows) throw new Error(`${KIND}: ${X.rows} rows but ${y.length} labels`);
-  if (X.cols === 0) throw new UserError(`${KIND}: no input columns`);
-  const target = trainingTarget(KIND, ctx.task, y, ctx.weight);
-  const encoding = fitColumnEncoding(X, p.embedding_dim);
+  const { target, encoding, options: o, valid, rng } = prepareFit(KIND, X, y, p, ctx);
   const spec: GatedSpec = { experts: expertsOf(X, p.experts), hidden: [...p.hidden], gateHidden: [...p.gate_hidden], dropout: p.dropout };
   const seg = p.gate_segment ? segmentColumn(X, p.gate_segment) : -1;
-  const rng = new Random(ctx.seed).fork(KIND);
   const init = initParams(spec, encoding, rng.fork('init'));
-  const o = fitNetOptions(p, ctx.task);
-  const valid = ctx.valid && ctx.valid.y.some((v) => Number.isFinite(v)) ? ctx.valid : undefined;
-  if (valid) checkColumns(KIND, encoding, valid.X);
   ctx.log?.(
     `${KIND}: ${X.rows} rows, experts ${spec.experts.map((e) => `${e.name} (${e.cols.length} columns)`).join(', ')}, gate on all ${X.cols} columns; ` +
       `expert layers ${[...p.hidden, 1].join('-')}, ${o.optimizer.kind}, batch ${o.batchSize}, up to ${o.epochs} epochs; onnxruntime ${o.threads} threads`,
   );
-  const validTarget = valid ? { X: valid.X, y: ctx.task === 'binary' ? valid.y : valid.y.map((v) => (v - target.mean) / target.scale) } : undefined;
-  const { params: trained, bestEpoch } = fitNet(netOf({ encoding, spec, params: init }), X, target.y, ctx.weight, validTarget, o, rng, ctx);
+  const { params: trained, bestEpoch } = fitNet(netOf({ encoding, spec, params: init }), X, target.y, ctx.weight, valid, o, rng, ctx);
   const state: State = { task: ctx.task, encoding, spec, mean: target.mean, scale: target.scale, params: trained, bestEpoch, threads: o.threads, predictBatch: o.predictBatch };
   if (valid) {
     const gp = new NetPredictor(netOf(state).build, trained, o.threads, ['gate']);
@@ -190,9 +149,5 @@ export const gatedFusion = defineModel({
   summary: 'one expert MLP per feature group and a softmax gate over all inputs (mixture of experts), on onnxruntime',
   params,
   fit: fitGatedFusion,
-  load(json) {
-    const s = json as Omit<State, 'params' | 'threads'> & { kind?: string; threads?: number; params: Parameters<typeof paramsFromJSON>[0] };
-    if (s?.kind !== KIND) throw new Error(`${KIND}.load: not a ${KIND} model`);
-    return fitted({ ...s, threads: s.threads ?? defaultThreads(), params: paramsFromJSON(s.params) });
-  },
+  load: (json) => fitted(loadNetState<GatedSpec>(KIND, json) as State),
 });

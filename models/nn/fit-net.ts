@@ -6,14 +6,16 @@
  * predicts batch by batch; plus the shared training parameters, target scaling and JSON.
  *
  * @example
- *   const { params, bestEpoch } = fitNet(net, X, yStd, weight, valid, fitNetOptions(p, task), rng, ctx);
- *   const out = new NetPredictor(net.build, params, threads, ['out']).run(Xtest, 2048).out;
+ *   const { target, encoding, options, valid, rng } = prepareFit('my-net', X, y, params, ctx);
+ *   const { params: trained, bestEpoch } = fitNet(net, X, target.y, ctx.weight, valid, options, rng, ctx);
+ *   return networkModel('my-net', { task, encoding, spec, ...target-scale, params: trained, ... }, net.build, { importance });
  */
 import { z } from 'zod';
 import type { Matrix } from '../../core/matrix.ts';
 import { UserError } from '../../core/errors.ts';
-import type { Random } from '../../core/random.ts';
-import type { FitContext, Task } from '../model.ts';
+import { Random } from '../../core/random.ts';
+import type { FitContext, FittedModel, Task } from '../model.ts';
+import { checkColumns, fitColumnEncoding, type ColumnEncoding } from './columns.ts';
 import { Graph, type T } from './graph.ts';
 import { rowLoss, rowLossJs, weightedMean, type LossKind } from './losses.ts';
 import type { OptimizerSpec } from './optim.ts';
@@ -182,7 +184,7 @@ export const trainingParams = {
 
 type TrainingParams = { [K in keyof typeof trainingParams]: z.output<(typeof trainingParams)[K]> };
 
-export function fitNetOptions(p: TrainingParams, task: Task): FitNetOptions {
+function fitNetOptions(p: TrainingParams, task: Task): FitNetOptions {
   return {
     loss: task === 'binary' ? 'logloss' : p.loss,
     huberDelta: p.huber_delta,
@@ -202,7 +204,7 @@ export function fitNetOptions(p: TrainingParams, task: Task): FitNetOptions {
  * Checks labels and weights and returns the training-scale target: standardised (weighted mean
  * and standard deviation of the training rows) for regression, the 0/1 labels for binary tasks.
  */
-export function trainingTarget(kind: string, task: Task, y: Float64Array, weight: Float64Array | undefined): { y: Float64Array; mean: number; scale: number } {
+function trainingTarget(kind: string, task: Task, y: Float64Array, weight: Float64Array | undefined): { y: Float64Array; mean: number; scale: number } {
   const n = y.length;
   if (n < 2) throw new UserError(`${kind}: needs at least 2 training rows`);
   if (weight && weight.length !== n) throw new Error(`${kind}: ${n} rows but ${weight.length} weights`);
@@ -226,17 +228,79 @@ export function trainingTarget(kind: string, task: Task, y: Float64Array, weight
 }
 
 /** Training-scale outputs back to predictions: probabilities (binary) or the label scale. */
-export function fromTrainingScale(raw: ArrayLike<number>, task: Task, mean: number, scale: number): Float64Array {
+function fromTrainingScale(raw: ArrayLike<number>, task: Task, mean: number, scale: number): Float64Array {
   const out = new Float64Array(raw.length);
   for (let i = 0; i < raw.length; i++) out[i] = task === 'binary' ? 1 / (1 + Math.exp(-raw[i])) : raw[i] * scale + mean;
   return out;
 }
 
 /** Parameters as plain JSON and back. */
-export function paramsToJSON(params: readonly Param[]): unknown[] {
+function paramsToJSON(params: readonly Param[]): unknown[] {
   return params.map((p) => ({ name: p.name, shape: p.shape, trainable: p.trainable, decay: p.decay, data: Array.from(p.data) }));
 }
 
-export function paramsFromJSON(json: { name: string; shape: number[]; trainable: boolean; decay: boolean; data: number[] }[]): Param[] {
+function paramsFromJSON(json: { name: string; shape: number[]; trainable: boolean; decay: boolean; data: number[] }[]): Param[] {
   return json.map((q) => ({ name: q.name, shape: q.shape, trainable: q.trainable, decay: q.decay, data: Float32Array.from(q.data) }));
+}
+
+/** A network learner's fitted state: its spec plus what every network keeps. */
+export interface NetState<S> {
+  task: Task;
+  encoding: ColumnEncoding;
+  spec: S;
+  /** Target standardisation (regression); 0 and 1 for binary. */
+  mean: number;
+  scale: number;
+  params: Param[];
+  bestEpoch: number;
+  threads: number;
+  predictBatch: number;
+}
+
+/** The start every network fit shares: checks, training-scale target, column encoding, options, seeded Random, validation rows on the training scale. */
+export function prepareFit(kind: string, X: Matrix, y: Float64Array, p: TrainingParams, ctx: FitContext) {
+  if (y.length !== X.rows) throw new Error(`${kind}: ${X.rows} rows but ${y.length} labels`);
+  if (X.cols === 0) throw new UserError(`${kind}: no input columns`);
+  const target = trainingTarget(kind, ctx.task, y, ctx.weight);
+  const encoding = fitColumnEncoding(X, p.embedding_dim);
+  const options = fitNetOptions(p, ctx.task);
+  const v = ctx.valid && ctx.valid.y.some((t) => Number.isFinite(t)) ? ctx.valid : undefined;
+  if (v) checkColumns(kind, encoding, v.X);
+  const valid = v ? { X: v.X, y: ctx.task === 'binary' ? v.y : v.y.map((t) => (t - target.mean) / target.scale) } : undefined;
+  return { target, encoding, options, valid, rng: new Random(ctx.seed).fork(kind) };
+}
+
+/** A fitted network as a FittedModel: batched prediction on the label scale, JSON, and the learner's importance (and gates). */
+export function networkModel<S>(kind: string, state: NetState<S>, build: BuildNet, extra: Pick<FittedModel, 'importance' | 'gates'>): FittedModel {
+  let predictor: NetPredictor | undefined; // built on first predict, kept for the next calls
+  return Object.freeze({
+    kind,
+    predict(X: Matrix): Float64Array {
+      checkColumns(kind, state.encoding, X);
+      predictor ??= new NetPredictor(build, state.params, state.threads, ['out']);
+      return fromTrainingScale(predictor.run(X, state.predictBatch).out, state.task, state.mean, state.scale);
+    },
+    ...extra,
+    toJSON: () => ({ ...state, kind, version: 1, params: paramsToJSON(state.params) }),
+  });
+}
+
+/** The state back from networkModel's JSON (the kind checked). */
+export function loadNetState<S>(kind: string, json: unknown): NetState<S> & Record<string, unknown> {
+  const s = json as NetState<S> & { kind?: string; params: Parameters<typeof paramsFromJSON>[0] };
+  if (s?.kind !== kind) throw new Error(`${kind}.load: not a ${kind} model`);
+  return { ...s, threads: s.threads ?? defaultThreads(), params: paramsFromJSON(s.params) };
+}
+
+/** Per column of `cols` (in order): mean |weight| mass of its input rows of W, which start at `row`. */
+export function inputMass(W: Param, encoding: ColumnEncoding, cols: readonly number[], row = 0): number[] {
+  const width = W.shape[1];
+  return cols.map((c) => {
+    const col = encoding.columns[c];
+    const rows = col.type === 'cat' ? col.dim : 1;
+    let s = 0;
+    for (let r = row; r < row + rows; r++) for (let k = 0; k < width; k++) s += Math.abs(W.data[r * width + k]);
+    row += rows;
+    return s / rows;
+  });
 }
