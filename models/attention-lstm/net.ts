@@ -80,25 +80,21 @@ export function initParams(spec: LstmSpec, enc: ColumnEncoding, rng: Random): Pa
 /** The forward pass to one value per row; with `train`, dropout masks are graph inputs. */
 export function forward(g: Graph, spec: LstmSpec, enc: ColumnEncoding, w: ReadonlyMap<string, T>, train: boolean): T {
   const cols = new ColumnInputs(g, enc, w);
-  const { dim, units: H, heads } = spec;
+  const { units: H, heads } = spec;
   const n = spec.tokens.length;
   const p = (name: string) => w.get(name)!;
-  // Tokens [n_rows, T, dim].
-  const xs = spec.tokens.map((tok) => {
+  // Each token [n_rows, dim], then its input contribution to the LSTM gates [n_rows, 4H].
+  const gx = spec.tokens.map((tok) => {
     const width = partWidth(enc, tok.cols);
     const W = width === spec.projWidths[tok.proj] ? p(`WP${tok.proj}`) : g.slice(p(`WP${tok.proj}`), [0], [width], [0]);
-    return g.reshape(g.gemm(cols.part(tok.cols), W, p(`bP${tok.proj}`)), [-1, 1, dim]);
+    return g.gemm(g.gemm(cols.part(tok.cols), W, p(`bP${tok.proj}`)), p('Wx'), p('bl'));
   });
-  const X = xs.length === 1 ? xs[0] : g.concat(xs, 1);
-  // Input contributions of every step in one product.
-  const pre = g.reshape(g.add(g.matmul(g.reshape(X, [-1, dim]), p('Wx')), p('bl')), [-1, n, 4 * H]);
   const masks = spec.tokens.map((tok) => (tok.present >= 0 ? cols.raw([tok.present]) : null));
   let h: T | null = null;
   let c: T | null = null;
   const states: T[] = [];
   for (let t = 0; t < n; t++) {
-    const pt = g.reshape(g.slice(pre, [t], [t + 1], [1]), [-1, 4 * H]);
-    const gates = h ? g.gemm(h, p('Wh'), pt) : pt;
+    const gates = h ? g.gemm(h, p('Wh'), gx[t]) : gx[t];
     const gate = (k: number) => g.slice(gates, [k * H], [(k + 1) * H], [1]);
     const i = g.sigmoid(gate(0));
     const f = g.sigmoid(gate(1));
