@@ -4,7 +4,7 @@
  *   smp run <pipeline.yaml> [--seed N] [--data DIR]
  *   smp validate <file.json|.csv|.zip> --data <dataset root> [--track image|video|table] [--header H | --pipeline FILE]
  *   smp synth --track image|video --posts N --out DIR [--seed S]
- *   smp synth --track table --preset artwork --out DIR [--rows N] [--seed S]
+ *   smp synth --track table --preset artwork|segments|sequence --out DIR [--rows N] [--seed S]
  *   smp synth --track image (--posts N | --train N --test M | --full) --no-images [--embeddings image:512,text:384] --out DIR
  *   smp schema [--out pipelines/schema.json]
  *   smp kinds
