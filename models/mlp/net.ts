@@ -190,7 +190,9 @@ function forward(
         d = g.sub(z, w.get(`mean${l}`)!);
         variance = w.get(`var${l}`)!;
       }
-      z = g.add(g.mul(g.div(d, g.sqrt(g.add(variance, eps))), w.get(`gamma${l}`)!), w.get(`beta${l}`)!);
+      // gamma / sqrt(var + eps) on the [units] row, then one multiply-add over the batch.
+      const scale = g.div(w.get(`gamma${l}`)!, g.sqrt(g.add(variance, eps)));
+      z = g.add(g.mul(d, scale), w.get(`beta${l}`)!);
     } else {
       z = g.gemm(h, w.get(`W${l}`)!, w.get(`b${l}`)!);
     }

@@ -435,15 +435,17 @@ function attrNum(v: AttrValue | undefined, fallback: number): number {
 const RULES: Record<string, GradRule> = {
   Identity: (_g, _r, dy) => [dy],
   Add: (g, r, dy, need) => [need[0] ? g.unbroadcast(dy, r.inputs[0]!.shape) : null, need[1] ? g.unbroadcast(dy, r.inputs[1]!.shape) : null],
-  Sub: (g, r, dy, need) => [need[0] ? g.unbroadcast(dy, r.inputs[0]!.shape) : null, need[1] ? g.unbroadcast(g.neg(dy), r.inputs[1]!.shape) : null],
+  // Negations and scalings go after the sum over broadcast axes (on the smaller tensor).
+  Sub: (g, r, dy, need) => [need[0] ? g.unbroadcast(dy, r.inputs[0]!.shape) : null, need[1] ? g.neg(g.unbroadcast(dy, r.inputs[1]!.shape)) : null],
   Mul: (g, r, dy, need) => {
     const [a, b] = r.inputs as T[];
+    if (a.name === b.name) return [g.mul(g.mul(dy, a), g.scalar(2)), null]; // x * x: one gradient, 2 x dy
     return [need[0] ? g.unbroadcast(g.mul(dy, b), a.shape) : null, need[1] ? g.unbroadcast(g.mul(dy, a), b.shape) : null];
   },
   Div: (g, r, dy, need) => {
     const [a, b] = r.inputs as T[];
     const y = r.outputs[0];
-    return [need[0] ? g.unbroadcast(g.div(dy, b), a.shape) : null, need[1] ? g.unbroadcast(g.neg(g.div(g.mul(dy, y), b)), b.shape) : null];
+    return [need[0] ? g.unbroadcast(g.div(dy, b), a.shape) : null, need[1] ? g.neg(g.unbroadcast(g.div(g.mul(dy, y), b), b.shape)) : null];
   },
   Neg: (g, _r, dy) => [g.neg(dy)],
   // Ties go to the first operand.
@@ -512,12 +514,11 @@ const RULES: Record<string, GradRule> = {
   ReduceMean: (g, r, dy) => {
     const x = r.inputs[0]!;
     const y = r.outputs[0];
-    const d = spread(g, r, dy);
     const static_ = x.shape.every((s) => s >= 0);
     const ratio = static_
       ? g.scalar(prod(y.shape) / prod(x.shape))
       : g.div(g.cast(g.sizeOf(y), 'float32'), g.cast(g.sizeOf(x), 'float32'));
-    return [g.mul(d, ratio)];
+    return [spread(g, r, g.mul(dy, ratio))]; // scaled before it is spread: fewer elements
   },
   Gather: (g, r, dy) => {
     const [table, idx] = r.inputs as T[];
