@@ -1,6 +1,6 @@
 /**
- * @file The `attention-lstm` network and its two ONNX graphs (training step, inference), built
- * with the engine in models/nn.
+ * @file The `attention-lstm` network: its parameters and its forward graph, built with the
+ * engine in models/nn (models/nn/fit-net.ts makes the training-step and inference graphs).
  *
  *   tokens x_1..x_T  (each a set of columns through a linear projection to `dim`; tokens that
  *                     share a projection may use a prefix of its rows)
@@ -11,9 +11,11 @@
  *   -> [attention summary | last hidden state | the head columns] -> dense layers (ReLU,
  *      dropout) -> one output (a standardised target, or a logit for binary tasks)
  *
- * Graph inputs: `rows` [n, cols] (raw float32 rows, encoded inside: models/nn/columns.ts), every
- * parameter by name; training adds `y`, `w`, `mask<l>` [n, units] (dropout, scaled by 1/keep)
- * and the optimizer's inputs (models/nn/optim.ts).
+ * Each step's gate input comes straight from its token (x_t Wx + b, then + h Wh): slicing one
+ * stacked [n, T, 4H] product per step made the gradient pad and sum T full tensors (2.2x slower).
+ *
+ * Graph inputs: `rows` [n, cols] (raw float32 rows, encoded inside: models/nn/columns.ts) and the
+ * parameters; training adds `mask<l>` [n, units] (dropout in dense layer l, scaled by 1/keep).
  */
 import type { Random } from '../../core/random.ts';
 import { Graph, type T } from '../nn/graph.ts';

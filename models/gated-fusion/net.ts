@@ -9,9 +9,9 @@
  * Trained end to end: the gate learns which expert to trust for which rows. The inference graph
  * also outputs `gate` [n, experts], the weights the report summarises.
  *
- * Graph inputs: `rows` [n, cols] (raw float32 rows, encoded inside: models/nn/columns.ts), every
- * parameter by name; training adds `y`, `w`, `mask<e>_<l>` [n, units] (dropout in expert e's
- * layer l, scaled by 1/keep) and the optimizer's inputs (models/nn/optim.ts).
+ * Graph inputs: `rows` [n, cols] (raw float32 rows, encoded inside: models/nn/columns.ts) and the
+ * parameters; training adds `mask<e>_<l>` [n, units] (dropout in expert e's layer l, scaled by
+ * 1/keep). models/nn/fit-net.ts makes the training-step and inference graphs.
  */
 import type { Random } from '../../core/random.ts';
 import type { Graph, T } from '../nn/graph.ts';
