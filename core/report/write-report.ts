@@ -111,7 +111,7 @@ function gatesSection(run: RunFolder): string {
   });
   return section(
     'Gate weights',
-    parts.join('\n') + '<p class="note">Mean softmax gate weight per expert on each fold\'s validation rows (every row once, out of fold), overall and per value of the gate segment.</p>',
+    parts.join('\n') + '<p class="note">Mean softmax gate weight per expert on each fold\'s validation rows (every row once, out of fold), overall and per value of the gate segment (the feature column\'s value: for a categorical column its code; the columns kind numbers levels by descending frequency).</p>',
     'gates',
   );
 }
