@@ -6,6 +6,9 @@ import type { ModelDef } from './model.ts';
 import { ridge } from './ridge.ts';
 import { gbdt } from './gbdt/index.ts';
 import { mlp } from './mlp.ts';
+import { decisionTree } from './trees/decision-tree.ts';
+import { randomForest } from './trees/random-forest.ts';
+import { adaboost } from './trees/adaboost.ts';
 import { attentionLstm } from './attention-lstm.ts';
 import { gatedFusion } from './gated-fusion.ts';
 
@@ -13,6 +16,9 @@ export const models = createRegistry<ModelDef>('learner', [
   ridge,
   gbdt,
   mlp,
+  decisionTree,
+  randomForest,
+  adaboost,
   attentionLstm,
   gatedFusion,
 ] as ModelDef[]);
