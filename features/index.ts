@@ -22,6 +22,7 @@ import { tagStats } from './tag-stats.ts';
 import { userActivity } from './user-activity.ts';
 import { embeddings } from './embeddings.ts';
 import { columns } from './columns.ts';
+import { userHistory } from './user-history.ts';
 
 export const features = createRegistry<FeatureDef>('feature', [
   metadata,
@@ -43,4 +44,5 @@ export const features = createRegistry<FeatureDef>('feature', [
   userActivity,
   embeddings,
   columns,
+  userHistory,
 ] as FeatureDef[]);

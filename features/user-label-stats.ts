@@ -151,7 +151,7 @@ interface Grouping {
 const codeCache = new WeakMap<readonly (string | null)[], { codes: Int32Array; index: Map<string, number> }>();
 
 /** Integer codes 0..groups-1 for the keys of all table rows; -1 for null. */
-function groupCodes(keys: readonly (string | null)[]): { codes: Int32Array; index: Map<string, number> } {
+export function groupCodes(keys: readonly (string | null)[]): { codes: Int32Array; index: Map<string, number> } {
   const cached = codeCache.get(keys);
   if (cached) return cached;
   const index = new Map<string, number>();

@@ -9,6 +9,8 @@ import { mlp } from './mlp.ts';
 import { decisionTree } from './trees/decision-tree.ts';
 import { randomForest } from './trees/random-forest.ts';
 import { adaboost } from './trees/adaboost.ts';
+import { attentionLstm } from './attention-lstm.ts';
+import { gatedFusion } from './gated-fusion.ts';
 
 export const models = createRegistry<ModelDef>('learner', [
   ridge,
@@ -17,4 +19,6 @@ export const models = createRegistry<ModelDef>('learner', [
   decisionTree,
   randomForest,
   adaboost,
+  attentionLstm,
+  gatedFusion,
 ] as ModelDef[]);

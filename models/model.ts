@@ -53,6 +53,15 @@ export interface FittedModel {
   importance(): Record<string, number>;
   /** Plain JSON; `load` of the same kind rebuilds an identical predictor. */
   toJSON(): unknown;
+  /** Gated learners: mean gate weight per expert on the fit's validation rows (the report's gate table). */
+  gates?(): GateSummary | undefined;
+}
+
+/** Mean gate weight per expert over some rows: 'all' first, then per value of a segment column. */
+export interface GateSummary {
+  experts: string[];
+  segment?: string;
+  rows: { segment: string; n: number; mean: number[] }[];
 }
 
 export interface ModelDef<P = unknown> {

@@ -24,6 +24,7 @@ import { quantileSorted } from '../eval/quantile.ts';
 import { formatScores, score, type Scores } from '../eval/score.ts';
 import { hconcat } from '../matrix.ts';
 import { METRICS, type MetricName } from '../eval/metrics.ts';
+import type { GateSummary } from '../../models/model.ts';
 import { renderSubmission, submissionFileName } from '../submit/write.ts';
 import { validateSubmissionText } from '../submit/validate.ts';
 import { zipFile } from '../submit/zip.ts';
@@ -61,7 +62,7 @@ export interface RunResult {
   zipPath: string;
   /** report.html, or null when it could not be written (the run log says why). */
   reportPath: string | null;
-  metrics: Record<string, Scores & { folds?: Scores[] }>;
+  metrics: Record<string, Scores & { folds?: Scores[]; gates?: GateSummary }>;
   /** Final test predictions in test-set order. */
   testPredictions: Float64Array;
   table: Table;
@@ -363,7 +364,7 @@ export async function runPipeline(file: string, opts: RunOptions = {}): Promise<
   log.attach(path.join(runDir, 'log.jsonl'));
   const metrics: RunResult['metrics'] = {};
   for (const m of results) {
-    metrics[m.id] = { ...m.scores, folds: m.folds, early_stopping: m.earlyStopping, iterations: m.iterations } as never;
+    metrics[m.id] = { ...m.scores, folds: m.folds, early_stopping: m.earlyStopping, iterations: m.iterations, ...(m.gates ? { gates: m.gates } : {}) } as never;
     const trainPids = table.pid.slice(0, table.nTrain);
     writeFileAtomic(path.join(runDir, `${m.id}.oof.csv`), csv(['pid', 'label', 'fold', 'prediction'], trainPids.map((pid, r) => [pid, y[r], folds.fold[r], Number.isNaN(m.oof[r]) ? '' : m.oof[r]])));
     writeFileAtomic(path.join(runDir, `${m.id}.test.csv`), csv(['pid', 'prediction'], table.pid.slice(table.nTrain).map((pid, i) => [pid, m.test[i]])));

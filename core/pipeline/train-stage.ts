@@ -25,7 +25,7 @@ import { foldRows, validatedRows, type Folds } from '../eval/folds.ts';
 import type { MetricName } from '../eval/metrics.ts';
 import { formatScores, score, type Scores } from '../eval/score.ts';
 import { models } from '../../models/index.ts';
-import type { FitContext, FittedModel, Task } from '../../models/model.ts';
+import type { FitContext, FittedModel, GateSummary, Task } from '../../models/model.ts';
 import type { FittedFeature } from '../../features/feature.ts';
 import { prefixed, type FeatureBlocks } from './feature-stage.ts';
 import type { ModelEntry } from './schema.ts';
@@ -52,6 +52,8 @@ export interface ModelResult {
   earlyStopping: 'fold' | 'inner' | 'none';
   /** Per fold, the rounds / epochs early stopping chose (null when nothing chose). */
   iterations: (number | null)[];
+  /** Gated learners: gate weights on the validation rows, pooled over the folds. */
+  gates?: GateSummary;
   seconds: number;
 }
 
@@ -115,6 +117,7 @@ export async function trainModel(opts: {
   const foldScores: Scores[] = [];
   const iterations: (number | null)[] = [];
   const importance: Record<string, number> = {};
+  const gates: GateSummary[] = [];
   const t0 = Date.now();
   const fwd = opts.target?.forward ?? ((v: number) => v);
   const inv = opts.target?.inverse ?? ((v: number) => v);
@@ -239,6 +242,8 @@ export async function trainModel(opts: {
     testFolds.push(pte);
     for (let i = 0; i < pte.length; i++) test[i] += pte[i] / folds.k;
     if (!allRows) for (const [name, v] of Object.entries(model.importance())) importance[name] = (importance[name] ?? 0) + v / folds.k;
+    const gate = model.gates?.();
+    if (gate) gates.push(gate);
     const s = score(opts.task, Float64Array.from(valid, (r) => y[r]), pva);
     foldScores.push(s);
     const chose = chosen ? `, ${chosen.count} rounds chosen on ${inner ? 'inner' : 'fold'} rows` : '';
@@ -268,7 +273,25 @@ export async function trainModel(opts: {
   const scores = score(opts.task, validated.map((r) => y[r]), validated.map((r) => oof[r]));
   const seconds = (Date.now() - t0) / 1000;
   log.info(`model ${entry.id}`, `CV: ${formatScores(scores)} (${seconds.toFixed(1)}s)`, { model: entry.id, scores });
-  return { id: entry.id, kind: entry.kind, oof, test, testFolds, folds: foldScores, scores, importance, earlyStopping, iterations, seconds };
+  return { id: entry.id, kind: entry.kind, oof, test, testFolds, folds: foldScores, scores, importance, earlyStopping, iterations, ...(gates.length ? { gates: poolGates(gates) } : {}), seconds };
+}
+
+/** Folds' gate summaries as one: per segment value, the row-weighted mean over the folds. */
+export function poolGates(list: readonly GateSummary[]): GateSummary {
+  const rows = new Map<string, { n: number; sum: number[] }>();
+  for (const s of list)
+    for (const r of s.rows) {
+      const acc = rows.get(r.segment) ?? { n: 0, sum: r.mean.map(() => 0) };
+      acc.n += r.n;
+      r.mean.forEach((m, e) => (acc.sum[e] += m * r.n));
+      rows.set(r.segment, acc);
+    }
+  const keys = [...rows.keys()].filter((k) => k !== 'all').sort((a, b) => Number(a) - Number(b) || (a < b ? -1 : a > b ? 1 : 0));
+  return {
+    experts: list[0].experts,
+    ...(list[0].segment ? { segment: list[0].segment } : {}),
+    rows: ['all', ...keys].filter((k) => rows.has(k)).map((k) => ({ segment: k, n: rows.get(k)!.n, mean: rows.get(k)!.sum.map((v) => v / rows.get(k)!.n) })),
+  };
 }
 
 /** Terminal lines at most every 30 s while a fold trains (a full-size fold takes minutes); every iteration goes to log.jsonl. */

@@ -13,6 +13,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { UserError } from '../errors.ts';
 import { METRICS, type MetricName } from '../eval/metrics.ts';
+import type { GateSummary } from '../../models/model.ts';
 
 export type ScoreMap = Record<string, number>;
 
@@ -60,6 +61,8 @@ export interface ModelRun {
   oof: OofRows | null;
   test: { pid: string[]; prediction: Float64Array } | null;
   importance: { feature: string; importance: number }[];
+  /** Gated learners: metrics.json `gates` (mean gate weight per expert, overall and per segment). */
+  gates?: GateSummary;
 }
 
 /** metrics.json `ensemble`: weights are {learner: w} or {group: {member: w}}; other keys shown as-is. */
@@ -196,6 +199,13 @@ export function beats(m: string, a: number, b: number): boolean {
   return isMetricName(m) && !METRICS[m].higherIsBetter ? a < b : a > b;
 }
 
+/** A metrics.json `gates` entry when it has the expected shape. */
+function gatesOf(v: unknown): { gates?: GateSummary } {
+  const g = v as GateSummary | undefined;
+  if (!g || !Array.isArray(g.experts) || !Array.isArray(g.rows)) return {};
+  return { gates: g };
+}
+
 export function readRunFolder(dir: string): RunFolder {
   const info = readJson<RunInfo>(path.join(dir, 'run.json'), 'run.json');
   const metrics = readJson<Record<string, unknown>>(path.join(dir, 'metrics.json'), 'metrics.json');
@@ -215,6 +225,7 @@ export function readRunFolder(dir: string): RunFolder {
       oof: readOof(path.join(dir, `${id}.oof.csv`)),
       test: readTest(path.join(dir, `${id}.test.csv`)),
       importance: readImportance(path.join(dir, `${id}.importance.csv`)),
+      ...gatesOf((v as { gates?: unknown }).gates),
     });
   }
 

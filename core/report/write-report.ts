@@ -100,6 +100,22 @@ function cvSection(run: RunFolder): string {
   );
 }
 
+/** Gated learners: mean gate weight per expert on out-of-fold rows, overall and per segment. */
+function gatesSection(run: RunFolder): string {
+  const gated = run.models.filter((m) => m.gates);
+  if (!gated.length) return '';
+  const parts = gated.map((m) => {
+    const g = m.gates!;
+    const rows = g.rows.map((r) => [r.segment === 'all' ? 'all' : `${g.segment ?? 'segment'} = ${r.segment}`, r.n, ...r.mean]);
+    return `<h3>${esc(m.id)}</h3>` + table(['rows', 'n', ...g.experts], rows, { className: 'gates' });
+  });
+  return section(
+    'Gate weights',
+    parts.join('\n') + '<p class="note">Mean softmax gate weight per expert on each fold\'s validation rows (every row once, out of fold), overall and per value of the gate segment (the feature column\'s value: for a categorical column its code; the columns kind numbers levels by descending frequency).</p>',
+    'gates',
+  );
+}
+
 function ensembleSection(run: RunFolder): string {
   const e = run.ensemble;
   if (!e) {
@@ -268,6 +284,7 @@ export async function buildReportHtml(runDir: string, opts: ReportOptions = {}):
   return htmlPage(`${run.pipeline} run report`, subtitle, [
     summarySection(run),
     cvSection(run),
+    gatesSection(run),
     ensembleSection(run),
     pseudoSection(run),
     section('Plots', `<div class="grid">${figures.join('\n')}</div>`, 'plots'),

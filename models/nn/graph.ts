@@ -5,7 +5,7 @@
  * gradient nodes into the same graph, so one ONNX model holds forward, loss, backward and (see
  * optim.ts) the optimizer update. `toModel()` encodes it with `onnx-proto` (opset 17).
  *
- * Differentiable ops: Add, Sub, Mul, Div, Neg, MatMul, Gemm, Relu, LeakyRelu, Elu, Selu, Tanh,
+ * Differentiable ops: Add, Sub, Mul, Div, Neg, MatMul (2-D and batched), Gemm, Relu, LeakyRelu, Elu, Selu, Tanh,
  * Sigmoid, Softplus, Erf, Exp, Log, Abs, Sqrt, Clip, Softmax, ReduceSum, ReduceMean, Gather
  * (embeddings; gradient by ScatterND with reduction add), Concat, Slice, Reshape, Transpose,
  * Identity, Max, Min. Other ops (Sign, Greater, Where, Cast, ...) are for gradients and masks only.
@@ -271,6 +271,12 @@ export class Graph {
     if (a.shape.length !== 2 || b.shape.length !== 2) throw new Error('graph: matmul takes 2-D operands');
     return this.one('MatMul', [a, b], [a.shape[0], b.shape[1]]);
   }
+  /** Batched [..., n, k] x [..., k, m] with equal leading dimensions (attention scores and mixes). */
+  bmatmul(a: T, b: T): T {
+    const r = a.shape.length;
+    if (r < 3 || b.shape.length !== r) throw new Error('graph: bmatmul takes operands of the same rank >= 3');
+    return this.one('MatMul', [a, b], [...a.shape.slice(0, r - 2), a.shape[r - 2], b.shape[r - 1]]);
+  }
   /** alpha * op(a) op(b) + beta * c (c broadcast to the product's shape). */
   gemm(a: T, b: T, c: T | null, o: { transA?: boolean; transB?: boolean; alpha?: number; beta?: number } = {}): T {
     const m = o.transA ? a.shape[1] : a.shape[0];
@@ -485,6 +491,11 @@ const RULES: Record<string, GradRule> = {
   },
   MatMul: (g, r, dy, need) => {
     const [a, b] = r.inputs as T[];
+    if (a.shape.length > 2) {
+      // Batched: dA = dy B^T, dB = A^T dy over the last two axes (equal leading dimensions).
+      const swap = a.shape.map((_, i, s) => (i < s.length - 2 ? i : 2 * s.length - 3 - i));
+      return [need[0] ? g.bmatmul(dy, g.transpose(b, swap)) : null, need[1] ? g.bmatmul(g.transpose(a, swap), dy) : null];
+    }
     return [need[0] ? g.gemm(dy, b, null, { transB: true }) : null, need[1] ? g.gemm(a, dy, null, { transA: true }) : null];
   },
   Gemm: (g, r, dy, need) => {

@@ -9,7 +9,7 @@
  *
  * `train` runs it: epochs of seeded shuffled batches (the model fills its own batch inputs in
  * `feedBatch`), dropout masks from the seeded PRNG (input `<name>` [rows, ...shape], values 0 or
- * 1/keep), a cosine / plateau / constant learning rate, early stopping on `validLoss` with the
+ * 1/keep), a cosine / plateau / constant / piecewise learning rate, early stopping on `validLoss` with the
  * best epoch's vectors returned, and one `onIter(epoch, metrics)` per epoch. The parameter,
  * state and statistics vectors are written into two reused buffers each (the runtime writes
  * step t+1's values beside step t's), so a step allocates nothing large.
@@ -65,12 +65,15 @@ export function addTrainingStep(
 export interface LrSchedule {
   /** Peak (cosine) or starting rate. */
   rate: number;
-  schedule: 'cosine' | 'plateau' | 'constant';
+  schedule: 'cosine' | 'plateau' | 'constant' | 'piecewise';
   /** Floor as a fraction of `rate` (default 0.01). */
   minRatio?: number;
   /** Plateau: epochs without improvement before the rate is multiplied by `plateauFactor`. */
   plateauPatience?: number;
   plateauFactor?: number;
+  /** Piecewise: fractions of the training steps after which the rate is multiplied by `factor`. */
+  milestones?: number[];
+  factor?: number;
 }
 
 /** A dropout mask input: [rows, ...shape] of 0 or 1/keep. */
@@ -161,6 +164,7 @@ class PingPong {
 function learningRate(s: LrSchedule, step: number, totalSteps: number, plateauLr: number): number {
   const min = s.rate * (s.minRatio ?? 0.01);
   if (s.schedule === 'cosine') return min + 0.5 * (s.rate - min) * (1 + Math.cos((Math.PI * step) / totalSteps));
+  if (s.schedule === 'piecewise') return s.rate * (s.factor ?? 0.1) ** (s.milestones ?? []).filter((m) => step >= m * totalSteps).length;
   return s.schedule === 'plateau' ? plateauLr : s.rate;
 }
 

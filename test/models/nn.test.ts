@@ -130,6 +130,13 @@ describe('nn engine: gradient rules against finite differences', () => {
     checkGrad((g, [x, y, c]) => g.gemm(x, y, c), [F([5, 3], -2, 2, [0], [-1, 3]), F([3, 2]), F([1, 2])]);
   });
 
+  it('batched MatMul (rank 3 and 4, a dynamic batch), as attention uses it', () => {
+    checkGrad((g, [a, b]) => g.bmatmul(a, b), [F([2, 3, 4]), F([2, 4, 5])]);
+    checkGrad((g, [a, b]) => g.bmatmul(a, b), [F([2, 3, 2, 4], -2, 2, [0], [-1, 3, 2, 4]), F([2, 3, 4, 3], -2, 2, [0], [-1, 3, 4, 3])]);
+    // scores = softmax(Q K^T) V, the attention pattern itself
+    checkGrad((g, [q, k, v]) => g.bmatmul(g.softmax(g.bmatmul(q, g.transpose(k, [0, 2, 1])), -1), v), [F([2, 3, 4]), F([2, 5, 4]), F([2, 5, 2])]);
+  });
+
   it('ReduceSum and ReduceMean (static and dynamic dimensions, with and without keepdims)', () => {
     checkGrad((g, [a]) => g.reduceSum(a, [0], false), [F([3, 4])]);
     checkGrad((g, [a]) => g.reduceSum(a, [1], true), [F([3, 4])]);
