@@ -7,7 +7,7 @@
  *   smp synth --track table --preset artwork --out DIR [--rows N] [--seed S]
  *   smp synth --track image (--posts N | --train N --test M | --full) --no-images [--embeddings image:512,text:384] --out DIR
  *   smp schema [--out pipelines/schema.json]
- *   smp kinds
+ *   smp kinds [kind]      (one kind: its params with types, defaults and help)
  *   smp compare <run dirs...> [--html out.html]
  *   smp models list [--dir DIR]                   (models folder: SMP_MODELS_DIR or ~/.cache/smp-kit/models)
  *   smp models fetch <model id> [--dir DIR] [--dtype fp32|q8|...] [--host URL]
@@ -179,14 +179,23 @@ program
 
 program
   .command('kinds')
-  .description('list feature and learner kinds')
-  .action(async () => {
+  .description('list feature and learner kinds; with a kind, its params (types, defaults, help)')
+  .argument('[kind]', 'a feature or learner kind, e.g. gbdt or time')
+  .action(async (kind: string | undefined) => {
     const { features } = await import('../features/index.ts');
     const { models } = await import('../models/index.ts');
+    if (kind) {
+      const { formatKind } = await import('./kind-help.ts');
+      if (features.has(kind)) console.log(formatKind(features.get(kind), 'feature'));
+      else if (models.has(kind)) console.log(formatKind(models.get(kind), 'learner'));
+      else throw new UserError(`unknown kind "${kind}"; feature kinds: ${features.kinds.join(', ')}; learner kinds: ${models.kinds.join(', ')}`);
+      return;
+    }
     console.log('features:');
     for (const f of features.all()) console.log(`  ${f.kind.padEnd(20)} ${f.summary}`);
     console.log('learners:');
     for (const m of models.all()) console.log(`  ${m.kind.padEnd(20)} ${m.summary}`);
+    console.log('\n`smp kinds <kind>` prints the params of one kind.');
   });
 
 program

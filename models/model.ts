@@ -40,6 +40,8 @@ export interface ModelDef<P = unknown> {
   readonly kind: string;
   /** One line for `--help` and the registry listing. */
   readonly summary: string;
+  /** What `importance()` measures, named beside the importance shares in reports. */
+  readonly importanceMethod: string;
   readonly params: z.ZodType<P>;
   /** X and ctx.valid.X are the runner's buffers, overwritten by the next fold: keep no view of them. */
   fit(X: Matrix, y: Float64Array, params: P, ctx: FitContext): Promise<FittedModel> | FittedModel;
@@ -49,6 +51,7 @@ export interface ModelDef<P = unknown> {
 export function defineModel<S extends z.ZodType>(def: {
   kind: string;
   summary: string;
+  importanceMethod: string;
   params: S;
   fit(X: Matrix, y: Float64Array, params: z.output<S>, ctx: FitContext): Promise<FittedModel> | FittedModel;
   load(json: unknown): FittedModel;

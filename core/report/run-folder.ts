@@ -25,7 +25,8 @@ export interface RunInfo {
   seed?: number;
   started?: string;
   seconds?: number;
-  data?: { root?: string; train?: number; test?: number };
+  /** fingerprint: hash of the dataset files' names and contents (the block cache's), absent in older runs. */
+  data?: { root?: string; train?: number; test?: number; fingerprint?: string };
   feature_keys?: Record<string, string>;
   counters?: Record<string, number>;
   main_metric?: string;
@@ -58,6 +59,8 @@ export interface ModelRun {
   oof: OofRows | null;
   test: { pid: string[]; prediction: Float64Array } | null;
   importance: { feature: string; importance: number }[];
+  /** What the importances measure (metrics.json `importance_method`), absent in older runs. */
+  importanceMethod?: string;
 }
 
 /** metrics.json `ensemble`: weights are {learner: w} or {group: {member: w}}; other keys shown as-is. */
@@ -205,6 +208,7 @@ export function readRunFolder(dir: string): RunFolder {
     if (RESERVED.has(id) || !v || typeof v !== 'object') continue;
     const scores = scoresOf(v);
     if (Object.keys(scores).length === 0) continue;
+    const method = (v as { importance_method?: unknown }).importance_method;
     const folds = Array.isArray((v as { folds?: unknown }).folds) ? ((v as { folds: unknown[] }).folds.map(scoresOf)) : [];
     models.push({
       id,
@@ -213,6 +217,7 @@ export function readRunFolder(dir: string): RunFolder {
       oof: readOof(path.join(dir, `${id}.oof.csv`)),
       test: readTest(path.join(dir, `${id}.test.csv`)),
       importance: readImportance(path.join(dir, `${id}.importance.csv`)),
+      ...(typeof method === 'string' ? { importanceMethod: method } : {}),
     });
   }
 

@@ -19,7 +19,9 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { writeFileAtomic } from '../cache/atomic.ts';
-import { dl, esc, figure, fmt, htmlPage, section, table } from './html.ts';
+import { dl, esc, figure, fmt, fmtMetric, htmlPage, section, table } from './html.ts';
+import { blockShares, cvRows, importanceShares, legend, metricHeader, runMetrics, validationText } from './explain.ts';
+import { cvWarnings, postprocessText } from './summary.ts';
 import { beats, readRunFolder, type ModelRun, type RunFolder } from './run-folder.ts';
 import { cacheDirOf, readFeatureColumns } from './feature-columns.ts';
 import { renderSvg, type VlSpec } from './svg.ts';
@@ -43,60 +45,59 @@ export interface PlotEntry {
 const TOP_CORR = 12;
 const CORR_ROWS = 20000;
 
-function metricColumns(run: RunFolder): string[] {
-  const seen = new Set<string>([run.mainMetric]);
-  for (const m of run.models) for (const k of Object.keys(m.scores)) seen.add(k);
-  for (const k of Object.keys(run.finalScores)) seen.add(k);
-  return [...seen];
-}
-
 function summarySection(run: RunFolder): string {
   const i = run.info;
   const c = i.config ?? {};
-  const v = c.validation as { scheme?: string; folds?: number } | undefined;
   const main = run.finalScores[run.mainMetric];
   const items: [string, unknown][] = [
     ['pipeline', `${run.pipeline}${i.pipeline_file ? ` (${i.pipeline_file})` : ''}`],
     ['track / task', `${c.track ?? '?'} / ${run.task}`],
     ['seed', i.seed],
-    ['data', `${i.data?.root ?? '?'}: ${fmt(i.data?.train)} train, ${fmt(i.data?.test)} test posts`],
-    ['validation', v ? `${v.scheme ?? '?'}${v.scheme !== 'time' && v.scheme !== 'holdout' && v.folds ? `, ${v.folds} folds` : ''}` : undefined],
+    ['data', `${i.data?.root ?? '?'}: ${fmt(i.data?.train)} train, ${fmt(i.data?.test)} test posts${i.data?.fingerprint ? ` (fingerprint ${i.data.fingerprint})` : ''}`],
+    ['validation', validationText(run)],
     ['started', i.started],
     ['time', typeof i.seconds === 'number' ? `${i.seconds.toFixed(1)} s` : undefined],
     ['features', Object.keys(i.feature_keys ?? {}).join(', ')],
     ['learners', run.models.map((m) => m.id).join(', ')],
     ['final predictions', run.final.source === 'final' ? 'final.oof.csv / final.test.csv' : `best learner: ${run.final.source}`],
+    ['post-processing applied', postprocessText(run)],
     ['submission', i.submission],
     ['kit / node / commit', `${i.kit_version ?? '?'} / ${i.node ?? '?'} / ${i.git_commit ?? 'not a git checkout'}`],
   ];
   if (i.counters && Object.keys(i.counters).length) items.push(['counters', Object.entries(i.counters).map(([k, n]) => `${k}: ${n}`).join(', ')]);
-  const head = `<p class="big">final CV ${esc(run.mainMetric.toUpperCase())} ${esc(fmt(main))}` +
-    `<span class="note"> &nbsp; ${esc(Object.entries(run.finalScores).filter(([k]) => k !== run.mainMetric).map(([k, x]) => `${k.toUpperCase()} ${fmt(x)}`).join('  '))}</span></p>`;
-  return section('Run', head + dl(items), 'summary');
+  const warn = cvWarnings(run).map((w) => `<p class="error">${esc(w)}</p>`).join('');
+  const head = `<p class="big">final CV ${esc(metricHeader(run.mainMetric))} ${esc(fmtMetric(main))}` +
+    `<span class="note"> &nbsp; ${esc(Object.entries(run.finalScores).filter(([k]) => k !== run.mainMetric).map(([k, x]) => `${metricHeader(k)} ${fmtMetric(x)}`).join('  '))}</span></p>`;
+  return section('Run', head + warn + dl(items), 'summary');
 }
 
 function cvSection(run: RunFolder): string {
-  const metrics = metricColumns(run);
-  const rows: unknown[][] = [];
-  const cls: string[] = [];
+  const metrics = runMetrics(run);
+  const rows = cvRows(run, metrics, { folds: true });
   const best = run.models.reduce<ModelRun | null>((a, b) => (!a || beats(run.mainMetric, b.scores[run.mainMetric] ?? NaN, a.scores[run.mainMetric] ?? NaN) ? b : a), null);
-  for (const m of run.models) {
-    m.folds.forEach((f, k) => {
-      rows.push([m.id, k, ...metrics.map((x) => f[x])]);
-      cls.push('');
-    });
-    rows.push([m.id, 'all (OOF)', ...metrics.map((x) => m.scores[x])]);
-    cls.push(m === best ? 'total best' : 'total');
-  }
-  if (Object.keys(run.finalScores).length) {
-    rows.push(['final', 'all (OOF)', ...metrics.map((x) => run.finalScores[x])]);
-    cls.push('total');
-  }
+  const cls = rows.map((r) => (r.kind === 'oof' ? (r.learner === best?.id ? 'total best' : 'total') : r.kind === 'final' ? 'total' : r.kind === 'baseline' ? 'baseline' : r.kind === 'spread' ? 'spread' : ''));
+  const leg = legend(metrics, run.mainMetric, { folds: rows.some((r) => r.kind === 'spread'), baseline: rows.some((r) => r.kind === 'baseline') });
   return section(
     'Cross-validation',
-    table(['learner', 'fold', ...metrics.map((m) => m.toUpperCase())], rows, { className: 'cv', rowClass: (i) => cls[i] }) +
-      `<p class="note">Main metric ${esc(run.mainMetric.toUpperCase())}; the best learner is highlighted.</p>`,
+    table(['learner', 'scored on', ...metrics.map(metricHeader)], rows.map((r) => [r.learner, r.rows, ...r.values]), { className: 'cv', rowClass: (i) => cls[i], metrics: true }) +
+      `<p class="note">Main metric ${esc(metricHeader(run.mainMetric))}; the best learner is highlighted.</p>` +
+      `<dl class="legend">${leg.map((l) => `<dt>${esc(l.metric)}</dt><dd>${esc(l.text)}</dd>`).join('')}</dl>`,
     'cv',
+  );
+}
+
+/** Importance shares summed per feature block, one column per learner, with each learner's method. */
+function importanceSection(run: RunFolder): string {
+  const withImp = run.models.filter((m) => m.importance.length);
+  if (!withImp.length) return '';
+  const shares = withImp.map((m) => new Map(blockShares(m.importance).map((b) => [b.name, b.share])));
+  const blocks = [...new Set(shares.flatMap((s) => [...s.keys()]))].sort((a, b) => Math.max(...shares.map((s) => s.get(b) ?? 0)) - Math.max(...shares.map((s) => s.get(a) ?? 0)) || (a < b ? -1 : 1));
+  return section(
+    'Importance by feature block',
+    table(['block', ...withImp.map((m) => m.id)], blocks.map((b) => [b, ...shares.map((s) => s.get(b) ?? NaN)]), { className: 'blocks', metrics: true }) +
+      `<p class="note">Each learner's importances as shares of its total (each column sums to 1), summed over the block's columns. Learners measure importance differently, so compare shares, not raw values:</p>` +
+      dl(withImp.map((m) => [m.id, m.importanceMethod ?? 'method not recorded (run made before the kit recorded it)'])),
+    'importance',
   );
 }
 
@@ -227,8 +228,15 @@ export function reportPlots(run: RunFolder, notes: string[] = []): PlotEntry[] {
     if (test) series.push({ name: 'test predicted', values: test.prediction });
     if (series.length) plots.push({ name: 'distribution', spec: distributionSpec(series, { title: 'Predicted probability by class', xTitle: 'predicted probability' }), caption: `Share of posts per bin: train OOF by actual class, and test; ${src}.` });
   }
-  for (const m of run.models)
-    if (m.importance.length) plots.push({ name: `importance-${m.id}`, spec: importanceSpec(m.importance, { top: 30, title: `Top ${Math.min(30, m.importance.length)} features of ${m.id}` }), caption: `From ${m.id}.importance.csv (${m.importance.length} features).` });
+  for (const m of run.models) {
+    const shares = importanceShares(m.importance);
+    if (shares.length)
+      plots.push({
+        name: `importance-${m.id}`,
+        spec: importanceSpec(shares.map((x) => ({ feature: x.name, importance: x.share })), { top: 30, title: `Top ${Math.min(30, shares.length)} features of ${m.id}`, xTitle: 'share of total importance' }),
+        caption: `From ${m.id}.importance.csv (${m.importance.length} features), as shares of the total (sum 1); ${m.importanceMethod ?? 'method not recorded'}.`,
+      });
+  }
   const corr = correlationPlot(run, notes);
   if (corr) plots.push(corr);
   const spread = run.models.filter((m) => m.folds.length).map((m) => ({ model: m.id, folds: m.folds.map((f) => f[run.mainMetric] ?? NaN) }));
@@ -257,17 +265,19 @@ export interface ReportOptions {
   png?: boolean;
 }
 
-export async function buildReportHtml(runDir: string, opts: ReportOptions = {}): Promise<string> {
-  const run = readRunFolder(runDir);
+/** `runDir`: a run folder, or one already read (the runner reads it once for the summary and the report). */
+export async function buildReportHtml(runDir: string | RunFolder, opts: ReportOptions = {}): Promise<string> {
+  const run = typeof runDir === 'string' ? readRunFolder(runDir) : runDir;
   const notes: string[] = [];
   const plots = reportPlots(run, notes);
   const toPng = opts.png ? await loadPng() : null;
   if (opts.png && !toPng) notes.push('PNG export skipped: @resvg/resvg-js is not installed (npm install @resvg/resvg-js).');
-  const figures = await renderFigures(plots, toPng ? (name, svg) => writeFileAtomic(path.join(runDir, 'plots', `${name}.png`), toPng(svg)) : undefined);
+  const figures = await renderFigures(plots, toPng ? (name, svg) => writeFileAtomic(path.join(run.dir, 'plots', `${name}.png`), toPng(svg)) : undefined);
   const subtitle = `${run.name} · seed ${fmt(run.info.seed)} · ${run.info.started ?? ''}`;
   return htmlPage(`${run.pipeline} run report`, subtitle, [
     summarySection(run),
     cvSection(run),
+    importanceSection(run),
     ensembleSection(run),
     pseudoSection(run),
     section('Plots', `<div class="grid">${figures.join('\n')}</div>`, 'plots'),
@@ -276,10 +286,11 @@ export async function buildReportHtml(runDir: string, opts: ReportOptions = {}):
 }
 
 /** Writes `<runDir>/report.html` and returns its path. */
-export async function writeReport(runDir: string, opts: ReportOptions = {}): Promise<string> {
+export async function writeReport(runDir: string | RunFolder, opts: ReportOptions = {}): Promise<string> {
   const html = await buildReportHtml(runDir, opts);
-  const file = path.join(runDir, 'report.html');
-  fs.mkdirSync(runDir, { recursive: true });
+  const dir = typeof runDir === 'string' ? runDir : runDir.dir;
+  const file = path.join(dir, 'report.html');
+  fs.mkdirSync(dir, { recursive: true });
   writeFileAtomic(file, html);
   return file;
 }

@@ -102,6 +102,7 @@ function makeModel(s: ModelState): GbdtModel {
 export const gbdt = defineModel({
   kind: 'gbdt',
   summary: 'Histogram gradient-boosted trees (LightGBM-style, leaf-wise, native categoricals, two cores), in TypeScript.',
+  importanceMethod: 'gain: total loss reduction of the splits on the column',
   params: gbdtParams,
   async fit(X, y, params, ctx) {
     const r = await train(X, y, params, ctx);

@@ -44,8 +44,8 @@ describe('writeReport', () => {
     expect(html).toContain('data/sample: 600 train, 200 test posts');
     expect(html).toContain('12.5 s');
     const cv = html.match(/<table class="cv">([\s\S]*?)<\/table>/)![1];
-    // 2 learners x (5 folds + overall) + final
-    expect(cv.match(/<tr/g)!.length - 1).toBe(13);
+    // 2 learners x (5 folds + mean ± std + overall) + baseline (mean ± std + overall) + final
+    expect(cv.match(/<tr/g)!.length - 1).toBe(17);
     expect(cv).toContain(`<td class="num">${metrics.gbdt.folds[3].src.toFixed(4)}</td>`);
     expect(cv).toContain(`<td class="num">${metrics.final.src.toFixed(4)}</td>`);
     // best learner by SRC highlighted
@@ -116,7 +116,7 @@ describe('writeReport', () => {
     const counts = [...conf.matchAll(/aria-roledescription="text mark"[^>]*>(\d+)<\/text>/g)].map((m) => Number(m[1]));
     // validated rows only: 600 minus every 17th row
     expect(counts.reduce((s, x) => s + x, 0)).toBe(600 - Math.floor(600 / 17));
-    expect(html).toMatch(/final CV AUC 0\.\d{4}/);
+    expect(html).toMatch(/final CV AUC ↑ 0\.\d{4}/);
   });
 
   it('PNG export: written when @resvg/resvg-js is installed, else skipped with a note', async () => {

@@ -1,0 +1,56 @@
+/**
+ * @file The end-of-run summary printed on the terminal: the CV table (each learner's OOF scores
+ * and mean ± std over folds, the constant baseline, the final predictions), the metric legend,
+ * importance shares per feature block with each learner's method, and the post-processing
+ * applied to the final predictions. Built from the run folder, like report.html.
+ *
+ * @example
+ *   process.stderr.write(formatRunSummary(readRunFolder('runs/demo/20260101-120000')) + '\n');
+ */
+import { fmtMetric } from './html.ts';
+import { textTable } from './text-table.ts';
+import { blockShares, cvRows, direction, legend, metricHeader, postprocessItems, runMetrics, validationText } from './explain.ts';
+import type { RunFolder } from './run-folder.ts';
+
+/** Blocks named per learner; the rest are summed into "+N more". */
+const TOP_BLOCKS = 8;
+
+export function formatRunSummary(run: RunFolder): string {
+  const metrics = runMetrics(run);
+  const main = run.mainMetric;
+  const out: string[] = [];
+  out.push(`Summary of ${run.pipeline}: ${validationText(run)}; main metric ${main.toUpperCase()} (${direction(main) ?? '?'}); final predictions: ${run.final.source === 'final' ? `${(run.info.config?.ensemble as { method?: string } | undefined)?.method ?? 'ensemble'} of the learners` : `best learner ${run.final.source}`}`);
+  for (const w of cvWarnings(run)) out.push(`  warning: ${w}`);
+  const rows = cvRows(run, metrics);
+  out.push(textTable(['learner', 'scored on', ...metrics.map(metricHeader)], rows.map((r) => [r.learner, r.rows, ...r.values]), { indent: '  ', metrics: true }));
+  const leg = legend(metrics, main, { folds: rows.some((r) => r.kind === 'spread'), baseline: rows.some((r) => r.kind === 'baseline') });
+  const w = Math.max(...leg.map((l) => l.metric.length));
+  out.push('Legend:', ...leg.map((l) => `  ${l.metric.padEnd(w)}  ${l.text}`));
+  const withImp = run.models.filter((m) => m.importance.length);
+  if (withImp.length) {
+    out.push('Importance by feature block (share of each learner\'s total, sums to 1):');
+    for (const m of withImp) {
+      const b = blockShares(m.importance);
+      const rest = b.slice(TOP_BLOCKS).reduce((s, x) => s + x.share, 0);
+      const parts = b.slice(0, TOP_BLOCKS).map((x) => `${x.name} ${x.share.toFixed(3)}`);
+      if (rest > 0) parts.push(`+${b.length - TOP_BLOCKS} more ${rest.toFixed(3)}`);
+      out.push(`  ${m.id} [${m.importanceMethod ?? 'method not recorded'}]: ${parts.join(', ') || 'all zero'}`);
+    }
+  }
+  out.push(`Post-processing applied to the final predictions: ${postprocessText(run)}`);
+  return out.join('\n');
+}
+
+/** "scale 1.0200, clip to the train label range" or "none". */
+export function postprocessText(run: RunFolder): string {
+  const items = postprocessItems(run.ensemble?.postprocess).map(([k, v]) => `${k} ${typeof v === 'number' ? fmtMetric(v) : String(v)}`);
+  const clip = (run.info.config?.postprocess as { clip?: boolean } | undefined)?.clip;
+  if (clip) items.push('clipped to the train label range');
+  return items.join(', ') || 'none';
+}
+
+/** Warnings about how far the CV number can be trusted (from the run's own record). */
+export function cvWarnings(run: RunFolder): string[] {
+  const es = (run.info.config?.validation as { early_stopping?: string } | undefined)?.early_stopping;
+  return es === 'fold' ? ['early_stopping: fold: learners stopped on the rows they are scored on, so the CV is optimistic (use inner for an honest number)'] : [];
+}
