@@ -7,6 +7,7 @@ import { readRunFolder, splitCsvLine } from '../../core/report/run-folder.ts';
 import { readFeatureColumns, cacheDirOf } from '../../core/report/feature-columns.ts';
 import { writeFakeRun } from './fake-run.ts';
 import { loadPng } from '../../core/report/png.ts';
+import { baselineScores, foldSpread } from '../../core/report/explain.ts';
 
 let work: string;
 beforeAll(() => {
@@ -60,6 +61,30 @@ describe('writeReport', () => {
     const pseudo = html.match(/<table class="pseudo">([\s\S]*?)<\/table>/)![1];
     expect(pseudo).toMatch(/<tr class="best"><td class="num">1<\/td><td class="num">0\.6300<\/td><td>yes<\/td>/);
     expect(html).toContain('final.oof.csv / final.test.csv');
+  });
+
+  it('explains itself: legend, baseline and mean ± std rows, importance shares per block with the method', async () => {
+    const dir = writeFakeRun({ work: path.join(work, 'x'), seed: 5 });
+    const html = await buildReportHtml(dir);
+    const run = readRunFolder(dir);
+    const cv = html.match(/<table class="cv">([\s\S]*?)<\/table>/)![1];
+    expect(cv).toContain('<th>SRC ↑</th><th>MAE ↓</th><th>MAPE ↓</th><th>RMSE ↓</th>');
+    // baseline: SRC undefined, MAE of the per-fold median
+    const base = baselineScores(run.final.oof!, ['mae']);
+    expect(cv).toContain(`<tr class="baseline"><td>baseline</td><td>all (OOF)</td><td class="num">—</td><td class="num">${base.scores.mae.toFixed(4)}</td>`);
+    const s = foldSpread(run.models[1].folds, 'src');
+    expect(cv).toContain(`<tr class="spread"><td>gbdt</td><td>mean ± std</td><td>${s.mean.toFixed(4)} ± ${s.std.toFixed(4)}</td>`);
+    const leg = html.match(/<dl class="legend">([\s\S]*?)<\/dl>/)![1];
+    expect(leg).toContain('<dt>MAE</dt><dd>mean absolute error, in label units; lower is better</dd>');
+    expect(leg).toContain('<dt>baseline</dt>');
+    // block shares: each learner's column sums to 1, method named
+    const blocks = html.match(/<table class="blocks">([\s\S]*?)<\/table>/)![1];
+    const cells = [...blocks.matchAll(/<tr><td>(\w+)<\/td><td class="num">([\d.]+)<\/td><td class="num">([\d.]+)<\/td><\/tr>/g)];
+    expect(cells.map((c) => c[1])).toEqual(['meta', 'userstats', 'time']); // by the largest share any learner gives
+    for (const col of [2, 3]) expect(cells.reduce((t, c) => t + Number(c[col]), 0)).toBeCloseTo(1, 3);
+    expect(html).toContain('<dt>gbdt</dt><dd>gbdt importance</dd>');
+    expect(html).toContain('<dt>post-processing applied</dt><dd>scale 1.0200</dd>');
+    expect(html).toContain('(fingerprint f00dfeed0000000000000000)');
   });
 
   it('also shows flat {learner: weight} ensemble weights', async () => {
