@@ -61,7 +61,7 @@ export interface RunResult {
   zipPath: string;
   /** report.html, or null when it could not be written (the run log says why). */
   reportPath: string | null;
-  metrics: Record<string, Scores & { folds?: Scores[] }>;
+  metrics: Record<string, Scores & { folds?: Scores[]; importance_method?: string }>;
   /** Final test predictions in test-set order. */
   testPredictions: Float64Array;
   table: Table;
@@ -260,7 +260,7 @@ export async function runPipeline(file: string, opts: RunOptions = {}): Promise<
   log.attach(path.join(runDir, 'log.jsonl'));
   const metrics: RunResult['metrics'] = {};
   for (const m of results) {
-    metrics[m.id] = { ...m.scores, folds: m.folds, importance_method: models.get(m.kind).importanceMethod } as never;
+    metrics[m.id] = { ...m.scores, folds: m.folds, importance_method: models.get(m.kind).importanceMethod };
     const trainPids = table.pid.slice(0, table.nTrain);
     writeFileAtomic(path.join(runDir, `${m.id}.oof.csv`), csv(['pid', 'label', 'fold', 'prediction'], trainPids.map((pid, r) => [pid, y[r], folds.fold[r], Number.isNaN(m.oof[r]) ? '' : m.oof[r]])));
     writeFileAtomic(path.join(runDir, `${m.id}.test.csv`), csv(['pid', 'prediction'], table.pid.slice(table.nTrain).map((pid, i) => [pid, m.test[i]])));
