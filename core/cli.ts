@@ -258,14 +258,8 @@ program
   .description('generate the bundled sample into data/sample (if missing) and run pipelines/demo.yaml on it')
   .option('--seed <n>', 'override the pipeline seed', int('--seed'))
   .action(async (o: { seed?: number }) => {
-    const sample = path.resolve('data', 'sample');
-    if (!fs.existsSync(path.join(sample, 'test'))) {
-      const { synthImage } = await import('./data/synth-image.ts');
-      process.stderr.write(`[demo] generating the bundled sample into ${path.relative(process.cwd(), sample)} ...\n`);
-      const t0 = Date.now();
-      const c = await synthImage({ out: sample, posts: 4000, seed: 2025 });
-      process.stderr.write(`[demo] ${c.train} train + ${c.test} test posts in ${((Date.now() - t0) / 1000).toFixed(1)}s\n`);
-    }
+    const { ensureBundledSample } = await import('./data/bundled-sample.ts');
+    const sample = await ensureBundledSample(process.cwd(), (line) => process.stderr.write(`[demo] ${line}\n`));
     const { runPipeline } = await import('./pipeline/run.ts');
     const r = await runPipeline(path.join(KIT_ROOT, 'pipelines', 'demo.yaml'), { seed: o.seed, data: sample });
     printResult(r);

@@ -73,15 +73,17 @@ export function hourMeans(table: Table): GroupMean[] | null {
   return rows.sort((a, b) => Number(a.group) - Number(b.group));
 }
 
+/** The user-activity bucket of a user with n posts: "1", "2–5", ..., ">500". */
+export function activityBucket(n: number): string {
+  const b = ACTIVITY.find(([lo, hi]) => n >= lo && n <= hi)!;
+  return b[0] === b[1] ? `${b[0]}` : Number.isFinite(b[1]) ? `${b[0]}–${b[1]}` : `>${b[0] - 1}`;
+}
+
 export function activityMeans(table: Table): GroupMean[] {
   const posts = new Map<string, number>();
   for (const u of table.uid) posts.set(u, (posts.get(u) ?? 0) + 1);
-  const bucket = (n: number) => {
-    const b = ACTIVITY.find(([lo, hi]) => n >= lo && n <= hi)!;
-    return b[0] === b[1] ? `${b[0]}` : Number.isFinite(b[1]) ? `${b[0]}–${b[1]}` : `>${b[0] - 1}`;
-  };
-  const order = ACTIVITY.map(([lo, hi]) => bucket(lo === hi ? lo : lo + 0));
-  return groupMeans(table, (r) => bucket(posts.get(table.uid[r]) ?? 1)).sort((a, b) => order.indexOf(a.group) - order.indexOf(b.group));
+  const order = ACTIVITY.map(([lo]) => activityBucket(lo));
+  return groupMeans(table, (r) => activityBucket(posts.get(table.uid[r]) ?? 1)).sort((a, b) => order.indexOf(a.group) - order.indexOf(b.group));
 }
 
 export function labelCorrelations(table: Table): { column: string; spearman: number; pearson: number; n: number }[] {
