@@ -72,6 +72,16 @@ export interface EnsembleInfo {
   [k: string]: unknown;
 }
 
+/** How the CV was validated (metrics.json `validation`, from the runner); absent in older runs. */
+export interface ValidationInfo {
+  scheme?: string;
+  early_stopping?: string;
+  /** True when some learner chose its rounds on the rows it is scored on. */
+  optimistic?: boolean;
+  note?: string;
+  [k: string]: unknown;
+}
+
 export interface PseudoRound {
   round: number;
   scores: ScoreMap;
@@ -90,6 +100,7 @@ export interface RunFolder {
   models: ModelRun[];
   finalScores: ScoreMap;
   ensemble: EnsembleInfo | null;
+  validation: ValidationInfo | null;
   pseudoRounds: PseudoRound[];
   final: {
     /** 'final' when final.oof.csv / final.test.csv exist, else the id of the best model. */
@@ -99,7 +110,7 @@ export interface RunFolder {
   };
 }
 
-const RESERVED = new Set(['final', 'ensemble', 'pseudo_label_rounds']);
+const RESERVED = new Set(['final', 'ensemble', 'pseudo_label_rounds', 'validation']);
 
 /** Splits one CSV line; handles double-quoted fields (the runner writes none, users might). */
 export function splitCsvLine(line: string): string[] {
@@ -223,6 +234,8 @@ export function readRunFolder(dir: string): RunFolder {
 
   const ens = metrics.ensemble;
   const ensemble = ens && typeof ens === 'object' ? (ens as EnsembleInfo) : null;
+  const val = metrics.validation ?? info.validation;
+  const validation = val && typeof val === 'object' ? (val as ValidationInfo) : null;
   const pseudoRounds: PseudoRound[] = Array.isArray(metrics.pseudo_label_rounds)
     ? (metrics.pseudo_label_rounds as { round?: unknown; scores?: unknown; chosen?: unknown }[]).map((r, i) => ({
         round: typeof r.round === 'number' ? r.round : i,
@@ -250,6 +263,7 @@ export function readRunFolder(dir: string): RunFolder {
     models,
     finalScores: scoresOf(metrics.final),
     ensemble,
+    validation,
     pseudoRounds,
     final,
   };

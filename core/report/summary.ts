@@ -49,8 +49,9 @@ export function postprocessText(run: RunFolder): string {
   return items.join(', ') || 'none';
 }
 
-/** Warnings about how far the CV number can be trusted (from the run's own record). */
+/** Warnings about how far the CV number can be trusted, as the runner recorded them (metrics.json `validation`). */
 export function cvWarnings(run: RunFolder): string[] {
-  const es = (run.info.config?.validation as { early_stopping?: string } | undefined)?.early_stopping;
-  return es === 'fold' ? ['early_stopping: fold: learners stopped on the rows they are scored on, so the CV is optimistic (use inner for an honest number)'] : [];
+  const v = run.validation;
+  if (!v?.optimistic) return [];
+  return [v.note ?? 'optimistic CV: learners chose their rounds on the rows they are scored on (validation.early_stopping: fold)'];
 }

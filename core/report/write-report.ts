@@ -20,7 +20,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { writeFileAtomic } from '../cache/atomic.ts';
 import { dl, esc, figure, fmt, fmtMetric, htmlPage, section, table } from './html.ts';
-import { blockShares, cvRows, importanceShares, legend, metricHeader, runMetrics, validationText } from './explain.ts';
+import { blockShares, cvRows, importanceShares, legend, metricHeader, postprocessItems, runMetrics, validationText } from './explain.ts';
 import { cvWarnings, postprocessText } from './summary.ts';
 import { beats, readRunFolder, type ModelRun, type RunFolder } from './run-folder.ts';
 import { cacheDirOf, readFeatureColumns } from './feature-columns.ts';
@@ -77,8 +77,10 @@ function cvSection(run: RunFolder): string {
   const best = run.models.reduce<ModelRun | null>((a, b) => (!a || beats(run.mainMetric, b.scores[run.mainMetric] ?? NaN, a.scores[run.mainMetric] ?? NaN) ? b : a), null);
   const cls = rows.map((r) => (r.kind === 'oof' ? (r.learner === best?.id ? 'total best' : 'total') : r.kind === 'final' ? 'total' : r.kind === 'baseline' ? 'baseline' : r.kind === 'spread' ? 'spread' : ''));
   const leg = legend(metrics, run.mainMetric, { folds: rows.some((r) => r.kind === 'spread'), baseline: rows.some((r) => r.kind === 'baseline') });
+  const warn = cvWarnings(run).map((w) => `<p class="error">${esc(w)}</p>`).join('');
   return section(
     'Cross-validation',
+    warn +
     table(['learner', 'scored on', ...metrics.map(metricHeader)], rows.map((r) => [r.learner, r.rows, ...r.values]), { className: 'cv', rowClass: (i) => cls[i], metrics: true }) +
       `<p class="note">Main metric ${esc(metricHeader(run.mainMetric))}; the best learner is highlighted.</p>` +
       `<dl class="legend">${leg.map((l) => `<dt>${esc(l.metric)}</dt><dd>${esc(l.text)}</dd>`).join('')}</dl>`,
@@ -139,8 +141,19 @@ function ensembleSection(run: RunFolder): string {
   const pp = e.postprocess as Record<string, unknown> | undefined;
   if (pp && typeof pp === 'object') {
     shown.add('postprocess');
-    const items = Object.entries(pp);
-    parts.push(items.length ? `<p>post-processing fitted on OOF rows:</p>${dl(items)}` : '<p class="note">no post-processing fitted</p>');
+    const items = postprocessItems(pp);
+    parts.push(items.length ? `<p>post-processing fitted on all OOF rows (applied to the test predictions):</p>${dl(items)}` : '<p class="note">no post-processing fitted</p>');
+  }
+  // per-fold fits (nested post-processing): each fold's CV rows got parameters fitted on the other folds
+  const ppFolds = e.postprocess_folds;
+  if (Array.isArray(ppFolds) && ppFolds.length) {
+    shown.add('postprocess_folds');
+    const keys = [...new Set(ppFolds.flatMap((f) => postprocessItems(f).map(([k]) => k)))];
+    const rows = ppFolds.map((f, k) => {
+      const m = new Map(postprocessItems(f));
+      return [`fold ${k}`, ...keys.map((x) => m.get(x))];
+    });
+    parts.push(`<p>post-processing of each fold's CV rows, fitted on the other folds' OOF rows:</p>` + table(['fold', ...keys], rows, { className: 'pp-folds', metrics: true }));
   }
   const rest = Object.fromEntries(Object.entries(e).filter(([k]) => !shown.has(k)));
   if (Object.keys(rest).length) parts.push(`<pre>${esc(JSON.stringify(rest, null, 2))}</pre>`);

@@ -87,6 +87,21 @@ describe('writeReport', () => {
     expect(html).toContain('(fingerprint f00dfeed0000000000000000)');
   });
 
+  it('labels an optimistic CV and shows per-fold post-processing, as the runner records them', async () => {
+    const dir = writeFakeRun({ work: path.join(work, 'o'), nTrain: 100, nTest: 20, cache: false });
+    const mf = path.join(dir, 'metrics.json');
+    const m = JSON.parse(fs.readFileSync(mf, 'utf8'));
+    expect(await buildReportHtml(dir)).not.toContain('optimistic');
+    m.validation = { scheme: 'kfold', early_stopping: 'fold', optimistic: true, note: 'optimistic CV: gbdt chose its rounds on the validation rows' };
+    m.ensemble.postprocess_folds = [{ scale: 1.01 }, { scale: 1.03 }];
+    fs.writeFileSync(mf, JSON.stringify(m));
+    const html = await buildReportHtml(dir);
+    // in the run summary and above the CV table
+    expect(html.match(/<p class="error">optimistic CV: gbdt chose its rounds on the validation rows<\/p>/g)).toHaveLength(2);
+    expect(html.match(/<table class="pp-folds">([\s\S]*?)<\/table>/)![1]).toContain('<tr><td>fold 1</td><td class="num">1.0300</td></tr>');
+    expect(readRunFolder(dir).models.map((x) => x.id)).toEqual(['ridge', 'gbdt']); // validation is no learner
+  });
+
   it('also shows flat {learner: weight} ensemble weights', async () => {
     const dir = writeFakeRun({ work: path.join(work, 'f'), nTrain: 100, nTest: 20, cache: false });
     const mf = path.join(dir, 'metrics.json');
