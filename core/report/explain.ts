@@ -89,33 +89,45 @@ function constantOf(kind: Exclude<BaselineConstant, null>, sorted: Float64Array)
  * rows; `scores` pools the folds' constant predictions over all validated rows, as the OOF
  * rows of a learner. NaN where the metric's baseline is undefined.
  */
+/** The ascending `all` less the ascending `drop` (a sub-multiset of it): one merge pass, no sort. */
+function withoutSorted(all: Float64Array, drop: Float64Array): Float64Array {
+  const out = new Float64Array(all.length - drop.length);
+  let j = 0;
+  let k = 0;
+  for (const v of all) {
+    if (j < drop.length && drop[j] === v) j++;
+    else out[k++] = v;
+  }
+  return out;
+}
+
 export function baselineScores(oof: OofRows, metrics: readonly string[]): { scores: ScoreMap; folds: ScoreMap[] } {
   const n = oof.label.length;
-  const ids = [...new Set(Array.from(oof.fold).filter((f) => f >= 0))].sort((a, b) => a - b);
-  const rowsOf = ids.map((f) => Array.from({ length: n }, (_, r) => r).filter((r) => oof.fold[r] === f));
-  const validated = rowsOf.flat();
+  const ids = [...new Set(oof.fold)].filter((f) => f >= 0).sort((a, b) => a - b);
+  // per fold: its labels, and the sorted labels of every other row (what its learner trains on)
+  const foldY = ids.map((f) => oof.label.filter((y, r) => oof.fold[r] === f && Number.isFinite(y)));
+  const all = oof.label.filter(Number.isFinite).sort();
+  const trainSorted = foldY.map((y) => withoutSorted(all, Float64Array.from(y).sort()));
+  const pooledY = new Float64Array(foldY.reduce((s, y) => s + y.length, 0));
+  foldY.reduce((at, y) => (pooledY.set(y, at), at + y.length), 0);
   const scores: ScoreMap = {};
   const folds: ScoreMap[] = ids.map(() => ({}));
-  // one sort per fold, shared by every metric
-  const trainSorted = ids.map((f) => Float64Array.from(Array.from(oof.label).filter((y, r) => oof.fold[r] !== f && Number.isFinite(y))).sort());
   for (const m of metrics) {
     const def = isMetricName(m) ? METRICS[m] : null;
-    if (!def || def.baseline === null || !validated.length) {
+    if (!def || def.baseline === null || !pooledY.length || !n) {
       scores[m] = NaN;
       folds.forEach((f) => (f[m] = NaN));
       continue;
     }
-    const pooled = new Float64Array(validated.length);
+    const pooled = new Float64Array(pooledY.length);
     let at = 0;
     ids.forEach((_, k) => {
       const c = constantOf(def.baseline!, trainSorted[k]);
-      const y = rowsOf[k].map((r) => oof.label[r]);
-      const p = new Float64Array(y.length).fill(c);
-      folds[k][m] = y.length ? def.fn(y, p) : NaN;
-      pooled.fill(c, at, at + y.length);
-      at += y.length;
+      folds[k][m] = foldY[k].length ? def.fn(foldY[k], new Float64Array(foldY[k].length).fill(c)) : NaN;
+      pooled.fill(c, at, at + foldY[k].length);
+      at += foldY[k].length;
     });
-    scores[m] = def.fn(validated.map((r) => oof.label[r]), pooled);
+    scores[m] = def.fn(pooledY, pooled);
   }
   return { scores, folds };
 }
