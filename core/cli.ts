@@ -200,7 +200,7 @@ program
 
 program
   .command('compare')
-  .description('leaderboard of runs: pipeline, run, seed, final CV metrics and each learner\'s main metric')
+  .description('leaderboards of runs, one per dataset (path, fingerprint), task and main metric: pipeline, run, seed, final CV metrics and each learner\'s main metric; runs on different data are never ranked together')
   .argument('<runs...>', 'run folders (runs/<pipeline>/<timestamp>), or folders holding them (runs/<pipeline>, runs)')
   .option('--html <file>', 'also write the leaderboard as a self-contained HTML file')
   .action(async (dirs: string[], o: { html?: string }) => {
