@@ -129,23 +129,25 @@ async function combine(
   return { level: { id, oof, testFolds, test: meanOf(testFolds), scores }, weights };
 }
 
+/**
+ * The folds every combination, post-processing fit and round choice is cross-validated on: the
+ * run's folds, or with a single time-ordered / random holdout, 5 inner folds over its validated
+ * rows (built once per run, so every round is compared on the same folds).
+ */
+export function evaluationFolds(folds: Folds, rng: Random): Folds {
+  if (folds.k >= 2) return folds;
+  const validated = validatedRows(folds);
+  const inner = makeFolds(validated.length, { scheme: 'kfold', folds: 5 }, rng);
+  const fold = new Int32Array(folds.fold.length).fill(-1);
+  validated.forEach((r, i) => (fold[r] = inner.fold[i]));
+  return { k: 5, fold };
+}
+
 export async function ensemble(
   base: Level[],
   cfg: EnsembleConfig,
-  ctx: { y: Float64Array; folds: Folds; raw: Matrix | null; nTrain: number; metric: MetricName; task: Task; rng: Random; log: RunLog },
+  ctx: { y: Float64Array; folds: Folds; metaFolds: Folds; raw: Matrix | null; nTrain: number; metric: MetricName; task: Task; rng: Random; log: RunLog },
 ): Promise<EnsembleResult> {
-  // With a single time-ordered holdout the combiner needs folds of its own over the validated rows.
-  const metaFolds =
-    ctx.folds.k >= 2
-      ? ctx.folds
-      : (() => {
-          const validated = validatedRows(ctx.folds);
-          const inner = makeFolds(validated.length, { scheme: 'kfold', folds: 5 }, ctx.rng.fork('meta-folds'));
-          const fold = new Int32Array(ctx.nTrain).fill(-1);
-          validated.forEach((r, i) => (fold[r] = inner.fold[i]));
-          return { k: 5, fold };
-        })();
-  const full = { ...ctx, metaFolds };
   const weights: EnsembleResult['weights'] = {};
   const groups: EnsembleResult['groups'] = [];
   let current = base;
@@ -160,7 +162,7 @@ export async function ensemble(
         used.add(mid);
         return m;
       });
-      const { level: out, weights: w } = await combine(gid, members, cfg, full);
+      const { level: out, weights: w } = await combine(gid, members, cfg, ctx);
       weights[gid] = w;
       groups.push({ id: gid, members: memberIds, scores: out.scores });
       next.push(out);
@@ -169,7 +171,7 @@ export async function ensemble(
     current = [...next, ...current.filter((c) => !used.has(c.id))];
   }
   if (current.length === 1) return { final: current[0], weights, groups };
-  const { level: final, weights: w } = await combine('final', current, cfg, full);
+  const { level: final, weights: w } = await combine('final', current, cfg, ctx);
   weights.final = w;
   groups.push({ id: 'final', members: current.map((c) => c.id), scores: final.scores });
   return { final, weights, groups };

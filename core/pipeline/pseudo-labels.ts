@@ -2,7 +2,13 @@
  * @file Pseudo-labels for the next refinement round: test rows labelled by the ensemble. Fold f
  * gets the labels of its own fold-f ensemble (trained without fold f's validation rows). When
  * `fraction` < 1, only the test rows the fold models agree on most (lowest spread) are used.
+ *
+ * Which round to keep: a later round replaces round 0 only when it beats it by more than fold
+ * noise: its paired per-fold gains over round 0 (same folds, the main metric, signed so that
+ * positive is better) have a mean greater than their standard error.
  */
+import { METRICS, type MetricName } from '../eval/metrics.ts';
+import type { Folds } from '../eval/folds.ts';
 import type { Level } from './ensemble-stage.ts';
 
 export function pseudoLabels(
@@ -21,4 +27,40 @@ export function pseudoLabels(
   const order = Array.from({ length: n }, (_, i) => i).sort((a, b) => spread[a] - spread[b] || a - b);
   const rows = Int32Array.from(order.slice(0, Math.max(1, Math.round(n * cfg.fraction)))).sort();
   return { rows, labels: level.testFolds.map((t) => Float64Array.from(rows, (r) => t[r])), weight: cfg.weight };
+}
+
+export interface RoundComparison {
+  round: number;
+  /** The main metric of each evaluation fold. */
+  folds: number[];
+  /** Paired gains over round 0 (positive = better): mean and its standard error; absent for round 0. */
+  gain?: { mean: number; se: number };
+  kept: boolean;
+}
+
+/**
+ * Chooses among the rounds' OOF predictions (index = round; NaN for never-validated rows) on the
+ * evaluation folds (at least 2). A round qualifies when mean gain > standard error; the
+ * qualifying round with the largest mean gain is kept, else round 0.
+ */
+export function chooseRound(oofs: readonly Float64Array[], y: ArrayLike<number>, folds: Folds, metric: MetricName): { chosen: number; rounds: RoundComparison[] } {
+  const { fn, higherIsBetter } = METRICS[metric];
+  const byFold: number[][] = Array.from({ length: folds.k }, () => []);
+  folds.fold.forEach((f, r) => f >= 0 && byFold[f].push(r));
+  const yFold = byFold.map((rows) => Float64Array.from(rows, (r) => y[r]));
+  const perFold = oofs.map((oof) => byFold.map((rows, f) => fn(yFold[f], Float64Array.from(rows, (r) => oof[r]))));
+  const k = folds.k;
+  let chosen = 0;
+  let bestGain = 0;
+  const rounds: RoundComparison[] = perFold.map((scores, round) => {
+    if (round === 0) return { round, folds: scores, kept: false };
+    const gains = scores.map((s, f) => (higherIsBetter ? s - perFold[0][f] : perFold[0][f] - s));
+    const mean = gains.reduce((a, b) => a + b, 0) / k;
+    const sd = Math.sqrt(gains.reduce((a, g) => a + (g - mean) ** 2, 0) / (k - 1));
+    const se = sd / Math.sqrt(k);
+    if (mean > se && mean > bestGain) [chosen, bestGain] = [round, mean];
+    return { round, folds: scores, gain: { mean, se }, kept: false };
+  });
+  rounds[chosen].kept = true;
+  return { chosen, rounds };
 }

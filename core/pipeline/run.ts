@@ -24,7 +24,7 @@ import { readDataset } from '../data/read-dataset.ts';
 import { withColumns, type Table } from '../data/table.ts';
 import { makeFolds, validatedRows } from '../eval/folds.ts';
 import { quantileSorted } from '../eval/quantile.ts';
-import { formatScores, score, better, type Scores } from '../eval/score.ts';
+import { formatScores, score, type Scores } from '../eval/score.ts';
 import { hconcat } from '../matrix.ts';
 import type { MetricName } from '../eval/metrics.ts';
 import { renderSubmission, submissionFileName } from '../submit/write.ts';
@@ -36,9 +36,9 @@ import { computeFeatures, modelFeatureIds, planFeatures } from './feature-stage.
 import { checkModels, prepareLabels } from './preflight.ts';
 import { describePlan } from './plan.ts';
 import { FoldFeatureCache, trainModel, type ModelResult } from './train-stage.ts';
-import { ensemble, type EnsembleResult } from './ensemble-stage.ts';
-import { fitPostprocess } from './postprocess.ts';
-import { pseudoLabels } from './pseudo-labels.ts';
+import { ensemble, evaluationFolds, type EnsembleResult } from './ensemble-stage.ts';
+import { describePostprocess, nestedPostprocess, type NestedPostprocess } from './postprocess.ts';
+import { chooseRound, pseudoLabels } from './pseudo-labels.ts';
 import { submissionHeader, tableSpecOf, type Pipeline } from './schema.ts';
 
 export interface RunOptions {
@@ -71,6 +71,7 @@ interface Round {
   round: number;
   results: ModelResult[];
   ens: EnsembleResult;
+  post: NestedPostprocess;
 }
 
 const TARGETS = {
@@ -215,6 +216,8 @@ export async function runPipeline(file: string, opts: RunOptions = {}): Promise<
   const validated = validatedRows(folds);
   const rawIds = pipeline.ensemble.stacker.raw_features;
   const raw = rawIds.length ? hconcat(rawIds.map((i) => blocks.fixed.get(i)!)) : null;
+  // Combiners, post-processing and the round choice are all cross-validated on these folds.
+  const metaFolds = evaluationFolds(folds, rng.fork('meta-folds'));
 
   // Round 0 trains on real rows; each pseudo-label round adds test rows labelled, fold by fold,
   // by that fold's ensemble of the previous round (so no validation label reaches them).
@@ -232,25 +235,28 @@ export async function runPipeline(file: string, opts: RunOptions = {}): Promise<
         }
       }
     }
-    const ens = await ensemble(results, pipeline.ensemble, { y, folds, raw, nTrain: table.nTrain, metric, task: pipeline.task, rng: rng.fork(`ensemble:${round}`), log });
+    const ens = await ensemble(results, pipeline.ensemble, { y, folds, metaFolds, raw, nTrain: table.nTrain, metric, task: pipeline.task, rng: rng.fork(`ensemble:${round}`), log });
+    const post = nestedPostprocess(pipeline.postprocess, ens.final, y, postdate, metaFolds, metric);
     log.info('ensemble', `round ${round}: ${formatScores(ens.final.scores)}`, { round, scores: ens.final.scores });
-    rounds.push({ round, results, ens });
+    rounds.push({ round, results, ens, post });
     pseudo = pseudoLabels(ens.final, pipeline.pseudo_labels);
   }
-  // Validation rows never change across rounds, so their CV scores compare: keep the best round.
-  const chosen = rounds.reduce((a, b) => (better(metric, b.ens.final.scores[metric]!, a.ens.final.scores[metric]!) ? b : a));
-  if (rounds.length > 1) log.info('pseudo-labels', `keeping round ${chosen.round} (best CV ${metric.toUpperCase()})`);
-  const { results, ens } = chosen;
-
-  const oofValid = Float64Array.from(validated, (r) => ens.final.oof[r]);
-  const datesValid = Float64Array.from(validated, (r) => postdate[r]);
-  const pp = fitPostprocess(pipeline.postprocess, oofValid, Float64Array.from(validated, (r) => y[r]), datesValid, metric);
-  const finalOof = new Float64Array(table.nTrain).fill(NaN);
-  const ppOof = pp.apply(oofValid, datesValid);
-  validated.forEach((r, i) => (finalOof[r] = ppOof[i]));
-  const finalTest = pp.apply(ens.final.test, postdate.subarray(table.nTrain));
+  // Validation rows never change across rounds, so rounds compare fold by fold: a later round is
+  // kept only when its paired fold gains over round 0 beat their own noise.
+  const choice = chooseRound(rounds.map((r) => r.post.oof), y, metaFolds, metric);
+  const chosen = rounds[choice.chosen];
+  for (const c of choice.rounds.slice(1)) {
+    const { mean, se } = c.gain!;
+    const verdict = c.kept ? 'kept' : mean > se ? 'passes, but another round gains more' : 'not kept: mean gain <= standard error';
+    log.info('pseudo-labels', `round ${c.round} vs round 0: ${metric.toUpperCase()} gain per fold mean ${mean.toPrecision(3)}, standard error ${se.toPrecision(3)} (${metaFolds.k} folds, positive = better): ${verdict}`, { round: c.round, gain: c.gain, folds: c.folds, kept: c.kept });
+  }
+  if (rounds.length > 1) log.info('pseudo-labels', `keeping round ${chosen.round}`);
+  const { results, ens, post } = chosen;
+  const finalOof = post.oof;
+  const finalTest = post.test;
   const finalScores = score(pipeline.task, validated.map((r) => y[r]), validated.map((r) => finalOof[r]));
-  log.info('final', `CV: ${formatScores(finalScores)}`, { postprocess: pp.fitted });
+  log.info('postprocess', describePostprocess(pipeline.postprocess, post.fitted), { postprocess: post.fitted, folds: post.folds });
+  log.info('final', `CV: ${formatScores(finalScores)}`, { postprocess: post.fitted });
 
   // Run folder and submission.
   const ts = opts.timestamp ?? stamp();
@@ -268,8 +274,15 @@ export async function runPipeline(file: string, opts: RunOptions = {}): Promise<
     writeFileAtomic(path.join(runDir, `${m.id}.importance.csv`), csv(['feature', 'importance'], imp));
   }
   metrics.final = { ...finalScores };
-  metrics.ensemble = { method: pipeline.ensemble.method, weights: ens.weights, groups: ens.groups, postprocess: pp.fitted } as never;
-  if (rounds.length > 1) metrics.pseudo_label_rounds = rounds.map((r) => ({ round: r.round, scores: r.ens.final.scores, chosen: r === chosen })) as never;
+  // postprocess: what the test predictions got; postprocess_folds: what each fold's CV rows got.
+  metrics.ensemble = { method: pipeline.ensemble.method, weights: ens.weights, groups: ens.groups, postprocess: post.fitted, postprocess_folds: post.folds } as never;
+  if (rounds.length > 1)
+    metrics.pseudo_label_rounds = choice.rounds.map((c, i) => ({
+      round: c.round,
+      scores: score(pipeline.task, validated.map((r) => y[r]), validated.map((r) => rounds[i].post.oof[r])),
+      ...(c.gain ? { gain_mean: c.gain.mean, gain_se: c.gain.se } : {}),
+      chosen: c.kept,
+    })) as never;
   writeFileAtomic(path.join(runDir, 'final.oof.csv'), csv(['pid', 'label', 'fold', 'prediction'], table.pid.slice(0, table.nTrain).map((pid, r) => [pid, y[r], folds.fold[r], Number.isNaN(finalOof[r]) ? '' : finalOof[r]])));
   writeFileAtomic(path.join(runDir, 'final.test.csv'), csv(['pid', 'prediction'], table.pid.slice(table.nTrain).map((pid, i) => [pid, finalTest[i]])));
   writeFileAtomic(path.join(runDir, 'metrics.json'), JSON.stringify(metrics, null, 2) + '\n');

@@ -36,11 +36,11 @@ export const validationSchema = z
 export const postprocessSchema = z
   .object({
     clip: z.boolean().default(true).describe('clip predictions to the training label range'),
-    calibrate: z.boolean().default(false).describe('affine calibration a + b*p fitted on the out-of-fold predictions'),
+    calibrate: z.boolean().default(false).describe('affine calibration a + b*p fitted on the out-of-fold predictions (each fold\'s CV rows: fitted on the other folds)'),
     scale: z
       .union([z.number().positive(), z.literal('auto')])
       .default(1)
-      .describe('multiply predictions by this factor, or "auto": the factor in scale_range best for the main metric on OOF (the 2025 video winner used 1.05 for MAPE)'),
+      .describe('multiply predictions by this factor, or "auto": the factor in scale_range best for the main metric on OOF rows, fitted without the fold it is scored on (the 2025 video winner used 1.05 for MAPE; SRC and AUC keep 1)'),
     scale_range: z.tuple([z.number().positive(), z.number().positive()]).default([0.9, 1.1]).describe('search range of scale: auto'),
     date_trend: z
       .boolean()
@@ -75,7 +75,7 @@ export const TASK_METRICS = {
 
 export const pseudoLabelSchema = z
   .object({
-    rounds: z.number().int().min(0).default(0).describe('refinement rounds; each retrains every learner with pseudo-labelled test rows'),
+    rounds: z.number().int().min(0).default(0).describe('refinement rounds; each retrains every learner with pseudo-labelled test rows. A round replaces round 0 only when its mean per-fold gain exceeds its standard error'),
     fraction: z.number().gt(0).max(1).default(1).describe('share of test rows used, the most confident first (least disagreement between fold models)'),
     weight: z.number().gt(0).max(1).default(0.5).describe('training weight of a pseudo-labelled row (real rows weigh 1)'),
   })

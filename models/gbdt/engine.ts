@@ -29,6 +29,8 @@ export const C_FIND_A = 7;
 export const C_FIND_B = 8;
 /** Set by a worker whose job threw. */
 export const C_ERROR = 9;
+/** 1: split finding of leaf A / B looks only at the features set in nodeMask (random forests). */
+export const C_NODE_MASK = 10;
 export const C_DONE = 16; // + thread index
 export const CTRL_SIZE = 16 + 64;
 
@@ -77,6 +79,12 @@ export interface EngineInit {
   packM: number;
   gp: Float64Array;
   featMask: Uint8Array;
+  /**
+   * Per-node feature subsets (random forests), read only when ctrl[C_NODE_MASK] is 1: feature f
+   * may split leaf A (B) of the job when nodeMask[f] (nodeMask[F + f]) is 1. Histograms are still
+   * built for every featMask feature, so the larger child can be derived by subtraction.
+   */
+  nodeMask: Uint8Array;
   ctrl: Int32Array;
   jobF: Float64Array;
   res: Float64Array;
@@ -178,6 +186,7 @@ export function allocateEngine(opts: {
     packM,
     gp: new Float64Array(sab(packM > 0 ? 8 * n : 8)),
     featMask: new Uint8Array(sab(F)),
+    nodeMask: new Uint8Array(sab(2 * F)),
     ctrl: new Int32Array(sab(4 * CTRL_SIZE)),
     jobF: new Float64Array(sab(8 * 8)),
     res: new Float64Array(sab(8 * RES_SIZE * 2 * threads)),
@@ -210,8 +219,10 @@ function findForLeaf(st: Engine, nf: number, slot: number, leaf: LeafSums, packe
   const base = slot * st.slotSize;
   const M = st.packM;
   const dec = st.decoded;
+  const mask = st.ctrl[C_NODE_MASK] === 1 ? which * st.F : -1;
   for (let j = 0; j < nf; j++) {
     const f = st.feats[j];
+    if (mask >= 0 && st.nodeMask[mask + f] === 0) continue;
     const nb = st.numBins[f];
     if (st.packed && st.isCat[f] === 0) {
       findNumericPacked(st.hist, base + st.histOff[f], f, nb, leaf, packedTotal, M, gScale, hConst, st.cfg, st.split);

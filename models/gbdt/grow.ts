@@ -10,7 +10,7 @@
  * @example
  *   const tree = grower.grow(rowCount, direct, gScale, 1); // after writing gradients into engine.gh (and gp)
  */
-import { C_COUNT, C_DIRECT, C_FIND_A, C_FIND_B, C_SLOT_A, C_SLOT_B, C_START, C_TYPE, JOB_PAIR, JOB_ROOT, jobPackedTotal, mergeResults, type EngineInit } from './engine.ts';
+import { C_COUNT, C_DIRECT, C_FIND_A, C_FIND_B, C_NODE_MASK, C_SLOT_A, C_SLOT_B, C_START, C_TYPE, JOB_PAIR, JOB_ROOT, jobPackedTotal, mergeResults, type EngineInit } from './engine.ts';
 import { leafOutput, newSplit, type SplitInfo } from './split.ts';
 import type { ThreadPool } from './pool.ts';
 
@@ -21,6 +21,11 @@ export interface GrowConfig {
   minSumHessian: number;
   lambdaL1: number;
   lambdaL2: number;
+  /**
+   * Random forests: fills one leaf's feature subset (mask[f] = 1: may split on f) just before
+   * that leaf's split is searched. Absent (gbdt): every feature of the tree's featMask.
+   */
+  nodeFeatures?: (mask: Uint8Array) => void;
 }
 
 /** A tree in bin space. Children: >= 0 node index, < 0 leaf ~index. */
@@ -86,6 +91,9 @@ export class Grower {
     jobF[6] = gScale;
     jobF[7] = hConst;
     const cfg = this.cfg;
+    const F = st.F;
+    const drawFeatures = cfg.nodeFeatures;
+    ctrl[C_NODE_MASK] = drawFeatures ? 1 : 0;
     this.freeSlots.length = 0;
     for (let s = this.slots - 1; s >= 0; s--) this.freeSlots.push(s);
     let G = 0;
@@ -130,6 +138,7 @@ export class Grower {
       jobF[0] = packed ? P : G;
       jobF[1] = H;
       jobF[2] = rowCount;
+      drawFeatures?.(st.nodeMask.subarray(0, F));
       const tj = performance.now();
       this.pool.run();
       this.timing.jobs += performance.now() - tj;
@@ -228,6 +237,8 @@ export class Grower {
       jobF[3] = packed ? 0 : large.g;
       jobF[4] = large.h;
       jobF[5] = large.count;
+      if (drawFeatures && findSmall) drawFeatures(st.nodeMask.subarray(0, F));
+      if (drawFeatures && findLarge) drawFeatures(st.nodeMask.subarray(F, 2 * F));
       this.pool.run();
       this.timing.jobs += performance.now() - tj;
       this.timing.jobCount++;

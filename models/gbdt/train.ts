@@ -50,14 +50,15 @@ const METRIC_FNS: Record<string, { fn: (y: ArrayLike<number>, p: ArrayLike<numbe
 };
 
 /** Threads to use: the param, or min(2, cores) and 1 for small data. */
-export function resolveThreads(p: GbdtParams, n: number, F: number): number {
+export function resolveThreads(p: Pick<GbdtParams, 'num_threads'>, n: number, F: number): number {
   if (p.num_threads > 0) return Math.min(p.num_threads, 64, Math.max(1, F));
   const cores = typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length;
   if (n * F < 2_000_000) return 1;
   return Math.max(1, Math.min(2, cores, F));
 }
 
-function toRawTree(tree: BinTree, mappers: readonly BinMapper[], values: number[]) {
+/** A bin-space tree with the given leaf values as the raw-value tree ForestBuilder takes. */
+export function toRawTree(tree: BinTree, mappers: readonly BinMapper[], values: number[]) {
   const flags = tree.feature.map((_, i) => (tree.catBins[i] ? FLAG_CATEGORICAL : tree.defaultLeft[i] ? FLAG_DEFAULT_LEFT : 0));
   const threshold = tree.feature.map((f, i) => (tree.catBins[i] ? 0 : mappers[f].bounds[tree.thresholdBin[i]]));
   const cats = tree.feature.map((f, i) => {
@@ -71,12 +72,13 @@ function toRawTree(tree: BinTree, mappers: readonly BinMapper[], values: number[
   return { feature: tree.feature, threshold, left: tree.left, right: tree.right, flags, cats, leafValue: values };
 }
 
-function checkInputs(X: Matrix, y: Float64Array, ctx: FitContext): void {
-  if (X.rows !== y.length) throw new Error(`gbdt: ${X.rows} rows but ${y.length} labels`);
-  if (X.rows === 0) throw new Error('gbdt: no training rows');
-  for (let i = 0; i < y.length; i++) if (!Number.isFinite(y[i])) throw new Error(`gbdt: label of row ${i} is ${y[i]}`);
-  if (ctx.weight && ctx.weight.length !== X.rows) throw new Error(`gbdt: ${ctx.weight.length} weights for ${X.rows} rows`);
-  if (ctx.valid && ctx.valid.X.cols !== X.cols) throw new Error(`gbdt: validation matrix has ${ctx.valid.X.cols} columns, training has ${X.cols}`);
+/** Shape and finiteness checks of fit inputs, errors prefixed with the learner kind. */
+export function checkInputs(X: Matrix, y: Float64Array, ctx: FitContext, kind = 'gbdt'): void {
+  if (X.rows !== y.length) throw new Error(`${kind}: ${X.rows} rows but ${y.length} labels`);
+  if (X.rows === 0) throw new Error(`${kind}: no training rows`);
+  for (let i = 0; i < y.length; i++) if (!Number.isFinite(y[i])) throw new Error(`${kind}: label of row ${i} is ${y[i]}`);
+  if (ctx.weight && ctx.weight.length !== X.rows) throw new Error(`${kind}: ${ctx.weight.length} weights for ${X.rows} rows`);
+  if (ctx.valid && ctx.valid.X.cols !== X.cols) throw new Error(`${kind}: validation matrix has ${ctx.valid.X.cols} columns, training has ${X.cols}`);
 }
 
 export async function train(X: Matrix, y: Float64Array, p: GbdtParams, ctx: FitContext): Promise<TrainResult> {

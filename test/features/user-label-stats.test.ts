@@ -32,6 +32,26 @@ describe('user-label-stats', () => {
     const params = userLabelStats.params.parse({ stats: ['mean', 'count'], prior: 0, inner_folds: 2 });
     const fitted = userLabelStats.fit(fakeContext(table), params, trainRows, y);
     for (let i = 0; i < 4; i++) expect(at(fitted.train, i, 'uid_label_count')).toBeLessThan(4);
+    // Labels 10^i, one user: a subset's mean names the subset. Each training row's mean is the mean
+    // of a non-empty set of the user's OTHER rows, and "j is seen by i" is symmetric, as inner
+    // folds (i sees exactly the rows outside its own inner fold) make it.
+    const n = 8;
+    const powers = Float64Array.from({ length: n }, (_, i) => 10 ** i);
+    const one = fakeTable({ n: n + 1, nTrain: n, uid: new Array(n + 1).fill('u'), columns: { postdate: { type: 'number', values: Float64Array.from({ length: n + 1 }, (_, i) => i) } } });
+    const f8 = userLabelStats.fit(fakeContext(one), userLabelStats.params.parse({ stats: ['mean'], prior: 0, inner_folds: 3 }), Int32Array.from({ length: n }, (_, i) => i), Float64Array.from([...powers, NaN]));
+    const seen = Array.from({ length: n }, (_, i) => {
+      const mean = at(f8.train, i, 'uid_label_mean');
+      const sets: number[][] = [];
+      for (let mask = 1; mask < 1 << n; mask++) {
+        const rows = Array.from({ length: n }, (_, j) => j).filter((j) => mask & (1 << j));
+        const m = rows.reduce((s, j) => s + powers[j], 0) / rows.length;
+        if (Math.abs(m - mean) <= 1e-6 * m) sets.push(rows); // float32 values
+      }
+      expect(sets, `row ${i}: mean ${mean}`).toHaveLength(1);
+      expect(sets[0]).not.toContain(i);
+      return new Set(sets[0]);
+    });
+    for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) expect(seen[i].has(j)).toBe(seen[j].has(i));
     const test = fitted.apply(Int32Array.from([6]));
     expect(at(test, 0, 'uid_label_mean')).toBeCloseTo(4, 12); // (1 + 2 + 3 + 10) / 4
     expect(at(test, 0, 'uid_label_count')).toBe(4);

@@ -120,31 +120,23 @@ describe('gbdt categorical features', () => {
     const rng = new Random(11);
     const K = 60;
     const effect = Array.from({ length: K }, () => rng.normal() * 2);
-    const make = (rows: number, cat: boolean) => {
-      const r2 = new Random(cat ? 12 : 12);
-      const X = matrix(rows, 2, (_r, c) => (c === 0 ? r2.int(K) : r2.uniform(-1, 1)), [cat, false]);
+    // Column 0: a category code with a planted effect; column 1: a plain number. Training rows
+    // carry noise, test rows (another stream) none.
+    const make = (rows: number, seed: number, noise: number) => {
+      const r2 = new Random(seed);
+      const X = matrix(rows, 2, (_r, c) => (c === 0 ? r2.int(K) : r2.uniform(-1, 1)), [true, false]);
       const y = new Float64Array(rows);
-      for (let r = 0; r < rows; r++) y[r] = effect[X.data[r * 2]] + X.data[r * 2 + 1] + 0.3 * r2.normal();
+      for (let r = 0; r < rows; r++) y[r] = effect[X.data[r * 2]] + X.data[r * 2 + 1] + noise * r2.normal();
       return { X, y };
     };
     const params = { n_estimators: 30, learning_rate: 0.2, num_leaves: 8, min_data_per_group: 20, cat_smooth: 5 };
-    const trCat = make(4000, true);
-    const trNum = { X: { ...trCat.X, categorical: [false, false] }, y: trCat.y };
-    const te = make(4000, true);
-    te.X = matrix(2000, 2, () => 0, [true, false]);
-    const rt = new Random(99);
-    const yTe = new Float64Array(2000);
-    for (let r = 0; r < 2000; r++) {
-      const c = rt.int(K);
-      const v = rt.uniform(-1, 1);
-      te.X.data[r * 2] = c;
-      te.X.data[r * 2 + 1] = v;
-      yTe[r] = effect[c] + v;
-    }
-    const native = await fit(trCat.X, trCat.y, params);
-    const numeric = await fit(trNum.X, trNum.y, params);
-    const eNative = rmse(yTe, native.predict(te.X));
-    const eNumeric = rmse(yTe, numeric.predict({ ...te.X, categorical: [false, false] }));
+    const tr = make(4000, 12, 0.3);
+    const te = make(2000, 99, 0);
+    const asNumbers = (X: typeof tr.X) => ({ ...X, categorical: [false, false] });
+    const native = await fit(tr.X, tr.y, params);
+    const numeric = await fit(asNumbers(tr.X), tr.y, params);
+    const eNative = rmse(te.y, native.predict(te.X));
+    const eNumeric = rmse(te.y, numeric.predict(asNumbers(te.X)));
     expect(eNative).toBeLessThan(0.6 * eNumeric);
     expect(eNative).toBeLessThan(0.5);
     // Unseen and missing categories go to the "other" side without failing.

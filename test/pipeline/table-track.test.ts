@@ -1,9 +1,10 @@
 /**
  * @file The table track end to end on the artwork stand-in: pipelines/artwork-classify.yaml
- * (gbdt, mlp, logistic ridge, a stack; 5-fold stratified) prints and stores all five binary
- * metrics per learner, writes `id,popularity` probabilities that score a test AUC above the bar
- * against the held-back labels, and `smp validate` accepts that submission and rejects a
- * missing row, a wrong id and a NaN. About 20 s.
+ * (decision tree, random forest, AdaBoost, gbdt, mlp, logistic ridge, a stack; 5-fold
+ * stratified) prints and stores all five binary metrics per learner, writes `id,popularity`
+ * probabilities that score a test AUC above the bar against the held-back labels, and
+ * `smp validate` accepts that submission and rejects a missing row, a wrong id and a NaN.
+ * About 30 s.
  */
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -53,7 +54,7 @@ describe('artwork stand-in', () => {
 describe('pipelines/artwork-classify.yaml', () => {
   it('reports accuracy, precision, recall, F1 and AUC for every learner and the stack', () => {
     const metrics = JSON.parse(fs.readFileSync(path.join(run.runDir, 'metrics.json'), 'utf8'));
-    for (const id of ['gbdt', 'mlp', 'ridge', 'final']) {
+    for (const id of ['tree', 'forest', 'adaboost', 'gbdt', 'mlp', 'ridge', 'final']) {
       for (const m of ['accuracy', 'precision', 'recall', 'f1', 'auc']) expect(metrics[id][m], `${id}.${m}`).toBeGreaterThan(0.6);
     }
     expect(metrics.gbdt.folds).toHaveLength(5);

@@ -35,8 +35,9 @@ describe('video track', () => {
     const r = await runPipeline(file, { workDir: dir, quiet: true });
     const y = r.table.label.subarray(0, r.table.nTrain);
     const median = Float64Array.from(y).sort()[Math.floor(y.length / 2)];
-    // Learned, not constant: clearly better than the median predictor's MAPE.
-    expect(r.metrics.final.mape!).toBeLessThan(mape(y, new Float64Array(y.length).fill(median)) * 0.9);
+    // Learned, not constant: 0.537 of the median predictor's MAPE (2026-12-01); the bar leaves
+    // a 4% margin, so a 10% regression fails.
+    expect(r.metrics.final.mape! / mape(y, new Float64Array(y.length).fill(median))).toBeLessThan(0.56);
     const { name, text } = await readZipEntry(r.zipPath);
     expect(name).toBe('submission.csv');
     const lines = text.trim().split('\n');

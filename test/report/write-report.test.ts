@@ -1,12 +1,11 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { writeReport, buildReportHtml } from '../../core/report/write-report.ts';
 import { readRunFolder, splitCsvLine } from '../../core/report/run-folder.ts';
 import { readFeatureColumns, cacheDirOf } from '../../core/report/feature-columns.ts';
 import { writeFakeRun } from './fake-run.ts';
-import { loadPng } from '../../core/report/png.ts';
 import { baselineScores, foldSpread } from '../../core/report/explain.ts';
 
 let work: string;
@@ -159,16 +158,42 @@ describe('writeReport', () => {
     expect(html).toMatch(/final CV AUC ↑ 0\.\d{4}/);
   });
 
-  it('PNG export: written when @resvg/resvg-js is installed, else skipped with a note', async () => {
-    const dir = writeFakeRun({ work: path.join(work, 'png'), nTrain: 100, nTest: 20, cache: false });
-    const file = await writeReport(dir, { png: true });
-    const html = fs.readFileSync(file, 'utf8');
-    if (await loadPng()) {
-      expect(fs.readdirSync(path.join(dir, 'plots'))).toContain('pred-vs-actual.png');
-    } else {
-      expect(fs.existsSync(path.join(dir, 'plots'))).toBe(false);
-      expect(html).toContain('PNG export skipped: @resvg/resvg-js is not installed');
+  it('PNG export: plots/<name>.png rendered from each plot SVG when @resvg/resvg-js loads, else skipped with a note', async () => {
+    // The package is optional (not a dependency): stand-ins for it present and absent, each
+    // with a fresh module graph since loadPng keeps the first answer.
+    const reportWith = async (factory: () => object, runDir: string) => {
+      vi.resetModules();
+      vi.doMock('@resvg/resvg-js', factory);
+      try {
+        const { writeReport: write } = await import('../../core/report/write-report.ts');
+        return fs.readFileSync(await write(runDir, { png: true }), 'utf8');
+      } finally {
+        vi.doUnmock('@resvg/resvg-js');
+      }
+    };
+    const rendered: string[] = [];
+    class Resvg {
+      constructor(private readonly svg: string) {}
+      render() {
+        rendered.push(this.svg);
+        return { asPng: () => new TextEncoder().encode(`PNG ${this.svg.length}`) };
+      }
     }
+    const dir = writeFakeRun({ work: path.join(work, 'png'), nTrain: 100, nTest: 20, cache: false });
+    const html = await reportWith(() => ({ Resvg }), dir);
+    const names = figures(html).map((f) => f.name);
+    expect(fs.readdirSync(path.join(dir, 'plots')).sort()).toEqual(names.map((n) => `${n}.png`).sort());
+    expect(rendered).toHaveLength(names.length);
+    expect(rendered.every((svg) => svg.startsWith('<svg'))).toBe(true);
+    expect(fs.readFileSync(path.join(dir, 'plots', 'pred-vs-actual.png'), 'utf8')).toMatch(/^PNG \d+$/);
+    expect(html).not.toContain('PNG export skipped');
+
+    const bare = writeFakeRun({ work: path.join(work, 'png-absent'), nTrain: 100, nTest: 20, cache: false });
+    const html2 = await reportWith(() => {
+      throw new Error("Cannot find package '@resvg/resvg-js'");
+    }, bare);
+    expect(fs.existsSync(path.join(bare, 'plots'))).toBe(false);
+    expect(html2).toContain('PNG export skipped: @resvg/resvg-js is not installed');
   });
 
   it('fails with the folder name when run.json is missing', async () => {
