@@ -31,7 +31,7 @@ describe('smp kinds <kind>', () => {
     } catch (e) {
       err = String((e as { stderr: string }).stderr);
     }
-    expect(err).toMatch(/unknown kind "gbtd"; feature kinds: .*time.*; learner kinds: gbdt, mlp, ridge/);
+    expect(err).toMatch(/unknown kind "gbtd"; feature kinds: .*time.*; learner kinds: .*gbdt.*ridge/);
   });
 
   it('derives types from the schema: unions, tuples, nullable, required', () => {

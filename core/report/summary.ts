@@ -11,6 +11,7 @@ import { fmtMetric } from './html.ts';
 import { textTable } from './text-table.ts';
 import { blockShares, cvRows, direction, legend, metricHeader, postprocessItems, runMetrics, validationText } from './explain.ts';
 import type { RunFolder } from './run-folder.ts';
+import { describePostprocess, type PostprocessConfig } from '../pipeline/postprocess.ts';
 
 /** Blocks named per learner; the rest are summed into "+N more". */
 const TOP_BLOCKS = 8;
@@ -41,12 +42,22 @@ export function formatRunSummary(run: RunFolder): string {
   return out.join('\n');
 }
 
-/** "scale 1.0200, clip to the train label range" or "none". */
+/**
+ * The post-processing the final predictions got, in the runner's own words (describePostprocess,
+ * from run.json's config and metrics.json's fitted values); older runs: the fitted values as
+ * they are, or "none".
+ */
 export function postprocessText(run: RunFolder): string {
-  const items = postprocessItems(run.ensemble?.postprocess).map(([k, v]) => `${k} ${typeof v === 'number' ? fmtMetric(v) : String(v)}`);
-  const clip = (run.info.config?.postprocess as { clip?: boolean } | undefined)?.clip;
-  if (clip) items.push('clipped to the train label range');
-  return items.join(', ') || 'none';
+  const cfg = run.info.config?.postprocess as PostprocessConfig | undefined;
+  const fitted = run.ensemble?.postprocess;
+  if (cfg && fitted && typeof fitted.scale === 'number') {
+    try {
+      return describePostprocess(cfg, fitted);
+    } catch {
+      // fitted values missing for the config (a run from another kit version): list what is there
+    }
+  }
+  return postprocessItems(fitted).map(([k, v]) => `${k} ${typeof v === 'number' ? fmtMetric(v) : String(v)}`).join(', ') || 'none';
 }
 
 /** Warnings about how far the CV number can be trusted, as the runner recorded them (metrics.json `validation`). */

@@ -131,6 +131,13 @@ describe('run summary', () => {
     const dir = writeFakeRun({ work: path.join(work, 'pp'), nTrain: 100, nTest: 20, cache: false, extras: false });
     const run = readRunFolder(dir);
     expect(postprocessText(run)).toBe('none');
+    // as the runner records it: the config in run.json, the fitted values in metrics.json
+    run.info.config!.postprocess = { clip: true, calibrate: true, scale: 'auto', scale_range: [0.9, 1.1], date_trend: false };
+    run.ensemble = { postprocess: { calibrate_a: 0.5, calibrate_b: 0.9, scale: 1.05 } };
+    expect(postprocessText(run)).toBe('test predictions: scale 1.05 (auto), calibration 0.5000 + 0.9000 x p, clipped to the train label range; fitted on all OOF rows (CV rows: fitted on the other folds)');
+    // fitted values that do not fit the config (another kit version): listed as they are
+    run.ensemble = { postprocess: { scale: 1.05 } };
+    expect(postprocessText(run)).toBe('scale 1.0500');
     expect(formatRunSummary(run)).not.toContain('warning');
     // as the runner records it in metrics.json
     run.validation = { scheme: 'kfold', early_stopping: 'fold', optimistic: true, note: 'optimistic CV: gbdt chose their rounds on each fold\'s validation rows' };
