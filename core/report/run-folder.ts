@@ -87,6 +87,8 @@ export interface PseudoRound {
   scores: ScoreMap;
   /** True for the round the runner kept (when it says). */
   chosen?: boolean;
+  /** Paired per-fold gain of the main metric over round 0 (positive = better): mean and standard error. */
+  gain?: { mean: number; se: number };
 }
 
 export interface RunFolder {
@@ -190,10 +192,11 @@ function readJson<T>(file: string, what: string): T {
   }
 }
 
+/** The metric scores of an object; other numbers beside them (a learner's iterations, seconds) are not scores. */
 function scoresOf(v: unknown): ScoreMap {
   const out: ScoreMap = {};
   if (v && typeof v === 'object')
-    for (const [k, x] of Object.entries(v as Record<string, unknown>)) if (typeof x === 'number') out[k] = x;
+    for (const [k, x] of Object.entries(v as Record<string, unknown>)) if (typeof x === 'number' && isMetricName(k)) out[k] = x;
   return out;
 }
 
@@ -237,10 +240,11 @@ export function readRunFolder(dir: string): RunFolder {
   const val = metrics.validation ?? info.validation;
   const validation = val && typeof val === 'object' ? (val as ValidationInfo) : null;
   const pseudoRounds: PseudoRound[] = Array.isArray(metrics.pseudo_label_rounds)
-    ? (metrics.pseudo_label_rounds as { round?: unknown; scores?: unknown; chosen?: unknown }[]).map((r, i) => ({
+    ? (metrics.pseudo_label_rounds as { round?: unknown; scores?: unknown; chosen?: unknown; gain_mean?: unknown; gain_se?: unknown }[]).map((r, i) => ({
         round: typeof r.round === 'number' ? r.round : i,
         scores: scoresOf(r.scores ?? r),
         ...(typeof r.chosen === 'boolean' ? { chosen: r.chosen } : {}),
+        ...(typeof r.gain_mean === 'number' && typeof r.gain_se === 'number' ? { gain: { mean: r.gain_mean, se: r.gain_se } } : {}),
       }))
     : [];
 

@@ -164,13 +164,23 @@ function pseudoSection(run: RunFolder): string {
   if (!run.pseudoRounds.length) return '';
   const metrics = [...new Set(run.pseudoRounds.flatMap((r) => Object.keys(r.scores)))];
   const hasChosen = run.pseudoRounds.some((r) => r.chosen !== undefined);
+  const hasGain = run.pseudoRounds.some((r) => r.gain);
+  const gainHead = `${run.mainMetric.toUpperCase()} gain over round 0 (mean ± s.e. over folds)`;
   return section(
     'Pseudo-label rounds',
     table(
-      ['round', ...metrics.map((m) => `CV ${m.toUpperCase()}`), ...(hasChosen ? ['kept'] : [])],
-      run.pseudoRounds.map((r) => [r.round, ...metrics.map((m) => r.scores[m]), ...(hasChosen ? [r.chosen ? 'yes' : ''] : [])]),
-      { className: 'pseudo', rowClass: (i) => (run.pseudoRounds[i].chosen ? 'best' : '') },
-    ) + '<p class="note">Round 0 trains on labelled rows only; each later round adds pseudo-labelled test rows to training folds.</p>',
+      ['round', ...metrics.map((m) => `CV ${metricHeader(m)}`), ...(hasGain ? [gainHead] : []), ...(hasChosen ? ['kept'] : [])],
+      run.pseudoRounds.map((r) => [
+        String(r.round),
+        ...metrics.map((m) => r.scores[m]),
+        ...(hasGain ? [r.gain ? `${r.gain.mean.toFixed(4)} ± ${r.gain.se.toFixed(4)}` : ''] : []),
+        ...(hasChosen ? [r.chosen ? 'yes' : ''] : []),
+      ]),
+      { className: 'pseudo', rowClass: (i) => (run.pseudoRounds[i].chosen ? 'best' : ''), metrics: true },
+    ) +
+      '<p class="note">Round 0 trains on labelled rows only; each later round adds pseudo-labelled test rows to training folds.' +
+      (hasGain ? ' A later round is kept only when its mean gain (positive = better) exceeds its standard error.' : '') +
+      '</p>',
     'pseudo',
   );
 }

@@ -82,7 +82,7 @@ export function writeFakeRun(o: FakeRunOptions): string {
     };
     metrics.pseudo_label_rounds = [
       { round: 0, scores: { [mainMetric]: 0.61 }, chosen: false },
-      { round: 1, scores: { [mainMetric]: 0.63 }, chosen: true },
+      { round: 1, scores: { [mainMetric]: 0.63 }, gain_mean: 0.02, gain_se: 0.005, chosen: true },
     ];
   }
   if (o.final !== false) {

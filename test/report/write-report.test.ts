@@ -58,7 +58,8 @@ describe('writeReport', () => {
     expect(html.match(/<table class="groups">([\s\S]*?)<\/table>/)![1]).toContain('ridge, gbdt');
     expect(html).toContain('<dt>scale</dt><dd>1.0200</dd>');
     const pseudo = html.match(/<table class="pseudo">([\s\S]*?)<\/table>/)![1];
-    expect(pseudo).toMatch(/<tr class="best"><td class="num">1<\/td><td class="num">0\.6300<\/td><td>yes<\/td>/);
+    expect(pseudo).toMatch(/<tr class="best"><td>1<\/td><td class="num">0\.6300<\/td><td>0\.0200 ± 0\.0050<\/td><td>yes<\/td>/);
+    expect(pseudo).toContain('<th>SRC gain over round 0 (mean ± s.e. over folds)</th>');
     expect(html).toContain('final.oof.csv / final.test.csv');
   });
 
