@@ -38,7 +38,7 @@ export function formatRunSummary(run: RunFolder): string {
       out.push(`  ${m.id} [${m.importanceMethod ?? 'method not recorded'}]: ${parts.join(', ') || 'all zero'}`);
     }
   }
-  out.push(`Post-processing applied to the final predictions: ${postprocessText(run)}`);
+  out.push(`Post-processing: ${postprocessText(run)}`);
   return out.join('\n');
 }
 

@@ -122,7 +122,7 @@ describe('run summary', () => {
     const text = formatRunSummary(run);
     const baseline = text.split('\n').find((l) => /^ {2}baseline +all \(OOF\)/.test(l))!;
     expect(baseline.split(/\s{2,}/).slice(3)[0]).toBe('—'); // SRC column
-    expect(text).toContain('Post-processing applied to the final predictions: scale 1.0200');
+    expect(text).toContain('Post-processing: scale 1.0200');
     expect(text).toContain('ridge [ridge importance]: meta 0.667, userstats 0.238, time 0.095');
     expect(text).toMatchSnapshot();
   });
