@@ -205,7 +205,7 @@ export function cvRows(run: RunFolder, metrics: readonly string[], o: { folds?: 
 
 /** "kfold, 5 folds" / "time" from run.json's config. */
 export function validationText(run: RunFolder): string {
-  const v = run.info.config?.validation as { scheme?: string; folds?: number } | undefined;
+  const v = run.info.config?.validation as { scheme?: string; folds?: number; early_stopping?: string } | undefined;
   if (!v) return 'validation not recorded';
-  return `${v.scheme ?? '?'}${v.scheme !== 'time' && v.scheme !== 'holdout' && v.folds ? `, ${v.folds} folds` : ''}`;
+  return `${v.scheme ?? '?'}${v.scheme !== 'time' && v.scheme !== 'holdout' && v.folds ? `, ${v.folds} folds` : ''}${v.early_stopping ? `, early stopping on ${v.early_stopping === 'inner' ? 'an inner split of each fold\'s training rows' : 'each fold\'s validation rows'}` : ''}`;
 }

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { baselineScores, blockShares, cvRows, foldSpread, importanceShares, legend, runMetrics } from '../../core/report/explain.ts';
+import { baselineScores, blockShares, cvRows, foldSpread, importanceShares, legend, runMetrics, validationText } from '../../core/report/explain.ts';
 import { formatRunSummary, postprocessText } from '../../core/report/summary.ts';
 import { readRunFolder, type OofRows } from '../../core/report/run-folder.ts';
 import { METRICS } from '../../core/eval/metrics.ts';
@@ -139,6 +139,8 @@ describe('run summary', () => {
     run.ensemble = { postprocess: { scale: 1.05 } };
     expect(postprocessText(run)).toBe('scale 1.0500');
     expect(formatRunSummary(run)).not.toContain('warning');
+    run.info.config!.validation = { scheme: 'kfold', folds: 5, early_stopping: 'inner' };
+    expect(validationText(run)).toBe("kfold, 5 folds, early stopping on an inner split of each fold's training rows");
     // as the runner records it in metrics.json
     run.validation = { scheme: 'kfold', early_stopping: 'fold', optimistic: true, note: 'optimistic CV: gbdt chose their rounds on each fold\'s validation rows' };
     expect(formatRunSummary(run).split('\n')[1]).toBe("  warning: optimistic CV: gbdt chose their rounds on each fold's validation rows");
