@@ -8,7 +8,7 @@
  *   smp synth --track image (--posts N | --train N --test M | --full) --no-images [--embeddings image:512,text:384] --out DIR
  *   smp synth --track image ... --user-drift SD   (each user's popularity level drifts over time)
  *   smp schema [--out pipelines/schema.json]
- *   smp kinds
+ *   smp kinds [kind]      (one kind: its params with types, defaults and help)
  *   smp compare <run dirs...> [--html out.html]
  *   smp cache ls [--cache DIR] / smp cache prune [--older-than 30d] [--unreferenced pipelines/*.yaml] [--dry-run]
  *   smp device          (can embedding models run on CUDA here? what is missing)
@@ -216,19 +216,28 @@ program
 
 program
   .command('kinds')
-  .description('list feature and learner kinds')
-  .action(async () => {
+  .description('list feature and learner kinds; with a kind, its params (types, defaults, help)')
+  .argument('[kind]', 'a feature or learner kind, e.g. gbdt or time')
+  .action(async (kind: string | undefined) => {
     const { features } = await import('../features/index.ts');
     const { models } = await import('../models/index.ts');
+    if (kind) {
+      const { formatKind } = await import('./kind-help.ts');
+      if (features.has(kind)) console.log(formatKind(features.get(kind), 'feature'));
+      else if (models.has(kind)) console.log(formatKind(models.get(kind), 'learner'));
+      else throw new UserError(`unknown kind "${kind}"; feature kinds: ${features.kinds.join(', ')}; learner kinds: ${models.kinds.join(', ')}`);
+      return;
+    }
     console.log('features:');
     for (const f of features.all()) console.log(`  ${f.kind.padEnd(20)} ${f.summary}`);
     console.log('learners:');
     for (const m of models.all()) console.log(`  ${m.kind.padEnd(20)} ${m.summary}`);
+    console.log('\n`smp kinds <kind>` prints the params of one kind.');
   });
 
 program
   .command('compare')
-  .description('leaderboard of runs: pipeline, run, seed, final CV metrics and each learner\'s main metric')
+  .description('leaderboards of runs, one per dataset (path, fingerprint), task and main metric: pipeline, run, seed, final CV metrics and each learner\'s main metric; runs on different data are never ranked together')
   .argument('<runs...>', 'run folders (runs/<pipeline>/<timestamp>), or folders holding them (runs/<pipeline>, runs)')
   .option('--html <file>', 'also write the leaderboard as a self-contained HTML file')
   .action(async (dirs: string[], o: { html?: string }) => {

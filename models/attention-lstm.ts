@@ -167,6 +167,7 @@ async function fitAttentionLstm(X: Matrix, y: Float64Array, p: AttentionLstmPara
 export const attentionLstm = defineModel({
   kind: KIND,
   summary: "LSTM + multi-head attention over feature-group tokens or a user's previous posts, on onnxruntime",
+  importanceMethod: 'first-layer weight mass: sum of |weights| leaving each standardised input column in its token projection (or the dense head for columns outside the tokens)',
   params,
   fit: fitAttentionLstm,
   load: (json) => fitted(loadNetState<LstmSpec>(KIND, json)),

@@ -147,6 +147,7 @@ async function fitGatedFusion(X: Matrix, y: Float64Array, p: GatedFusionParams, 
 export const gatedFusion = defineModel({
   kind: KIND,
   summary: 'one expert MLP per feature group and a softmax gate over all inputs (mixture of experts), on onnxruntime',
+  importanceMethod: "first-layer weight mass in the column's expert, times that expert's mean gate weight",
   params,
   fit: fitGatedFusion,
   load: (json) => fitted(loadNetState<GatedSpec>(KIND, json) as State),

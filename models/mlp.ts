@@ -425,6 +425,7 @@ async function fitMlp(X: Matrix, y: Float64Array, p: MlpParams, ctx: FitContext)
 export const mlp = defineModel({
   kind: 'mlp',
   summary: 'multi-layer perceptron trained on onnxruntime (embeddings for categoricals, batch norm, dropout, early stopping)',
+  importanceMethod: 'first-layer weight mass: sum of |weights| leaving the standardised input (categoricals: embedding dimensions weighted by their mean |value|)',
   params,
   // With validation rows the best epoch's weights are kept, patience or not.
   usesValidation: () => true,

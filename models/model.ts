@@ -68,6 +68,8 @@ export interface ModelDef<P = unknown> {
   readonly kind: string;
   /** One line for `--help` and the registry listing. */
   readonly summary: string;
+  /** What `importance()` measures, named beside the importance shares in reports. */
+  readonly importanceMethod: string;
   readonly params: z.ZodType<P>;
   /** True when fit with these params lets validation rows choose something (early stopping); absent: never. */
   usesValidation?(params: P): boolean;
@@ -79,6 +81,7 @@ export interface ModelDef<P = unknown> {
 export function defineModel<S extends z.ZodType>(def: {
   kind: string;
   summary: string;
+  importanceMethod: string;
   params: S;
   usesValidation?(params: z.output<S>): boolean;
   fit(X: Matrix, y: Float64Array, params: z.output<S>, ctx: FitContext): Promise<FittedModel> | FittedModel;

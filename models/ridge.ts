@@ -244,6 +244,7 @@ function fitted(state: RidgeState): FittedModel {
 export const ridge = defineModel({
   kind: 'ridge',
   summary: 'L2-regularised linear regression, logistic regression for binary tasks (standardised inputs, one-hot categoricals)',
+  importanceMethod: '|coefficient| on standardised inputs (= |raw coefficient| x column std; one-hot levels summed)',
   params: z
     .object({
       alpha: z.number().min(0).default(1).describe('L2 penalty on standardised coefficients'),

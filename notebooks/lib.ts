@@ -6,7 +6,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Table } from '../core/data/table.ts';
-import { METRICS, mae } from '../core/eval/metrics.ts';
+import { mae } from '../core/eval/metrics.ts';
+import { blockShares as sharesPerBlock, direction, foldSpread as spreadOf } from '../core/report/explain.ts';
 import type { OofRows, RunFolder } from '../core/report/run-folder.ts';
 import { activityBucket } from '../core/report/eda.ts';
 import { mean } from '../core/report/stats.ts';
@@ -32,25 +33,18 @@ export function newestRun(root: string): string {
 export function foldSpread(run: RunFolder): unknown[][] {
   const m = run.mainMetric;
   return run.models.map((model) => {
-    const f = model.folds.map((s) => s[m]).filter(Number.isFinite);
-    const mu = mean(f);
-    const sd = f.length > 1 ? Math.sqrt(f.reduce((s, v) => s + (v - mu) ** 2, 0) / (f.length - 1)) : NaN;
-    return [model.id, `${m} (${METRICS[m].higherIsBetter ? 'higher' : 'lower'} is better)`, model.scores[m], mu, sd, f.length];
+    const s = spreadOf(model.folds, m);
+    return [model.id, `${m} (${direction(m)})`, model.scores[m], s.mean, s.std, s.n];
   });
 }
 
 /** Importance as shares (sum 1 per learner), summed over each block's columns (`block.column`). */
 export function blockShares(run: RunFolder): unknown[][] {
-  const blocks = new Map<string, number[]>();
-  run.models.forEach((model, j) => {
-    const total = model.importance.reduce((s, r) => s + Math.abs(r.importance), 0) || 1;
-    for (const r of model.importance) {
-      const b = r.feature.split('.')[0];
-      if (!blocks.has(b)) blocks.set(b, new Array(run.models.length).fill(0));
-      blocks.get(b)![j] += Math.abs(r.importance) / total;
-    }
-  });
-  return [...blocks.entries()].sort((a, b) => b[1].reduce((s, v) => s + v, 0) - a[1].reduce((s, v) => s + v, 0)).map(([b, v]) => [b, ...v]);
+  const per = run.models.map((model) => new Map(sharesPerBlock(model.importance).map((b) => [b.name, b.share])));
+  const blocks = [...new Set(per.flatMap((p) => [...p.keys()]))];
+  const row = (b: string) => per.map((p) => p.get(b) ?? 0);
+  const total = (b: string) => row(b).reduce((s, v) => s + v, 0);
+  return blocks.sort((a, b) => total(b) - total(a)).map((b) => [b, ...row(b)]);
 }
 
 /** MAE of the OOF predictions per category value (the 10 largest) and per user-activity bucket. */

@@ -173,15 +173,33 @@ export function logloss(y: Vec, p: Vec): number {
 
 export type MetricName = 'src' | 'mae' | 'mape' | 'rmse' | 'auc' | 'accuracy' | 'precision' | 'recall' | 'f1' | 'logloss';
 
-export const METRICS: Readonly<Record<MetricName, { fn: (y: Vec, p: Vec) => number; higherIsBetter: boolean }>> = Object.freeze({
-  src: { fn: src, higherIsBetter: true },
-  mae: { fn: mae, higherIsBetter: false },
-  mape: { fn: mape, higherIsBetter: false },
-  rmse: { fn: rmse, higherIsBetter: false },
-  auc: { fn: auc, higherIsBetter: true },
-  accuracy: { fn: accuracy, higherIsBetter: true },
-  precision: { fn: precision, higherIsBetter: true },
-  recall: { fn: recall, higherIsBetter: true },
-  f1: { fn: f1, higherIsBetter: true },
-  logloss: { fn: logloss, higherIsBetter: false },
+/**
+ * The constant a metric's baseline row predicts, fitted on each fold's training rows: the label
+ * median (best constant for absolute errors), the mean (best for squared error), or the share of
+ * positive labels (binary; thresholded at 0.5 it predicts the majority class). 'chance': any
+ * constant ties every pair, so the score is chance level whatever the constant (AUC 0.5). null:
+ * the metric of a constant is undefined (SRC: a constant has no ranks), shown as a dash.
+ */
+export type BaselineConstant = 'median' | 'mean' | 'prevalence' | 'chance' | null;
+
+export interface MetricDef {
+  fn: (y: Vec, p: Vec) => number;
+  higherIsBetter: boolean;
+  /** One line for legends: what the number is. */
+  legend: string;
+  baseline: BaselineConstant;
+}
+
+/** The one metric table: every report, legend, early-stopping and ranking reads it. */
+export const METRICS: Readonly<Record<MetricName, MetricDef>> = Object.freeze({
+  src: { fn: src, higherIsBetter: true, legend: 'Spearman rank correlation of prediction and label (-1 to 1; ties share ranks)', baseline: null },
+  mae: { fn: mae, higherIsBetter: false, legend: 'mean absolute error, in label units', baseline: 'median' },
+  mape: { fn: mape, higherIsBetter: false, legend: 'mean absolute percentage error |y - p| / |y| as a fraction (0.17 = 17%); rows with y = 0 skipped', baseline: 'median' },
+  rmse: { fn: rmse, higherIsBetter: false, legend: 'root mean squared error, in label units (weighs large errors more than MAE)', baseline: 'mean' },
+  auc: { fn: auc, higherIsBetter: true, legend: 'area under the ROC curve: chance that a random positive scores above a random negative (0.5 = chance)', baseline: 'chance' },
+  accuracy: { fn: accuracy, higherIsBetter: true, legend: 'share of rows whose class (probability >= 0.5) is right', baseline: 'prevalence' },
+  precision: { fn: precision, higherIsBetter: true, legend: 'per-class precision at 0.5, averaged weighted by class size', baseline: 'prevalence' },
+  recall: { fn: recall, higherIsBetter: true, legend: 'per-class recall at 0.5, averaged weighted by class size (equals accuracy)', baseline: 'prevalence' },
+  f1: { fn: f1, higherIsBetter: true, legend: 'per-class F1 at 0.5, averaged weighted by class size', baseline: 'prevalence' },
+  logloss: { fn: logloss, higherIsBetter: false, legend: 'mean binary cross-entropy of the probabilities (log loss)', baseline: 'prevalence' },
 });

@@ -15,6 +15,9 @@ import { UserError } from '../errors.ts';
 import { Random } from '../random.ts';
 import { RunLog } from '../report/run-log.ts';
 import { writeReport } from '../report/write-report.ts';
+import { readRunFolder } from '../report/run-folder.ts';
+import { formatRunSummary } from '../report/summary.ts';
+import { models } from '../../models/index.ts';
 import { BlockCache, fingerprintFiles, hashOf, resolveCacheDir } from '../cache/block-cache.ts';
 import { writeFileAtomic } from '../cache/atomic.ts';
 import { readDataset } from '../data/read-dataset.ts';
@@ -62,7 +65,7 @@ export interface RunResult {
   zipPath: string;
   /** report.html, or null when it could not be written (the run log says why). */
   reportPath: string | null;
-  metrics: Record<string, Scores & { folds?: Scores[]; gates?: GateSummary }>;
+  metrics: Record<string, Scores & { folds?: Scores[]; gates?: GateSummary; importance_method?: string }>;
   /** Final test predictions in test-set order. */
   testPredictions: Float64Array;
   table: Table;
@@ -364,7 +367,7 @@ export async function runPipeline(file: string, opts: RunOptions = {}): Promise<
   log.attach(path.join(runDir, 'log.jsonl'));
   const metrics: RunResult['metrics'] = {};
   for (const m of results) {
-    metrics[m.id] = { ...m.scores, folds: m.folds, early_stopping: m.earlyStopping, iterations: m.iterations, ...(m.gates ? { gates: m.gates } : {}) } as never;
+    metrics[m.id] = { ...m.scores, folds: m.folds, importance_method: models.get(m.kind).importanceMethod, early_stopping: m.earlyStopping, iterations: m.iterations, ...(m.gates ? { gates: m.gates } : {}) } as never;
     const trainPids = table.pid.slice(0, table.nTrain);
     writeFileAtomic(path.join(runDir, `${m.id}.oof.csv`), csv(['pid', 'label', 'fold', 'prediction'], trainPids.map((pid, r) => [pid, y[r], folds.fold[r], Number.isNaN(m.oof[r]) ? '' : m.oof[r]])));
     writeFileAtomic(path.join(runDir, `${m.id}.test.csv`), csv(['pid', 'prediction'], table.pid.slice(table.nTrain).map((pid, i) => [pid, m.test[i]])));
@@ -411,7 +414,7 @@ export async function runPipeline(file: string, opts: RunOptions = {}): Promise<
     seed: pipeline.seed,
     started: new Date(started).toISOString(),
     seconds: (Date.now() - started) / 1000,
-    data: { root: pipeline.data.root, train: table.nTrain, test: table.nTest },
+    data: { root: pipeline.data.root, train: table.nTrain, test: table.nTest, fingerprint },
     feature_keys: blocks.keys,
     cache_dir: cache.dir,
     counters: log.counters,
@@ -424,9 +427,11 @@ export async function runPipeline(file: string, opts: RunOptions = {}): Promise<
   // The report reads only the run folder (and the block cache); a report failure never fails the run.
   let reportPath: string | null = null;
   try {
-    reportPath = await writeReport(runDir);
+    const folder = readRunFolder(runDir);
+    log.summary(formatRunSummary(folder));
+    reportPath = await writeReport(folder);
   } catch (e) {
-    log.warn('report', `report.html not written: ${(e as Error).message}`);
+    log.warn('report', `summary or report.html not written: ${(e as Error).message}`);
   }
   log.info('done', `run folder ${path.relative(process.cwd(), runDir) || runDir}`);
   log.info('done', `submission ${path.relative(process.cwd(), zipPath) || zipPath} (${((Date.now() - started) / 1000).toFixed(1)}s)`);

@@ -1,10 +1,13 @@
 /**
- * @file `smp compare <run dirs...>`: a leaderboard of runs. Each argument is a run folder, or a
- * folder holding run folders (`runs/demo`, `runs`), expanded in name order. Rows are ranked by
- * the final CV main metric when all runs share it (else kept in the given order); columns are
- * pipeline, run folder (timestamp), seed, final metrics, and every learner's main metric.
- * Printed as a terminal table; `writeCompareHtml` writes the same table plus a dot plot as a
- * self-contained HTML file.
+ * @file `smp compare <run dirs...>`: leaderboards of runs. Each argument is a run folder, or a
+ * folder holding run folders (`runs/demo`, `runs`), expanded in name order. Runs are grouped by
+ * dataset (run.json's data fingerprint, a hash of the dataset files' contents; the data folder
+ * for older runs without one), task and main metric, and ranked only within a group by the
+ * final CV main metric: runs on different data are never ranked against each other. Each group
+ * names its dataset (path, fingerprint, sizes), task and metric (with its direction); columns
+ * are pipeline, run folder (timestamp), seed, the group's final metrics, and every learner's
+ * main metric. Printed as terminal tables; `--html` writes the same tables plus a dot
+ * plot per group as a self-contained HTML file (`compareRuns(dirs, { html })`).
  *
  * @example
  *   const board = leaderboard(expandRunDirs(['runs/demo']).map(readRunFolder));
@@ -15,8 +18,10 @@ import path from 'node:path';
 import { UserError } from '../errors.ts';
 import { writeFileAtomic } from '../cache/atomic.ts';
 import { beats, readRunFolder, type RunFolder } from './run-folder.ts';
-import { esc, figure, fmt, htmlPage, section, table } from './html.ts';
+import { esc, figure, fmtMetric, htmlPage, section, table } from './html.ts';
 import { renderSvg, round, type VlSpec } from './svg.ts';
+import { textTable } from './text-table.ts';
+import { direction, metricHeader } from './explain.ts';
 
 export interface BoardRow {
   rank: number;
@@ -24,18 +29,32 @@ export interface BoardRow {
   run: string;
   dir: string;
   seed: number | undefined;
-  mainMetric: string;
   final: Record<string, number>;
   /** Learner id -> its CV main metric. */
   models: Record<string, number>;
 }
 
-export interface Board {
+export interface Dataset {
+  /** The data folder (or table file) as run.json records it. */
+  root: string;
+  /** Hash of the dataset files' names and contents; null for runs made before the kit recorded it. */
+  fingerprint: string | null;
+  train?: number;
+  test?: number;
+}
+
+/** Runs on one dataset with one task and main metric, ranked best first. */
+export interface BoardGroup {
+  dataset: Dataset;
+  task: string;
+  metric: string;
   rows: BoardRow[];
-  /** Shared main metric, or null when runs differ (then rows keep the given order). */
-  metric: string | null;
   finalMetrics: string[];
   modelIds: string[];
+}
+
+export interface Board {
+  groups: BoardGroup[];
 }
 
 const isRun = (d: string) => fs.existsSync(path.join(d, 'run.json'));
@@ -66,63 +85,87 @@ export function expandRunDirs(args: readonly string[]): string[] {
   return [...new Set(out.map((d) => path.normalize(d)))];
 }
 
-export function leaderboard(runs: readonly RunFolder[]): Board {
-  const metrics = new Set(runs.map((r) => r.mainMetric));
-  const metric = metrics.size === 1 ? [...metrics][0] : null;
-  const rows: BoardRow[] = runs.map((r) => ({
-    rank: 0,
-    pipeline: r.pipeline,
-    run: r.name,
-    dir: r.dir,
-    seed: r.info.seed,
-    mainMetric: r.mainMetric,
-    final: r.finalScores,
-    models: Object.fromEntries(r.models.map((m) => [m.id, m.scores[r.mainMetric] ?? NaN])),
-  }));
-  if (metric) rows.sort((a, b) => (beats(metric, a.final[metric] ?? NaN, b.final[metric] ?? NaN) ? -1 : beats(metric, b.final[metric] ?? NaN, a.final[metric] ?? NaN) ? 1 : 0));
-  rows.forEach((r, i) => (r.rank = i + 1));
-  const finalMetrics = [...new Set(rows.flatMap((r) => [r.mainMetric, ...Object.keys(r.final)]))];
-  if (metric) finalMetrics.sort((a, b) => (a === metric ? -1 : b === metric ? 1 : 0));
-  const modelIds = [...new Set(rows.flatMap((r) => Object.keys(r.models)))];
-  return { rows, metric, finalMetrics, modelIds };
+function datasetOf(r: RunFolder): Dataset {
+  const d = r.info.data ?? {};
+  return { root: d.root ?? '?', fingerprint: d.fingerprint ?? null, train: d.train, test: d.test };
 }
 
-function boardTable(b: Board): { header: string[]; cells: (string | number | undefined)[][] } {
-  const header = ['#', 'pipeline', 'run', 'seed', ...(b.metric ? [] : ['metric']), ...b.finalMetrics.map((m) => `final ${m.toUpperCase()}`), ...b.modelIds.map((id) => `${id}${b.metric ? ` ${b.metric.toUpperCase()}` : ''}`)];
-  const cells = b.rows.map((r) => [r.rank, r.pipeline, r.run, r.seed, ...(b.metric ? [] : [r.mainMetric]), ...b.finalMetrics.map((m) => r.final[m]), ...b.modelIds.map((id) => r.models[id])]);
+/** Groups runs by dataset, task and main metric (in order of first appearance) and ranks each group. */
+export function leaderboard(runs: readonly RunFolder[]): Board {
+  const byKey = new Map<string, { dataset: Dataset; task: string; metric: string; runs: RunFolder[] }>();
+  for (const r of runs) {
+    const dataset = datasetOf(r);
+    const key = JSON.stringify([dataset.fingerprint ?? `root:${path.resolve(dataset.root)}`, r.task, r.mainMetric]);
+    if (!byKey.has(key)) byKey.set(key, { dataset, task: r.task, metric: r.mainMetric, runs: [] });
+    byKey.get(key)!.runs.push(r);
+  }
+  const groups = [...byKey.values()].map(({ dataset, task, metric, runs: rs }): BoardGroup => {
+    const rows: BoardRow[] = rs.map((r) => ({
+      rank: 0,
+      pipeline: r.pipeline,
+      run: r.name,
+      dir: r.dir,
+      seed: r.info.seed,
+      final: r.finalScores,
+      models: Object.fromEntries(r.models.map((m) => [m.id, m.scores[metric] ?? NaN])),
+    }));
+    rows.sort((a, b) => (beats(metric, a.final[metric] ?? NaN, b.final[metric] ?? NaN) ? -1 : beats(metric, b.final[metric] ?? NaN, a.final[metric] ?? NaN) ? 1 : 0));
+    rows.forEach((r, i) => (r.rank = i + 1));
+    const finalMetrics = [metric, ...new Set(rows.flatMap((r) => Object.keys(r.final)))].filter((m, i, a) => a.indexOf(m) === i);
+    const modelIds = [...new Set(rows.flatMap((r) => Object.keys(r.models)))];
+    return { dataset, task, metric, rows, finalMetrics, modelIds };
+  });
+  return { groups };
+}
+
+/** The data folder as the reader knows it: relative to the working directory when inside it. */
+function shownRoot(root: string): string {
+  const rel = path.relative(process.cwd(), root);
+  return rel && !rel.startsWith('..') && !path.isAbsolute(rel) ? rel : root;
+}
+
+/** "dataset data/sample (fingerprint 3f2a..., 3000 train / 1000 test posts), regression, ranked by final CV SRC ↑ (higher is better)". */
+export function groupTitle(g: BoardGroup): string {
+  const d = g.dataset;
+  const size = d.train !== undefined ? `, ${d.train} train / ${d.test ?? '?'} test posts` : '';
+  return `dataset ${shownRoot(d.root)} (${d.fingerprint ? `fingerprint ${d.fingerprint}` : 'no fingerprint recorded: grouped by folder'}${size}), ${g.task}, ranked by final CV ${metricHeader(g.metric)} (${direction(g.metric) ?? 'higher is better'})`;
+}
+
+function groupTable(g: BoardGroup): { header: string[]; cells: (string | number | undefined)[][] } {
+  const header = ['#', 'pipeline', 'run', 'seed', ...g.finalMetrics.map((m) => `final ${metricHeader(m)}`), ...g.modelIds.map((id) => `${id} ${metricHeader(g.metric)}`)];
+  const cells = g.rows.map((r) => [r.rank, r.pipeline, r.run, r.seed, ...g.finalMetrics.map((m) => fmtMetric(r.final[m])), ...g.modelIds.map((id) => fmtMetric(r.models[id]))]);
   return { header, cells };
 }
 
-/** Plain-text table, numbers right-aligned with 4 decimals. */
+const APART = 'runs on different datasets (or tasks, or main metrics) are listed apart and never ranked against each other';
+
+/** Plain-text tables, one per group, metric values with 4 decimals. */
 export function formatLeaderboard(b: Board): string {
-  const { header, cells } = boardTable(b);
-  const text = cells.map((row) => row.map((c) => fmt(c)));
-  const numeric = header.map((_, j) => cells.every((row) => typeof row[j] === 'number' || row[j] === undefined));
-  const width = header.map((h, j) => Math.max(h.length, ...text.map((r) => r[j].length)));
-  const line = (r: string[]) => r.map((c, j) => (numeric[j] ? c.padStart(width[j]) : c.padEnd(width[j]))).join('  ').trimEnd();
-  const out = [line(header), width.map((w) => '-'.repeat(w)).join('  '), ...text.map(line)];
-  if (!b.metric) out.push('', 'runs use different main metrics: kept in the given order');
-  else out.push('', `ranked by final CV ${b.metric.toUpperCase()}; per-learner columns show each learner's CV ${b.metric.toUpperCase()}`);
-  return out.join('\n');
+  const out: string[] = [];
+  for (const g of b.groups) {
+    const { header, cells } = groupTable(g);
+    out.push(groupTitle(g), textTable(header, cells), `per-learner columns show each learner's CV ${g.metric.toUpperCase()}`, '');
+  }
+  if (b.groups.length > 1) out.push(`${b.groups.length} groups: ${APART}`);
+  return out.join('\n').trimEnd();
 }
 
-export function leaderboardSpec(b: Board): VlSpec | null {
-  if (!b.metric) return null;
-  const m = b.metric;
+export function leaderboardSpec(g: BoardGroup): VlSpec {
+  const m = g.metric;
   const label = (r: BoardRow) => `#${r.rank} ${r.pipeline}/${r.run}`;
-  const values = b.rows.flatMap((r) => [
+  const values = g.rows.flatMap((r) => [
     ...(Number.isFinite(r.final[m]) ? [{ run: label(r), learner: 'final', value: round(r.final[m]) }] : []),
     ...Object.entries(r.models).filter(([, v]) => Number.isFinite(v)).map(([id, v]) => ({ run: label(r), learner: id, value: round(v) })),
   ]);
   return {
-    title: `CV ${m.toUpperCase()} per run`,
+    title: `CV ${metricHeader(m)} per run`,
     width: 420,
     height: { step: 22 },
     data: { values },
     mark: { type: 'point', filled: true, size: 70 },
     encoding: {
-      y: { field: 'run', type: 'nominal', sort: b.rows.map(label), title: null, axis: { labelLimit: 260 } },
-      x: { field: 'value', type: 'quantitative', scale: { zero: false }, title: m.toUpperCase(), axis: { format: '.4~f' } },
+      y: { field: 'run', type: 'nominal', sort: g.rows.map(label), title: null, axis: { labelLimit: 260 } },
+      x: { field: 'value', type: 'quantitative', scale: { zero: false }, title: metricHeader(m), axis: { format: '.4~f' } },
       color: { field: 'learner', type: 'nominal', title: 'learner' },
       shape: { field: 'learner', type: 'nominal' },
     },
@@ -130,21 +173,26 @@ export function leaderboardSpec(b: Board): VlSpec | null {
 }
 
 export async function compareHtml(b: Board): Promise<string> {
-  const { header, cells } = boardTable(b);
-  const spec = leaderboardSpec(b);
-  let plot = '';
-  if (spec) {
+  const sections: string[] = [];
+  for (const [i, g] of b.groups.entries()) {
+    const { header, cells } = groupTable(g);
+    let plot: string;
     try {
-      plot = figure('leaderboard', await renderSvg(spec, { idPrefix: 'leaderboard' }));
+      plot = figure(`leaderboard-${i + 1}`, await renderSvg(leaderboardSpec(g), { idPrefix: `leaderboard-${i + 1}` }));
     } catch (e) {
-      plot = figure('leaderboard', { error: (e as Error).message });
+      plot = figure(`leaderboard-${i + 1}`, { error: (e as Error).message });
     }
+    sections.push(
+      section(
+        groupTitle(g),
+        table(header, cells, { className: 'board', rowClass: (k) => (k === 0 ? 'best' : '') }) + `<p class="note">${esc(g.rows.map((r) => r.dir).join(' · '))}</p><div class="grid">${plot}</div>`,
+        `group-${i + 1}`,
+      ),
+    );
   }
-  const note = b.metric ? `Ranked by final CV ${b.metric.toUpperCase()}.` : 'Runs use different main metrics: kept in the given order.';
-  return htmlPage(`Leaderboard of ${b.rows.length} run${b.rows.length === 1 ? '' : 's'}`, note, [
-    section('Runs', table(header, cells, { className: 'board', rowClass: (i) => (i === 0 && b.metric ? 'best' : '') }) + `<p class="note">${esc(b.rows.map((r) => r.dir).join(' · '))}</p>`, 'runs'),
-    plot ? section('Plot', `<div class="grid">${plot}</div>`, 'plots') : '',
-  ]);
+  const n = b.groups.reduce((s, g) => s + g.rows.length, 0);
+  const note = b.groups.length > 1 ? `${b.groups.length} groups: ${APART}.` : 'Ranked by the final CV main metric.';
+  return htmlPage(`Leaderboard of ${n} run${n === 1 ? '' : 's'}`, note, sections);
 }
 
 /** Reads the runs, prints nothing; returns the board (and writes the HTML when asked). */

@@ -10,22 +10,28 @@ export function esc(s: unknown): string {
   return String(s ?? '').replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
 }
 
-/** Formats a cell: numbers to 4 significant decimals, NaN/undefined as an en dash. */
+/** Formats a cell: numbers to 4 significant decimals, NaN/undefined as a dash. */
 export function fmt(v: unknown, digits = 4): string {
   if (typeof v === 'number') {
-    if (!Number.isFinite(v)) return '–';
+    if (!Number.isFinite(v)) return '—';
     return Number.isInteger(v) ? String(v) : v.toFixed(digits);
   }
-  if (v === undefined || v === null || v === '') return '–';
+  if (v === undefined || v === null || v === '') return '—';
   return String(v);
 }
 
-export function table(header: readonly string[], rows: readonly (readonly unknown[])[], o: { className?: string; rowClass?: (i: number) => string } = {}): string {
+/** A metric value: always 4 decimals (0.0000, not 0), a dash when missing. */
+export function fmtMetric(v: unknown): string {
+  return typeof v === 'number' && Number.isFinite(v) ? v.toFixed(4) : fmt(v);
+}
+
+/** `metrics: true` formats every number as a metric value (fmtMetric). */
+export function table(header: readonly string[], rows: readonly (readonly unknown[])[], o: { className?: string; rowClass?: (i: number) => string; metrics?: boolean } = {}): string {
   const head = `<tr>${header.map((h) => `<th>${esc(h)}</th>`).join('')}</tr>`;
   const body = rows
     .map((r, i) => {
       const cls = o.rowClass?.(i);
-      return `<tr${cls ? ` class="${esc(cls)}"` : ''}>${r.map((c) => `<td${typeof c === 'number' ? ' class="num"' : ''}>${esc(fmt(c))}</td>`).join('')}</tr>`;
+      return `<tr${cls ? ` class="${esc(cls)}"` : ''}>${r.map((c) => `<td${typeof c === 'number' ? ' class="num"' : ''}>${esc(o.metrics ? fmtMetric(c) : fmt(c))}</td>`).join('')}</tr>`;
     })
     .join('\n');
   return `<table${o.className ? ` class="${esc(o.className)}"` : ''}><thead>${head}</thead><tbody>\n${body}\n</tbody></table>`;
@@ -60,6 +66,9 @@ th{background:#f3f5f7}
 td.num{text-align:right;font-variant-numeric:tabular-nums}
 tr.total td{font-weight:600;background:#f8fbff}
 tr.best td{background:#eef8ee}
+tr.spread td{color:#555}
+tr.baseline td{color:#555;font-style:italic;background:#fbfbf4}
+dl.legend{margin-top:8px;font-size:13px}
 dl{display:grid;grid-template-columns:max-content 1fr;gap:2px 16px;margin:0}
 dt{color:#666}
 dd{margin:0;word-break:break-all}

@@ -26,7 +26,8 @@ export interface RunInfo {
   seed?: number;
   started?: string;
   seconds?: number;
-  data?: { root?: string; train?: number; test?: number };
+  /** fingerprint: hash of the dataset files' names and contents (the block cache's), absent in older runs. */
+  data?: { root?: string; train?: number; test?: number; fingerprint?: string };
   feature_keys?: Record<string, string>;
   /** The block cache the run used (its `--cache` / SMP_CACHE_DIR, else <work dir>/.cache). */
   cache_dir?: string;
@@ -63,6 +64,8 @@ export interface ModelRun {
   importance: { feature: string; importance: number }[];
   /** Gated learners: metrics.json `gates` (mean gate weight per expert, overall and per segment). */
   gates?: GateSummary;
+  /** What the importances measure (metrics.json `importance_method`), absent in older runs. */
+  importanceMethod?: string;
 }
 
 /** metrics.json `ensemble`: weights are {learner: w} or {group: {member: w}}; other keys shown as-is. */
@@ -74,11 +77,23 @@ export interface EnsembleInfo {
   [k: string]: unknown;
 }
 
+/** How the CV was validated (metrics.json `validation`, from the runner); absent in older runs. */
+export interface ValidationInfo {
+  scheme?: string;
+  early_stopping?: string;
+  /** True when some learner chose its rounds on the rows it is scored on. */
+  optimistic?: boolean;
+  note?: string;
+  [k: string]: unknown;
+}
+
 export interface PseudoRound {
   round: number;
   scores: ScoreMap;
   /** True for the round the runner kept (when it says). */
   chosen?: boolean;
+  /** Paired per-fold gain of the main metric over round 0 (positive = better): mean and standard error. */
+  gain?: { mean: number; se: number };
 }
 
 export interface RunFolder {
@@ -92,6 +107,7 @@ export interface RunFolder {
   models: ModelRun[];
   finalScores: ScoreMap;
   ensemble: EnsembleInfo | null;
+  validation: ValidationInfo | null;
   pseudoRounds: PseudoRound[];
   final: {
     /** 'final' when final.oof.csv / final.test.csv exist, else the id of the best model. */
@@ -101,7 +117,7 @@ export interface RunFolder {
   };
 }
 
-const RESERVED = new Set(['final', 'ensemble', 'pseudo_label_rounds']);
+const RESERVED = new Set(['final', 'ensemble', 'pseudo_label_rounds', 'validation']);
 
 /** Splits one CSV line; handles double-quoted fields (the runner writes none, users might). */
 export function splitCsvLine(line: string): string[] {
@@ -181,10 +197,11 @@ function readJson<T>(file: string, what: string): T {
   }
 }
 
+/** The metric scores of an object; other numbers beside them (a learner's iterations, seconds) are not scores. */
 function scoresOf(v: unknown): ScoreMap {
   const out: ScoreMap = {};
   if (v && typeof v === 'object')
-    for (const [k, x] of Object.entries(v as Record<string, unknown>)) if (typeof x === 'number') out[k] = x;
+    for (const [k, x] of Object.entries(v as Record<string, unknown>)) if (typeof x === 'number' && isMetricName(k)) out[k] = x;
   return out;
 }
 
@@ -217,6 +234,7 @@ export function readRunFolder(dir: string): RunFolder {
     if (RESERVED.has(id) || !v || typeof v !== 'object') continue;
     const scores = scoresOf(v);
     if (Object.keys(scores).length === 0) continue;
+    const method = (v as { importance_method?: unknown }).importance_method;
     const folds = Array.isArray((v as { folds?: unknown }).folds) ? ((v as { folds: unknown[] }).folds.map(scoresOf)) : [];
     models.push({
       id,
@@ -226,16 +244,20 @@ export function readRunFolder(dir: string): RunFolder {
       test: readTest(path.join(dir, `${id}.test.csv`)),
       importance: readImportance(path.join(dir, `${id}.importance.csv`)),
       ...gatesOf((v as { gates?: unknown }).gates),
+      ...(typeof method === 'string' ? { importanceMethod: method } : {}),
     });
   }
 
   const ens = metrics.ensemble;
   const ensemble = ens && typeof ens === 'object' ? (ens as EnsembleInfo) : null;
+  const val = metrics.validation ?? info.validation;
+  const validation = val && typeof val === 'object' ? (val as ValidationInfo) : null;
   const pseudoRounds: PseudoRound[] = Array.isArray(metrics.pseudo_label_rounds)
-    ? (metrics.pseudo_label_rounds as { round?: unknown; scores?: unknown; chosen?: unknown }[]).map((r, i) => ({
+    ? (metrics.pseudo_label_rounds as { round?: unknown; scores?: unknown; chosen?: unknown; gain_mean?: unknown; gain_se?: unknown }[]).map((r, i) => ({
         round: typeof r.round === 'number' ? r.round : i,
         scores: scoresOf(r.scores ?? r),
         ...(typeof r.chosen === 'boolean' ? { chosen: r.chosen } : {}),
+        ...(typeof r.gain_mean === 'number' && typeof r.gain_se === 'number' ? { gain: { mean: r.gain_mean, se: r.gain_se } } : {}),
       }))
     : [];
 
@@ -258,6 +280,7 @@ export function readRunFolder(dir: string): RunFolder {
     models,
     finalScores: scoresOf(metrics.final),
     ensemble,
+    validation,
     pseudoRounds,
     final,
   };

@@ -62,6 +62,11 @@ export class RunLog {
     this.event(stage, { level: 'warn', message, ...data });
   }
 
+  /** A block of text for the person at the terminal (the end-of-run summary); not in log.jsonl, whose events hold the same numbers. */
+  summary(text: string): void {
+    if (!this.quiet) process.stderr.write(`${text}\n`);
+  }
+
   /** Adds to a named counter (e.g. corrupt images); counters are saved in run.json. */
   count(name: string, n = 1): void {
     this.counters[name] = (this.counters[name] ?? 0) + n;

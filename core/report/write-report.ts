@@ -19,7 +19,9 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { writeFileAtomic } from '../cache/atomic.ts';
-import { dl, esc, figure, fmt, htmlPage, section, table } from './html.ts';
+import { dl, esc, figure, fmt, fmtMetric, htmlPage, section, table } from './html.ts';
+import { blockShares, cvRows, importanceShares, legend, metricHeader, postprocessItems, runMetrics, validationText } from './explain.ts';
+import { cvWarnings, postprocessText } from './summary.ts';
 import { beats, readRunFolder, type ModelRun, type RunFolder } from './run-folder.ts';
 import { cacheDirOf, readFeatureColumns } from './feature-columns.ts';
 import { renderSvg, type VlSpec } from './svg.ts';
@@ -43,59 +45,45 @@ export interface PlotEntry {
 const TOP_CORR = 12;
 const CORR_ROWS = 20000;
 
-function metricColumns(run: RunFolder): string[] {
-  const seen = new Set<string>([run.mainMetric]);
-  for (const m of run.models) for (const k of Object.keys(m.scores)) seen.add(k);
-  for (const k of Object.keys(run.finalScores)) seen.add(k);
-  return [...seen];
-}
-
 function summarySection(run: RunFolder): string {
   const i = run.info;
   const c = i.config ?? {};
-  const v = c.validation as { scheme?: string; folds?: number } | undefined;
   const main = run.finalScores[run.mainMetric];
   const items: [string, unknown][] = [
     ['pipeline', `${run.pipeline}${i.pipeline_file ? ` (${i.pipeline_file})` : ''}`],
     ['track / task', `${c.track ?? '?'} / ${run.task}`],
     ['seed', i.seed],
-    ['data', `${i.data?.root ?? '?'}: ${fmt(i.data?.train)} train, ${fmt(i.data?.test)} test posts`],
-    ['validation', v ? `${v.scheme ?? '?'}${v.scheme !== 'time' && v.scheme !== 'holdout' && v.folds ? `, ${v.folds} folds` : ''}` : undefined],
+    ['data', `${i.data?.root ?? '?'}: ${fmt(i.data?.train)} train, ${fmt(i.data?.test)} test posts${i.data?.fingerprint ? ` (fingerprint ${i.data.fingerprint})` : ''}`],
+    ['validation', validationText(run)],
     ['started', i.started],
     ['time', typeof i.seconds === 'number' ? `${i.seconds.toFixed(1)} s` : undefined],
     ['features', Object.keys(i.feature_keys ?? {}).join(', ')],
     ['learners', run.models.map((m) => m.id).join(', ')],
     ['final predictions', run.final.source === 'final' ? 'final.oof.csv / final.test.csv' : `best learner: ${run.final.source}`],
+    ['post-processing applied', postprocessText(run)],
     ['submission', i.submission],
     ['kit / node / commit', `${i.kit_version ?? '?'} / ${i.node ?? '?'} / ${i.git_commit ?? 'not a git checkout'}`],
   ];
   if (i.counters && Object.keys(i.counters).length) items.push(['counters', Object.entries(i.counters).map(([k, n]) => `${k}: ${n}`).join(', ')]);
-  const head = `<p class="big">final CV ${esc(run.mainMetric.toUpperCase())} ${esc(fmt(main))}` +
-    `<span class="note"> &nbsp; ${esc(Object.entries(run.finalScores).filter(([k]) => k !== run.mainMetric).map(([k, x]) => `${k.toUpperCase()} ${fmt(x)}`).join('  '))}</span></p>`;
-  return section('Run', head + dl(items), 'summary');
+  const warn = cvWarnings(run).map((w) => `<p class="error">${esc(w)}</p>`).join('');
+  const head = `<p class="big">final CV ${esc(metricHeader(run.mainMetric))} ${esc(fmtMetric(main))}` +
+    `<span class="note"> &nbsp; ${esc(Object.entries(run.finalScores).filter(([k]) => k !== run.mainMetric).map(([k, x]) => `${metricHeader(k)} ${fmtMetric(x)}`).join('  '))}</span></p>`;
+  return section('Run', head + warn + dl(items), 'summary');
 }
 
 function cvSection(run: RunFolder): string {
-  const metrics = metricColumns(run);
-  const rows: unknown[][] = [];
-  const cls: string[] = [];
+  const metrics = runMetrics(run);
+  const rows = cvRows(run, metrics, { folds: true });
   const best = run.models.reduce<ModelRun | null>((a, b) => (!a || beats(run.mainMetric, b.scores[run.mainMetric] ?? NaN, a.scores[run.mainMetric] ?? NaN) ? b : a), null);
-  for (const m of run.models) {
-    m.folds.forEach((f, k) => {
-      rows.push([m.id, k, ...metrics.map((x) => f[x])]);
-      cls.push('');
-    });
-    rows.push([m.id, 'all (OOF)', ...metrics.map((x) => m.scores[x])]);
-    cls.push(m === best ? 'total best' : 'total');
-  }
-  if (Object.keys(run.finalScores).length) {
-    rows.push(['final', 'all (OOF)', ...metrics.map((x) => run.finalScores[x])]);
-    cls.push('total');
-  }
+  const cls = rows.map((r) => (r.kind === 'oof' ? (r.learner === best?.id ? 'total best' : 'total') : r.kind === 'final' ? 'total' : r.kind === 'baseline' ? 'baseline' : r.kind === 'spread' ? 'spread' : ''));
+  const leg = legend(metrics, run.mainMetric, { folds: rows.some((r) => r.kind === 'spread'), baseline: rows.some((r) => r.kind === 'baseline') });
+  const warn = cvWarnings(run).map((w) => `<p class="error">${esc(w)}</p>`).join('');
   return section(
     'Cross-validation',
-    table(['learner', 'fold', ...metrics.map((m) => m.toUpperCase())], rows, { className: 'cv', rowClass: (i) => cls[i] }) +
-      `<p class="note">Main metric ${esc(run.mainMetric.toUpperCase())}; the best learner is highlighted.</p>`,
+    warn +
+    table(['learner', 'scored on', ...metrics.map(metricHeader)], rows.map((r) => [r.learner, r.rows, ...r.values]), { className: 'cv', rowClass: (i) => cls[i], metrics: true }) +
+      `<p class="note">Main metric ${esc(metricHeader(run.mainMetric))}; the best learner is highlighted.</p>` +
+      `<dl class="legend">${leg.map((l) => `<dt>${esc(l.metric)}</dt><dd>${esc(l.text)}</dd>`).join('')}</dl>`,
     'cv',
   );
 }
@@ -113,6 +101,21 @@ function gatesSection(run: RunFolder): string {
     'Gate weights',
     parts.join('\n') + '<p class="note">Mean softmax gate weight per expert on each fold\'s validation rows (every row once, out of fold), overall and per value of the gate segment (the feature column\'s value: for a categorical column its code; the columns kind numbers levels by descending frequency).</p>',
     'gates',
+  );
+}
+
+/** Importance shares summed per feature block, one column per learner, with each learner's method. */
+function importanceSection(run: RunFolder): string {
+  const withImp = run.models.filter((m) => m.importance.length);
+  if (!withImp.length) return '';
+  const shares = withImp.map((m) => new Map(blockShares(m.importance).map((b) => [b.name, b.share])));
+  const blocks = [...new Set(shares.flatMap((s) => [...s.keys()]))].sort((a, b) => Math.max(...shares.map((s) => s.get(b) ?? 0)) - Math.max(...shares.map((s) => s.get(a) ?? 0)) || (a < b ? -1 : 1));
+  return section(
+    'Importance by feature block',
+    table(['block', ...withImp.map((m) => m.id)], blocks.map((b) => [b, ...shares.map((s) => s.get(b) ?? NaN)]), { className: 'blocks', metrics: true }) +
+      `<p class="note">Each learner's importances as shares of its total (each column sums to 1), summed over the block's columns. Learners measure importance differently, so compare shares, not raw values:</p>` +
+      dl(withImp.map((m) => [m.id, m.importanceMethod ?? 'method not recorded (run made before the kit recorded it)'])),
+    'importance',
   );
 }
 
@@ -154,8 +157,19 @@ function ensembleSection(run: RunFolder): string {
   const pp = e.postprocess as Record<string, unknown> | undefined;
   if (pp && typeof pp === 'object') {
     shown.add('postprocess');
-    const items = Object.entries(pp);
-    parts.push(items.length ? `<p>post-processing fitted on OOF rows:</p>${dl(items)}` : '<p class="note">no post-processing fitted</p>');
+    const items = postprocessItems(pp);
+    parts.push(items.length ? `<p>post-processing fitted on all OOF rows (applied to the test predictions):</p>${dl(items)}` : '<p class="note">no post-processing fitted</p>');
+  }
+  // per-fold fits (nested post-processing): each fold's CV rows got parameters fitted on the other folds
+  const ppFolds = e.postprocess_folds;
+  if (Array.isArray(ppFolds) && ppFolds.length) {
+    shown.add('postprocess_folds');
+    const keys = [...new Set(ppFolds.flatMap((f) => postprocessItems(f).map(([k]) => k)))];
+    const rows = ppFolds.map((f, k) => {
+      const m = new Map(postprocessItems(f));
+      return [`fold ${k}`, ...keys.map((x) => m.get(x))];
+    });
+    parts.push(`<p>post-processing of each fold's CV rows, fitted on the other folds' OOF rows:</p>` + table(['fold', ...keys], rows, { className: 'pp-folds', metrics: true }));
   }
   const rest = Object.fromEntries(Object.entries(e).filter(([k]) => !shown.has(k)));
   if (Object.keys(rest).length) parts.push(`<pre>${esc(JSON.stringify(rest, null, 2))}</pre>`);
@@ -166,13 +180,23 @@ function pseudoSection(run: RunFolder): string {
   if (!run.pseudoRounds.length) return '';
   const metrics = [...new Set(run.pseudoRounds.flatMap((r) => Object.keys(r.scores)))];
   const hasChosen = run.pseudoRounds.some((r) => r.chosen !== undefined);
+  const hasGain = run.pseudoRounds.some((r) => r.gain);
+  const gainHead = `${run.mainMetric.toUpperCase()} gain over round 0 (mean ± s.e. over folds)`;
   return section(
     'Pseudo-label rounds',
     table(
-      ['round', ...metrics.map((m) => `CV ${m.toUpperCase()}`), ...(hasChosen ? ['kept'] : [])],
-      run.pseudoRounds.map((r) => [r.round, ...metrics.map((m) => r.scores[m]), ...(hasChosen ? [r.chosen ? 'yes' : ''] : [])]),
-      { className: 'pseudo', rowClass: (i) => (run.pseudoRounds[i].chosen ? 'best' : '') },
-    ) + '<p class="note">Round 0 trains on labelled rows only; each later round adds pseudo-labelled test rows to training folds.</p>',
+      ['round', ...metrics.map((m) => `CV ${metricHeader(m)}`), ...(hasGain ? [gainHead] : []), ...(hasChosen ? ['kept'] : [])],
+      run.pseudoRounds.map((r) => [
+        String(r.round),
+        ...metrics.map((m) => r.scores[m]),
+        ...(hasGain ? [r.gain ? `${r.gain.mean.toFixed(4)} ± ${r.gain.se.toFixed(4)}` : ''] : []),
+        ...(hasChosen ? [r.chosen ? 'yes' : ''] : []),
+      ]),
+      { className: 'pseudo', rowClass: (i) => (run.pseudoRounds[i].chosen ? 'best' : ''), metrics: true },
+    ) +
+      '<p class="note">Round 0 trains on labelled rows only; each later round adds pseudo-labelled test rows to training folds.' +
+      (hasGain ? ' A later round is kept only when its mean gain (positive = better) exceeds its standard error.' : '') +
+      '</p>',
     'pseudo',
   );
 }
@@ -243,8 +267,15 @@ export function reportPlots(run: RunFolder, notes: string[] = []): PlotEntry[] {
     if (test) series.push({ name: 'test predicted', values: test.prediction });
     if (series.length) plots.push({ name: 'distribution', spec: distributionSpec(series, { title: 'Predicted probability by class', xTitle: 'predicted probability' }), caption: `Share of posts per bin: train OOF by actual class, and test; ${src}.` });
   }
-  for (const m of run.models)
-    if (m.importance.length) plots.push({ name: `importance-${m.id}`, spec: importanceSpec(m.importance, { top: 30, title: `Top ${Math.min(30, m.importance.length)} features of ${m.id}` }), caption: `From ${m.id}.importance.csv (${m.importance.length} features).` });
+  for (const m of run.models) {
+    const shares = importanceShares(m.importance);
+    if (shares.length)
+      plots.push({
+        name: `importance-${m.id}`,
+        spec: importanceSpec(shares.map((x) => ({ feature: x.name, importance: x.share })), { top: 30, title: `Top ${Math.min(30, shares.length)} features of ${m.id}`, xTitle: 'share of total importance' }),
+        caption: `From ${m.id}.importance.csv (${m.importance.length} features), as shares of the total (sum 1); ${m.importanceMethod ?? 'method not recorded'}.`,
+      });
+  }
   const corr = correlationPlot(run, notes);
   if (corr) plots.push(corr);
   const spread = run.models.filter((m) => m.folds.length).map((m) => ({ model: m.id, folds: m.folds.map((f) => f[run.mainMetric] ?? NaN) }));
@@ -273,18 +304,20 @@ export interface ReportOptions {
   png?: boolean;
 }
 
-export async function buildReportHtml(runDir: string, opts: ReportOptions = {}): Promise<string> {
-  const run = readRunFolder(runDir);
+/** `runDir`: a run folder, or one already read (the runner reads it once for the summary and the report). */
+export async function buildReportHtml(runDir: string | RunFolder, opts: ReportOptions = {}): Promise<string> {
+  const run = typeof runDir === 'string' ? readRunFolder(runDir) : runDir;
   const notes: string[] = [];
   const plots = reportPlots(run, notes);
   const toPng = opts.png ? await loadPng() : null;
   if (opts.png && !toPng) notes.push('PNG export skipped: @resvg/resvg-js is not installed (npm install @resvg/resvg-js).');
-  const figures = await renderFigures(plots, toPng ? (name, svg) => writeFileAtomic(path.join(runDir, 'plots', `${name}.png`), toPng(svg)) : undefined);
+  const figures = await renderFigures(plots, toPng ? (name, svg) => writeFileAtomic(path.join(run.dir, 'plots', `${name}.png`), toPng(svg)) : undefined);
   const subtitle = `${run.name} · seed ${fmt(run.info.seed)} · ${run.info.started ?? ''}`;
   return htmlPage(`${run.pipeline} run report`, subtitle, [
     summarySection(run),
     cvSection(run),
     gatesSection(run),
+    importanceSection(run),
     ensembleSection(run),
     pseudoSection(run),
     section('Plots', `<div class="grid">${figures.join('\n')}</div>`, 'plots'),
@@ -293,10 +326,11 @@ export async function buildReportHtml(runDir: string, opts: ReportOptions = {}):
 }
 
 /** Writes `<runDir>/report.html` and returns its path. */
-export async function writeReport(runDir: string, opts: ReportOptions = {}): Promise<string> {
+export async function writeReport(runDir: string | RunFolder, opts: ReportOptions = {}): Promise<string> {
   const html = await buildReportHtml(runDir, opts);
-  const file = path.join(runDir, 'report.html');
-  fs.mkdirSync(runDir, { recursive: true });
+  const dir = typeof runDir === 'string' ? runDir : runDir.dir;
+  const file = path.join(dir, 'report.html');
+  fs.mkdirSync(dir, { recursive: true });
   writeFileAtomic(file, html);
   return file;
 }

@@ -108,6 +108,7 @@ function makeModel(s: ModelState): GbdtModel {
 export const gbdt = defineModel({
   kind: 'gbdt',
   summary: 'Histogram gradient-boosted trees (LightGBM-style, leaf-wise, native categoricals, two cores), in TypeScript.',
+  importanceMethod: 'gain: total loss reduction of the splits on the column',
   params: gbdtParams,
   usesValidation: (p) => p.early_stopping_rounds > 0,
   async fit(X, y, params, ctx) {

@@ -219,6 +219,7 @@ const jsonSchema = z.object({
 export const adaboost = defineModel({
   kind: 'adaboost',
   summary: 'AdaBoost on shallow trees: SAMME for binary tasks, AdaBoost.R2 (weighted median) for regression.',
+  importanceMethod: 'gain: impurity reduction of the splits on the column, summed over the trees weighted by their boosting weights',
   params,
   fit,
   load(json) {

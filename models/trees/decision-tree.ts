@@ -18,6 +18,7 @@ import { treeShape } from './params.ts';
 export const decisionTree = defineModel({
   kind: 'decision-tree',
   summary: 'One CART-style tree (Gini for binary, squared error for regression) on the gbdt histogram code.',
+  importanceMethod: 'gain: total impurity reduction of the splits on the column (squared error; binary: Gini)',
   params: z.object(treeShape).strict(),
   fit(X, y, params, ctx) {
     return fitForest('decision-tree', X, y, { ...params, trees: 1, bootstrap: false, nodeFeatures: X.cols }, ctx);

@@ -40,6 +40,7 @@ export function nodeFeatureCount(maxFeatures: z.output<typeof params>['max_featu
 export const randomForest = defineModel({
   kind: 'random-forest',
   summary: 'Random forest: bootstrap rows, random features per node, averaged CART trees on the gbdt worker pool.',
+  importanceMethod: 'gain: impurity reduction of the splits on the column, averaged over the trees',
   params,
   fit(X, y, p, ctx) {
     const { n_estimators, bootstrap, max_features, ...shape } = p;

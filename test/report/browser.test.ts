@@ -119,6 +119,6 @@ describe('report in headless Chromium', () => {
     const b = writeFakeRun({ work: path.join(work, 'cmp'), ts: '20260101-110000', seed: 2, nTrain: 100, nTest: 20, cache: false });
     const out = path.join(work, 'board.html');
     await compareRuns([a, b], { html: out });
-    expectAllRendered(await openAndCheck(out, 'compare.png'), ['leaderboard']);
+    expectAllRendered(await openAndCheck(out, 'compare.png'), ['leaderboard-1']);
   }, 60_000);
 });

@@ -21,6 +21,10 @@ export interface FakeRunOptions {
   final?: boolean;
   extras?: boolean;
   cache?: boolean;
+  /** run.json data.root (default data/sample). */
+  dataRoot?: string;
+  /** run.json data.fingerprint; null leaves it out, as in runs made before it was recorded. */
+  fingerprint?: string | null;
 }
 
 const csv = (header: string[], rows: (string | number)[][]) => [header.join(','), ...rows.map((r) => r.join(','))].join('\n') + '\n';
@@ -58,7 +62,7 @@ export function writeFakeRun(o: FakeRunOptions): string {
       const rr = rows.filter((r) => fold[r] === f);
       return score(task, rr.map((r) => label[r]), rr.map((r) => p[r]));
     });
-    metrics[id] = { ...score(task, rows.map((r) => label[r]), rows.map((r) => p[r])), folds };
+    metrics[id] = { ...score(task, rows.map((r) => label[r]), rows.map((r) => p[r])), folds, importance_method: `${id} importance` };
     fs.writeFileSync(path.join(dir, `${id}.oof.csv`), csv(['pid', 'label', 'fold', 'prediction'], [...Array(nTrain).keys()].map((r) => [`p${r}`, +label[r].toFixed(6), fold[r], fold[r] < 0 ? '' : +p[r].toFixed(6)])));
     fs.writeFileSync(path.join(dir, `${id}.test.csv`), csv(['pid', 'prediction'], [...Array(nTest).keys()].map((i) => [`t${i}`, +p[nTrain + i].toFixed(6)])));
     const imp: [string, number][] = [['meta.likes', mi ? 120 : 0.55], ['time.hour', mi ? 40 : 0.08], ['meta.noise', mi ? 5 : 0.01], ['userstats.mean', mi ? 30 : 0.2]];
@@ -78,7 +82,7 @@ export function writeFakeRun(o: FakeRunOptions): string {
     };
     metrics.pseudo_label_rounds = [
       { round: 0, scores: { [mainMetric]: 0.61 }, chosen: false },
-      { round: 1, scores: { [mainMetric]: 0.63 }, chosen: true },
+      { round: 1, scores: { [mainMetric]: 0.63 }, gain_mean: 0.02, gain_se: 0.005, chosen: true },
     ];
   }
   if (o.final !== false) {
@@ -108,7 +112,7 @@ export function writeFakeRun(o: FakeRunOptions): string {
     seed,
     started: '2026-01-01T12:00:00.000Z',
     seconds: 12.5,
-    data: { root: 'data/sample', train: nTrain, test: nTest },
+    data: { root: o.dataRoot ?? 'data/sample', train: nTrain, test: nTest, ...(o.fingerprint === null ? {} : { fingerprint: o.fingerprint ?? 'f00dfeed0000000000000000' }) },
     feature_keys,
     counters: {},
     main_metric: mainMetric,

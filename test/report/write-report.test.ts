@@ -6,6 +6,7 @@ import { writeReport, buildReportHtml } from '../../core/report/write-report.ts'
 import { readRunFolder, splitCsvLine } from '../../core/report/run-folder.ts';
 import { readFeatureColumns, cacheDirOf } from '../../core/report/feature-columns.ts';
 import { writeFakeRun } from './fake-run.ts';
+import { baselineScores, foldSpread } from '../../core/report/explain.ts';
 
 let work: string;
 beforeAll(() => {
@@ -43,8 +44,8 @@ describe('writeReport', () => {
     expect(html).toContain('data/sample: 600 train, 200 test posts');
     expect(html).toContain('12.5 s');
     const cv = html.match(/<table class="cv">([\s\S]*?)<\/table>/)![1];
-    // 2 learners x (5 folds + overall) + final
-    expect(cv.match(/<tr/g)!.length - 1).toBe(13);
+    // 2 learners x (5 folds + mean ± std + overall) + baseline (mean ± std + overall) + final
+    expect(cv.match(/<tr/g)!.length - 1).toBe(17);
     expect(cv).toContain(`<td class="num">${metrics.gbdt.folds[3].src.toFixed(4)}</td>`);
     expect(cv).toContain(`<td class="num">${metrics.final.src.toFixed(4)}</td>`);
     // best learner by SRC highlighted
@@ -57,8 +58,48 @@ describe('writeReport', () => {
     expect(html.match(/<table class="groups">([\s\S]*?)<\/table>/)![1]).toContain('ridge, gbdt');
     expect(html).toContain('<dt>scale</dt><dd>1.0200</dd>');
     const pseudo = html.match(/<table class="pseudo">([\s\S]*?)<\/table>/)![1];
-    expect(pseudo).toMatch(/<tr class="best"><td class="num">1<\/td><td class="num">0\.6300<\/td><td>yes<\/td>/);
+    expect(pseudo).toMatch(/<tr class="best"><td>1<\/td><td class="num">0\.6300<\/td><td>0\.0200 ± 0\.0050<\/td><td>yes<\/td>/);
+    expect(pseudo).toContain('<th>SRC gain over round 0 (mean ± s.e. over folds)</th>');
     expect(html).toContain('final.oof.csv / final.test.csv');
+  });
+
+  it('explains itself: legend, baseline and mean ± std rows, importance shares per block with the method', async () => {
+    const dir = writeFakeRun({ work: path.join(work, 'x'), seed: 5 });
+    const html = await buildReportHtml(dir);
+    const run = readRunFolder(dir);
+    const cv = html.match(/<table class="cv">([\s\S]*?)<\/table>/)![1];
+    expect(cv).toContain('<th>SRC ↑</th><th>MAE ↓</th><th>MAPE ↓</th><th>RMSE ↓</th>');
+    // baseline: SRC undefined, MAE of the per-fold median
+    const base = baselineScores(run.final.oof!, ['mae']);
+    expect(cv).toContain(`<tr class="baseline"><td>baseline</td><td>all (OOF)</td><td class="num">—</td><td class="num">${base.scores.mae.toFixed(4)}</td>`);
+    const s = foldSpread(run.models[1].folds, 'src');
+    expect(cv).toContain(`<tr class="spread"><td>gbdt</td><td>mean ± std</td><td>${s.mean.toFixed(4)} ± ${s.std.toFixed(4)}</td>`);
+    const leg = html.match(/<dl class="legend">([\s\S]*?)<\/dl>/)![1];
+    expect(leg).toContain('<dt>MAE</dt><dd>mean absolute error, in label units; lower is better</dd>');
+    expect(leg).toContain('<dt>baseline</dt>');
+    // block shares: each learner's column sums to 1, method named
+    const blocks = html.match(/<table class="blocks">([\s\S]*?)<\/table>/)![1];
+    const cells = [...blocks.matchAll(/<tr><td>(\w+)<\/td><td class="num">([\d.]+)<\/td><td class="num">([\d.]+)<\/td><\/tr>/g)];
+    expect(cells.map((c) => c[1])).toEqual(['meta', 'userstats', 'time']); // by the largest share any learner gives
+    for (const col of [2, 3]) expect(cells.reduce((t, c) => t + Number(c[col]), 0)).toBeCloseTo(1, 3);
+    expect(html).toContain('<dt>gbdt</dt><dd>gbdt importance</dd>');
+    expect(html).toContain('<dt>post-processing applied</dt><dd>scale 1.0200</dd>');
+    expect(html).toContain('(fingerprint f00dfeed0000000000000000)');
+  });
+
+  it('labels an optimistic CV and shows per-fold post-processing, as the runner records them', async () => {
+    const dir = writeFakeRun({ work: path.join(work, 'o'), nTrain: 100, nTest: 20, cache: false });
+    const mf = path.join(dir, 'metrics.json');
+    const m = JSON.parse(fs.readFileSync(mf, 'utf8'));
+    expect(await buildReportHtml(dir)).not.toContain('optimistic');
+    m.validation = { scheme: 'kfold', early_stopping: 'fold', optimistic: true, note: 'optimistic CV: gbdt chose its rounds on the validation rows' };
+    m.ensemble.postprocess_folds = [{ scale: 1.01 }, { scale: 1.03 }];
+    fs.writeFileSync(mf, JSON.stringify(m));
+    const html = await buildReportHtml(dir);
+    // in the run summary and above the CV table
+    expect(html.match(/<p class="error">optimistic CV: gbdt chose its rounds on the validation rows<\/p>/g)).toHaveLength(2);
+    expect(html.match(/<table class="pp-folds">([\s\S]*?)<\/table>/)![1]).toContain('<tr><td>fold 1</td><td class="num">1.0300</td></tr>');
+    expect(readRunFolder(dir).models.map((x) => x.id)).toEqual(['ridge', 'gbdt']); // validation is no learner
   });
 
   it('also shows flat {learner: weight} ensemble weights', async () => {
@@ -115,7 +156,7 @@ describe('writeReport', () => {
     const counts = [...conf.matchAll(/aria-roledescription="text mark"[^>]*>(\d+)<\/text>/g)].map((m) => Number(m[1]));
     // validated rows only: 600 minus every 17th row
     expect(counts.reduce((s, x) => s + x, 0)).toBe(600 - Math.floor(600 / 17));
-    expect(html).toMatch(/final CV AUC 0\.\d{4}/);
+    expect(html).toMatch(/final CV AUC ↑ 0\.\d{4}/);
   });
 
   it('PNG export: plots/<name>.png rendered from each plot SVG when @resvg/resvg-js loads, else skipped with a note', async () => {

@@ -7,7 +7,7 @@
 import type { VlSpec } from '../svg.ts';
 import { round } from '../svg.ts';
 
-export function importanceSpec(rows: readonly { feature: string; importance: number }[], o: { top?: number; title?: string } = {}): VlSpec {
+export function importanceSpec(rows: readonly { feature: string; importance: number }[], o: { top?: number; title?: string; xTitle?: string } = {}): VlSpec {
   const top = [...rows]
     .filter((r) => Number.isFinite(r.importance))
     .sort((a, b) => b.importance - a.importance || (a.feature < b.feature ? -1 : 1))
@@ -21,7 +21,7 @@ export function importanceSpec(rows: readonly { feature: string; importance: num
     mark: { type: 'bar', color: '#4c78a8' },
     encoding: {
       y: { field: 'feature', type: 'nominal', sort: { field: 'rank', order: 'ascending' }, title: null, axis: { labelLimit: 220 } },
-      x: { field: 'importance', type: 'quantitative', title: 'importance' },
+      x: { field: 'importance', type: 'quantitative', title: o.xTitle ?? 'importance' },
     },
   };
 }
