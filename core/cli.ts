@@ -4,7 +4,7 @@
  *   smp run <pipeline.yaml> [--seed N] [--data DIR]
  *   smp validate <file.json|.csv|.zip> --data <dataset root> [--track image|video|table] [--header H | --pipeline FILE]
  *   smp synth --track image|video --posts N --out DIR [--seed S]
- *   smp synth --track table --preset artwork --out DIR [--rows N] [--seed S]
+ *   smp synth --track table --preset artwork|illustration --out DIR [--rows N] [--seed S]
  *   smp synth --track image (--posts N | --train N --test M | --full) --no-images [--embeddings image:512,text:384] --out DIR
  *   smp schema [--out pipelines/schema.json]
  *   smp kinds
@@ -122,7 +122,7 @@ program
   .command('synth')
   .description('write a synthetic dataset in the real file formats, with planted signal')
   .requiredOption('--track <track>', 'image, video or table', track)
-  .option('--preset <name>', 'table track: which stand-in (artwork: the digital-artwork study, 389 rows)', 'artwork')
+  .option('--preset <name>', 'table track: which stand-in (artwork: the digital-artwork study, 389 rows; illustration: images with two targets, log_views and log_favourites, 600 rows)', 'artwork')
   .option('--rows <n>', 'table track: rows, train + test (default: the preset\'s)', int('--rows'))
   .requiredOption('--out <dir>', 'output folder')
   .option('--posts <n>', 'number of posts, train + test (the newest 25% are test)', int('--posts'))
