@@ -43,9 +43,11 @@ function track(v: string): 'image' | 'video' | 'table' {
 }
 
 /** Last line of a run: one JSON object (run folder, zip, report, final CV) for scripts. */
-function printResult(r: { runDir: string; zipPath: string; reportPath: string | null; metrics: Record<string, unknown> }): void {
+function printResult(r: { runDir: string; zipPath: string; reportPath: string | null; metrics: Record<string, unknown>; targets: { name: string; metrics: Record<string, unknown> }[] }): void {
   const rel = (p: string) => path.relative(process.cwd(), p) || p;
-  console.log(JSON.stringify({ run: rel(r.runDir), submission: rel(r.zipPath), report: r.reportPath ? rel(r.reportPath) : null, final: r.metrics.final }));
+  // Several targets: the final CV scores of each.
+  const final = r.targets.length ? Object.fromEntries(r.targets.map((t) => [t.name, t.metrics.final])) : r.metrics.final;
+  console.log(JSON.stringify({ run: rel(r.runDir), submission: rel(r.zipPath), report: r.reportPath ? rel(r.reportPath) : null, final }));
 }
 
 const program = new Command()

@@ -4,6 +4,13 @@
  * `runs/<pipeline>/<timestamp>/` (run.json, metrics.json, per-model oof/test/importance CSVs,
  * log.jsonl) and `submissions/<pipeline>-<timestamp>.zip`.
  *
+ * Several targets (table track, `data.label: [a, b]`): the label-free blocks are computed once;
+ * folds, label-aware blocks, learners, ensemble, post-processing and pseudo-label rounds run once
+ * per target with that target's labels and the same seeds (so each target gets exactly what a
+ * one-target run of its column would). Files carry the target: `<model>.<target>.oof.csv`,
+ * `final.<target>.test.csv`; metrics.json is `{ "targets": { <target>: <one target's metrics> } }`;
+ * the submission has one column per target.
+ *
  * @example
  *   const result = await runPipeline('pipelines/demo.yaml', { seed: 7 });
  *   console.log(result.metrics.final.src, result.zipPath);
@@ -28,15 +35,15 @@ import { renderSubmission, submissionFileName } from '../submit/write.ts';
 import { validateSubmissionText } from '../submit/validate.ts';
 import { zipFile } from '../submit/zip.ts';
 import { KIT_VERSION, gitCommit } from '../version.ts';
-import { loadPipeline } from './load.ts';
-import { computeFeatures, modelFeatureIds, planFeatures } from './feature-stage.ts';
+import { loadPipeline, type PathKey } from './load.ts';
+import { computeFeatures, modelFeatureIds, planFeatures, type FeatureBlocks } from './feature-stage.ts';
 import { checkModels, prepareLabels } from './preflight.ts';
 import { describePlan } from './plan.ts';
 import { FoldFeatureCache, trainModel, type ModelResult } from './train-stage.ts';
 import { ensemble, evaluationFolds, type EnsembleResult } from './ensemble-stage.ts';
 import { describePostprocess, nestedPostprocess, type NestedPostprocess } from './postprocess.ts';
 import { chooseRound, pseudoLabels } from './pseudo-labels.ts';
-import { submissionHeader, tableSpecOf, type Pipeline } from './schema.ts';
+import { submissionHeader, tableSpecOf, targetsOf, type Pipeline } from './schema.ts';
 
 export interface RunOptions {
   seed?: number;
@@ -58,11 +65,16 @@ export interface RunResult {
   zipPath: string;
   /** report.html, or null when it could not be written (the run log says why). */
   reportPath: string | null;
-  metrics: Record<string, Scores & { folds?: Scores[] }>;
-  /** Final test predictions in test-set order. */
+  /** metrics.json (several targets: the first target's section). */
+  metrics: TargetMetrics;
+  /** Final test predictions in test-set order (several targets: the first target's). */
   testPredictions: Float64Array;
+  /** Several targets: each one's metrics and final test predictions, in data.label order; else empty. */
+  targets: { name: string; metrics: TargetMetrics; testPredictions: Float64Array }[];
   table: Table;
 }
+
+type TargetMetrics = Record<string, Scores & { folds?: Scores[] }>;
 
 interface Round {
   round: number;
@@ -158,29 +170,24 @@ export async function planRun(file: string, opts: RunOptions = {}): Promise<stri
   return describePlan(pipeline, table, plan, modelIds, cache);
 }
 
-export async function runPipeline(file: string, opts: RunOptions = {}): Promise<RunResult> {
-  const started = Date.now();
-  const log = opts.log ?? new RunLog({ quiet: opts.quiet });
-  let prep: Awaited<ReturnType<typeof prepare>> | null = await prepare(file, opts, log);
-  const { work, pipeline, modelIds, keep, fingerprint, rng, cache, locate, featureRng, modelsDir } = prep;
-  let table = prep.table;
-  prep = null; // it holds the full table, which must not outlive the feature stage
+/**
+ * One target's fit on the label-free blocks: folds, label-aware blocks, learners, ensemble,
+ * post-processing and pseudo-label rounds, with this target's train labels `y`. The last
+ * target's last round frees each block after its last reader.
+ */
+async function fitTarget(o: {
+  pipeline: Pipeline;
+  table: Table;
+  blocks: FeatureBlocks;
+  y: Float64Array;
+  rng: Random;
+  log: RunLog;
+  locate: (p: readonly PathKey[]) => string;
+  modelIds: string[][];
+  lastTarget: boolean;
+}) {
+  const { pipeline, table, blocks, y, rng, log, locate, modelIds, lastTarget } = o;
   const v = pipeline.validation;
-  const blocks = await computeFeatures({
-    entries: pipeline.features,
-    keep,
-    table,
-    fingerprint,
-    rng: featureRng,
-    log,
-    cache,
-    modelsDir,
-  });
-  // The label-free blocks are built: later stages read only the dates and the validation group
-  // (label-aware blocks hold their own declared columns), so user vectors and texts can go.
-  table = withColumns(table, ['postdate', v.group]);
-
-  const y = table.label.slice(0, table.nTrain);
   const groups = v.group === 'uid' ? table.uid.slice(0, table.nTrain) : (table.columns[v.group] as { values: (string | null)[] }).values.slice(0, table.nTrain).map((g) => (g === null ? null : String(g)));
   const dateCol = table.columns.postdate;
   const postdate = dateCol?.type === 'number' ? dateCol.values : new Float64Array(table.n).fill(NaN);
@@ -226,7 +233,7 @@ export async function runPipeline(file: string, opts: RunOptions = {}): Promise<
     for (const [m, entry] of pipeline.models.entries()) {
       results.push(await trainModel({ entry, table, blocks, foldCache, folds, task: pipeline.task, y, rng: rng.fork(`model:${entry.id}`), log, pseudo, weight, target: TARGETS[entry.transform ?? pipeline.labels.transform] }));
       // In the last round, a block goes after the last learner that reads it.
-      if (round === pipeline.pseudo_labels.rounds) {
+      if (lastTarget && round === pipeline.pseudo_labels.rounds) {
         for (const id of modelIds[m]) {
           if (!rawIds.includes(id) && !modelIds.slice(m + 1).some((ids) => ids.includes(id)) && blocks.fixed.delete(id)) log.event('features', { freed: id });
         }
@@ -249,26 +256,30 @@ export async function runPipeline(file: string, opts: RunOptions = {}): Promise<
   }
   if (rounds.length > 1) log.info('pseudo-labels', `keeping round ${chosen.round}`);
   const { results, ens, post } = chosen;
-  const finalOof = post.oof;
-  const finalTest = post.test;
-  const finalScores = score(pipeline.task, validated.map((r) => y[r]), validated.map((r) => finalOof[r]));
+  const finalScores = score(pipeline.task, validated.map((r) => y[r]), validated.map((r) => post.oof[r]));
   log.info('postprocess', describePostprocess(pipeline.postprocess, post.fitted), { postprocess: post.fitted, folds: post.folds });
   log.info('final', `CV: ${formatScores(finalScores)}`, { postprocess: post.fitted });
+  return { y, folds, validated, metric, rounds, choice, results, ens, post, finalScores };
 
-  // Run folder and submission.
-  const ts = opts.timestamp ?? stamp();
-  let runDir = path.join(work, 'runs', pipeline.name, ts);
-  for (let i = 2; fs.existsSync(runDir); i++) runDir = path.join(work, 'runs', pipeline.name, `${ts}-${i}`);
-  fs.mkdirSync(runDir, { recursive: true });
-  log.attach(path.join(runDir, 'log.jsonl'));
-  const metrics: RunResult['metrics'] = {};
+}
+
+type TargetFit = Awaited<ReturnType<typeof fitTarget>>;
+
+/**
+ * Writes one target's files into the run folder (`<model>.oof.csv`, `final.test.csv`, ...; with
+ * a target name `<model>.<target>.oof.csv`) and returns its metrics.json section.
+ */
+function writeTargetFiles(runDir: string, table: Table, pipeline: Pipeline, fit: TargetFit, target: string | null): TargetMetrics {
+  const { y, folds, validated, rounds, choice, results, ens, post, finalScores } = fit;
+  const sfx = target === null ? '' : `.${target}`;
+  const metrics: TargetMetrics = {};
   for (const m of results) {
     metrics[m.id] = { ...m.scores, folds: m.folds };
     const trainPids = table.pid.slice(0, table.nTrain);
-    writeFileAtomic(path.join(runDir, `${m.id}.oof.csv`), csv(['pid', 'label', 'fold', 'prediction'], trainPids.map((pid, r) => [pid, y[r], folds.fold[r], Number.isNaN(m.oof[r]) ? '' : m.oof[r]])));
-    writeFileAtomic(path.join(runDir, `${m.id}.test.csv`), csv(['pid', 'prediction'], table.pid.slice(table.nTrain).map((pid, i) => [pid, m.test[i]])));
+    writeFileAtomic(path.join(runDir, `${m.id}${sfx}.oof.csv`), csv(['pid', 'label', 'fold', 'prediction'], trainPids.map((pid, r) => [pid, y[r], folds.fold[r], Number.isNaN(m.oof[r]) ? '' : m.oof[r]])));
+    writeFileAtomic(path.join(runDir, `${m.id}${sfx}.test.csv`), csv(['pid', 'prediction'], table.pid.slice(table.nTrain).map((pid, i) => [pid, m.test[i]])));
     const imp = Object.entries(m.importance).sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1));
-    writeFileAtomic(path.join(runDir, `${m.id}.importance.csv`), csv(['feature', 'importance'], imp));
+    writeFileAtomic(path.join(runDir, `${m.id}${sfx}.importance.csv`), csv(['feature', 'importance'], imp));
   }
   metrics.final = { ...finalScores };
   // postprocess: what the test predictions got; postprocess_folds: what each fold's CV rows got.
@@ -280,15 +291,58 @@ export async function runPipeline(file: string, opts: RunOptions = {}): Promise<
       ...(c.gain ? { gain_mean: c.gain.mean, gain_se: c.gain.se } : {}),
       chosen: c.kept,
     })) as never;
-  writeFileAtomic(path.join(runDir, 'final.oof.csv'), csv(['pid', 'label', 'fold', 'prediction'], table.pid.slice(0, table.nTrain).map((pid, r) => [pid, y[r], folds.fold[r], Number.isNaN(finalOof[r]) ? '' : finalOof[r]])));
-  writeFileAtomic(path.join(runDir, 'final.test.csv'), csv(['pid', 'prediction'], table.pid.slice(table.nTrain).map((pid, i) => [pid, finalTest[i]])));
-  writeFileAtomic(path.join(runDir, 'metrics.json'), JSON.stringify(metrics, null, 2) + '\n');
+  writeFileAtomic(path.join(runDir, `final${sfx}.oof.csv`), csv(['pid', 'label', 'fold', 'prediction'], table.pid.slice(0, table.nTrain).map((pid, r) => [pid, y[r], folds.fold[r], Number.isNaN(post.oof[r]) ? '' : post.oof[r]])));
+  writeFileAtomic(path.join(runDir, `final${sfx}.test.csv`), csv(['pid', 'prediction'], table.pid.slice(table.nTrain).map((pid, i) => [pid, post.test[i]])));
+  return metrics;
+}
+
+export async function runPipeline(file: string, opts: RunOptions = {}): Promise<RunResult> {
+  const started = Date.now();
+  const log = opts.log ?? new RunLog({ quiet: opts.quiet });
+  let prep: Awaited<ReturnType<typeof prepare>> | null = await prepare(file, opts, log);
+  const { work, pipeline, modelIds, keep, fingerprint, rng, cache, locate, featureRng, modelsDir } = prep;
+  let table = prep.table;
+  prep = null; // it holds the full table, which must not outlive the feature stage
+  const v = pipeline.validation;
+  const blocks = await computeFeatures({
+    entries: pipeline.features,
+    keep,
+    table,
+    fingerprint,
+    rng: featureRng,
+    log,
+    cache,
+    modelsDir,
+  });
+  // The label-free blocks are built: later stages read only the dates and the validation group
+  // (label-aware blocks hold their own declared columns), so user vectors and texts can go.
+  table = withColumns(table, ['postdate', v.group]);
+
+  // One fit per target (a single pass for one label column), all on the same blocks and seeds.
+  const names = targetsOf(pipeline);
+  const fits: TargetFit[] = [];
+  for (const [t, name] of (names.length ? names : [null]).entries()) {
+    if (name !== null) log.info('target', `${name} (${t + 1} of ${names.length})`);
+    const y = (name === null ? table.label : table.labels![name]).slice(0, table.nTrain);
+    fits.push(await fitTarget({ pipeline, table, blocks, y, rng, log, locate, modelIds, lastTarget: t === Math.max(1, names.length) - 1 }));
+  }
+
+  // Run folder and submission.
+  const ts = opts.timestamp ?? stamp();
+  let runDir = path.join(work, 'runs', pipeline.name, ts);
+  for (let i = 2; fs.existsSync(runDir); i++) runDir = path.join(work, 'runs', pipeline.name, `${ts}-${i}`);
+  fs.mkdirSync(runDir, { recursive: true });
+  log.attach(path.join(runDir, 'log.jsonl'));
+  const perTarget = fits.map((fit, t) => writeTargetFiles(runDir, table, pipeline, fit, names.length ? names[t] : null));
+  const metrics = perTarget[0];
+  const finalTest = fits[0].post.test;
+  writeFileAtomic(path.join(runDir, 'metrics.json'), JSON.stringify(names.length ? { targets: Object.fromEntries(names.map((n, t) => [n, perTarget[t]])) } : metrics, null, 2) + '\n');
 
   const testPids = table.pid.slice(table.nTrain);
   const text = renderSubmission({
     track: pipeline.track,
     pids: testPids,
-    scores: finalTest,
+    scores: names.length ? fits.map((f) => f.post.test) : finalTest,
     version: pipeline.submission.version,
     externalData: pipeline.submission.external_data,
     header: submissionHeader(pipeline),
@@ -312,7 +366,7 @@ export async function runPipeline(file: string, opts: RunOptions = {}): Promise<
     data: { root: pipeline.data.root, train: table.nTrain, test: table.nTest },
     feature_keys: blocks.keys,
     counters: log.counters,
-    main_metric: metric,
+    main_metric: mainMetric(pipeline),
     submission: path.relative(work, zipPath),
     config: pipeline,
   };
@@ -327,5 +381,6 @@ export async function runPipeline(file: string, opts: RunOptions = {}): Promise<
   log.info('done', `run folder ${path.relative(process.cwd(), runDir) || runDir}`);
   log.info('done', `submission ${path.relative(process.cwd(), zipPath) || zipPath} (${((Date.now() - started) / 1000).toFixed(1)}s)`);
   if (reportPath) log.info('done', `report ${path.relative(process.cwd(), reportPath) || reportPath}`);
-  return { pipeline, runDir, zipPath, reportPath, metrics, testPredictions: finalTest, table };
+  const targets = names.map((name, t) => ({ name, metrics: perTarget[t], testPredictions: fits[t].post.test }));
+  return { pipeline, runDir, zipPath, reportPath, metrics, testPredictions: finalTest, targets, table };
 }
