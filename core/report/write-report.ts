@@ -9,6 +9,9 @@
  *   both:       top-30 feature importance per learner, correlation heatmap of the top features
  *               with the label (feature values from the block cache, else learners' OOF
  *               predictions), fold score spread.
+ * A run with several targets gets the CV, ensemble, pseudo-label and plot sections once per
+ * target (ids and plot names end in -<target>) and a target-vs-target plot of the final
+ * predictions for each pair of targets.
  * A plot that fails to render becomes a figure with the error (and a warning on stderr); the
  * rest of the report is still written. `{ png: true }` also writes `plots/<name>.png` when the
  * optional @resvg/resvg-js is installed, and notes in the report that it skipped them if not.
@@ -20,7 +23,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { writeFileAtomic } from '../cache/atomic.ts';
 import { dl, esc, figure, fmt, htmlPage, section, table } from './html.ts';
-import { beats, readRunFolder, type ModelRun, type RunFolder } from './run-folder.ts';
+import { beats, readRunFolder, readRunTarget, type ModelRun, type RunFolder } from './run-folder.ts';
 import { cacheDirOf, readFeatureColumns } from './feature-columns.ts';
 import { renderSvg, type VlSpec } from './svg.ts';
 import { loadPng } from './png.ts';
@@ -33,6 +36,8 @@ import { correlationSpec } from './plots/correlation.ts';
 import { foldSpreadSpec } from './plots/fold-spread.ts';
 import { rocSpec } from './plots/roc.ts';
 import { confusionSpec } from './plots/confusion.ts';
+import { targetVsTargetSpec } from './plots/target-vs-target.ts';
+import { pearson } from '../eval/metrics.ts';
 
 export interface PlotEntry {
   name: string;
@@ -50,14 +55,13 @@ function metricColumns(run: RunFolder): string[] {
   return [...seen];
 }
 
-function summarySection(run: RunFolder): string {
+function summarySection(run: RunFolder, views: readonly RunFolder[]): string {
   const i = run.info;
   const c = i.config ?? {};
   const v = c.validation as { scheme?: string; folds?: number } | undefined;
-  const main = run.finalScores[run.mainMetric];
   const items: [string, unknown][] = [
     ['pipeline', `${run.pipeline}${i.pipeline_file ? ` (${i.pipeline_file})` : ''}`],
-    ['track / task', `${c.track ?? '?'} / ${run.task}`],
+    ['track / task', `${c.track ?? '?'} / ${run.task}${run.targets.length ? `, ${run.targets.length} targets: ${run.targets.join(', ')}` : ''}`],
     ['seed', i.seed],
     ['data', `${i.data?.root ?? '?'}: ${fmt(i.data?.train)} train, ${fmt(i.data?.test)} test posts`],
     ['validation', v ? `${v.scheme ?? '?'}${v.scheme !== 'time' && v.scheme !== 'holdout' && v.folds ? `, ${v.folds} folds` : ''}` : undefined],
@@ -65,14 +69,21 @@ function summarySection(run: RunFolder): string {
     ['time', typeof i.seconds === 'number' ? `${i.seconds.toFixed(1)} s` : undefined],
     ['features', Object.keys(i.feature_keys ?? {}).join(', ')],
     ['learners', run.models.map((m) => m.id).join(', ')],
-    ['final predictions', run.final.source === 'final' ? 'final.oof.csv / final.test.csv' : `best learner: ${run.final.source}`],
+    ['final predictions', run.final.source === 'final' ? (run.target === null ? 'final.oof.csv / final.test.csv' : 'final.<target>.oof.csv / final.<target>.test.csv') : `best learner: ${run.final.source}`],
     ['submission', i.submission],
     ['kit / node / commit', `${i.kit_version ?? '?'} / ${i.node ?? '?'} / ${i.git_commit ?? 'not a git checkout'}`],
   ];
   if (i.counters && Object.keys(i.counters).length) items.push(['counters', Object.entries(i.counters).map(([k, n]) => `${k}: ${n}`).join(', ')]);
-  const head = `<p class="big">final CV ${esc(run.mainMetric.toUpperCase())} ${esc(fmt(main))}` +
-    `<span class="note"> &nbsp; ${esc(Object.entries(run.finalScores).filter(([k]) => k !== run.mainMetric).map(([k, x]) => `${k.toUpperCase()} ${fmt(x)}`).join('  '))}</span></p>`;
+  const line = (v: RunFolder) =>
+    `<p class="big">${v.target === null ? '' : `${esc(v.target)}: `}final CV ${esc(run.mainMetric.toUpperCase())} ${esc(fmt(v.finalScores[run.mainMetric]))}` +
+    `<span class="note"> &nbsp; ${esc(Object.entries(v.finalScores).filter(([k]) => k !== run.mainMetric).map(([k, x]) => `${k.toUpperCase()} ${fmt(x)}`).join('  '))}</span></p>`;
+  const head = views.map(line).join('\n');
   return section('Run', head + dl(items), 'summary');
+}
+
+/** A section of one target's results: its title and id name the target of a multi-target run. */
+function targetSection(run: RunFolder, title: string, body: string, id: string): string {
+  return run.target === null ? section(title, body, id) : section(`${title}: ${run.target}`, body, `${id}-${run.target}`);
 }
 
 function cvSection(run: RunFolder): string {
@@ -92,7 +103,8 @@ function cvSection(run: RunFolder): string {
     rows.push(['final', 'all (OOF)', ...metrics.map((x) => run.finalScores[x])]);
     cls.push('total');
   }
-  return section(
+  return targetSection(
+    run,
     'Cross-validation',
     table(['learner', 'fold', ...metrics.map((m) => m.toUpperCase())], rows, { className: 'cv', rowClass: (i) => cls[i] }) +
       `<p class="note">Main metric ${esc(run.mainMetric.toUpperCase())}; the best learner is highlighted.</p>`,
@@ -104,7 +116,7 @@ function ensembleSection(run: RunFolder): string {
   const e = run.ensemble;
   if (!e) {
     const method = (run.info.config?.ensemble as { method?: string } | undefined)?.method;
-    return section('Ensemble', `<p class="note">${esc(method ? `method: ${method}` : 'no ensemble information')}${run.final.source !== 'final' ? esc(`; final predictions = ${run.final.source}`) : ''}</p>`, 'ensemble');
+    return targetSection(run, 'Ensemble', `<p class="note">${esc(method ? `method: ${method}` : 'no ensemble information')}${run.final.source !== 'final' ? esc(`; final predictions = ${run.final.source}`) : ''}</p>`, 'ensemble');
   }
   const parts: string[] = [];
   const shown = new Set<string>();
@@ -143,14 +155,15 @@ function ensembleSection(run: RunFolder): string {
   }
   const rest = Object.fromEntries(Object.entries(e).filter(([k]) => !shown.has(k)));
   if (Object.keys(rest).length) parts.push(`<pre>${esc(JSON.stringify(rest, null, 2))}</pre>`);
-  return section('Ensemble', parts.join('\n') || '<p class="note">empty</p>', 'ensemble');
+  return targetSection(run, 'Ensemble', parts.join('\n') || '<p class="note">empty</p>', 'ensemble');
 }
 
 function pseudoSection(run: RunFolder): string {
   if (!run.pseudoRounds.length) return '';
   const metrics = [...new Set(run.pseudoRounds.flatMap((r) => Object.keys(r.scores)))];
   const hasChosen = run.pseudoRounds.some((r) => r.chosen !== undefined);
-  return section(
+  return targetSection(
+    run,
     'Pseudo-label rounds',
     table(
       ['round', ...metrics.map((m) => `CV ${m.toUpperCase()}`), ...(hasChosen ? ['kept'] : [])],
@@ -257,19 +270,39 @@ export interface ReportOptions {
   png?: boolean;
 }
 
+/** Final predictions of each pair of targets against each other (train OOF and test). */
+function targetPairPlots(views: readonly RunFolder[]): PlotEntry[] {
+  const plots: PlotEntry[] = [];
+  for (let i = 0; i < views.length; i++)
+    for (let j = i + 1; j < views.length; j++) {
+      const [a, b] = [views[i], views[j]];
+      const series = [];
+      if (a.final.oof && b.final.oof) series.push({ name: 'train (OOF)', x: a.final.oof.prediction, y: b.final.oof.prediction });
+      if (a.final.test && b.final.test) series.push({ name: 'test', x: a.final.test.prediction, y: b.final.test.prediction });
+      if (!series.length) continue;
+      const r = series.map((s) => `${s.name} r = ${fmt(pearson(Array.from(s.x), Array.from(s.y)))}`).join(', ');
+      plots.push({ name: `targets-${a.target}-${b.target}`, spec: targetVsTargetSpec({ x: a.target!, y: b.target!, series }), caption: `Final predictions of ${a.target} and ${b.target} per post; Pearson ${r}.` });
+    }
+  return plots;
+}
+
 export async function buildReportHtml(runDir: string, opts: ReportOptions = {}): Promise<string> {
   const run = readRunFolder(runDir);
+  // Several targets: each one's sections and plots in turn (plot names end in -<target>).
+  const views = run.targets.length ? run.targets.map((t) => readRunTarget(runDir, t)) : [run];
   const notes: string[] = [];
-  const plots = reportPlots(run, notes);
+  const plots = views.flatMap((view) => {
+    const own = reportPlots(view, notes);
+    return view.target === null ? own : own.map((p) => ({ ...p, name: `${p.name}-${view.target}`, caption: `${view.target}: ${p.caption}` }));
+  });
+  plots.push(...targetPairPlots(views));
   const toPng = opts.png ? await loadPng() : null;
   if (opts.png && !toPng) notes.push('PNG export skipped: @resvg/resvg-js is not installed (npm install @resvg/resvg-js).');
   const figures = await renderFigures(plots, toPng ? (name, svg) => writeFileAtomic(path.join(runDir, 'plots', `${name}.png`), toPng(svg)) : undefined);
   const subtitle = `${run.name} · seed ${fmt(run.info.seed)} · ${run.info.started ?? ''}`;
   return htmlPage(`${run.pipeline} run report`, subtitle, [
-    summarySection(run),
-    cvSection(run),
-    ensembleSection(run),
-    pseudoSection(run),
+    summarySection(run, views),
+    ...views.flatMap((view) => [cvSection(view), ensembleSection(view), pseudoSection(view)]),
     section('Plots', `<div class="grid">${figures.join('\n')}</div>`, 'plots'),
     notes.length ? section('Notes', `<ul>${notes.map((n) => `<li>${esc(n)}</li>`).join('')}</ul>`, 'notes') : '',
   ]);
