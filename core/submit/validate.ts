@@ -105,7 +105,7 @@ export function validateSubmissionText(name: string, text: string, track: Track,
   // One score column says "score"; several name the column.
   scores.forEach((row, i) =>
     row.forEach((s, j) => {
-      if (typeof s !== 'number' || !Number.isFinite(s)) problems.push(`${name}: ${rowName(i)}: ${columns.length > 1 ? columns[j] : 'score'} ${JSON.stringify(s) ?? String(s)} is not a finite number`);
+      if (typeof s !== 'number' || !Number.isFinite(s)) problems.push(`${name}: ${rowName(i)}: ${columns.length > 1 ? columns[j] : 'score'} ${typeof s === 'number' ? String(s) : (JSON.stringify(s) ?? String(s))} is not a finite number`);
     }),
   );
   return problems.slice(0, MAX_PROBLEMS);
