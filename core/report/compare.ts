@@ -3,6 +3,7 @@
  * folder holding run folders (`runs/demo`, `runs`), expanded in name order. Rows are ranked by
  * the final CV main metric when all runs share it (else kept in the given order); columns are
  * pipeline, run folder (timestamp), seed, final metrics, and every learner's main metric.
+ * A multi-target run shows its first target (`pipeline [target]`).
  * Printed as a terminal table; `writeCompareHtml` writes the same table plus a dot plot as a
  * self-contained HTML file.
  *
@@ -71,7 +72,8 @@ export function leaderboard(runs: readonly RunFolder[]): Board {
   const metric = metrics.size === 1 ? [...metrics][0] : null;
   const rows: BoardRow[] = runs.map((r) => ({
     rank: 0,
-    pipeline: r.pipeline,
+    // a multi-target run is ranked on its first target, named beside the pipeline
+    pipeline: r.target === null ? r.pipeline : `${r.pipeline} [${r.target}]`,
     run: r.name,
     dir: r.dir,
     seed: r.info.seed,
