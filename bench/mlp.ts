@@ -4,7 +4,9 @@
  * Adam, constant rate). bench/mlp_torch.py is the PyTorch reference with the same shapes.
  *
  * Env: BENCH_EPOCHS (default 2), BENCH_ROWS (default 50000), BENCH_COLS (default 512),
- * BENCH_THREADS (default 0 = all cores).
+ * BENCH_THREADS (default 0 = all cores). To time another configuration (e.g. an image-track MLP at
+ * full size): BENCH_HIDDEN (default 256,64), BENCH_DROPOUT (0), BENCH_BATCH_NORM (0),
+ * BENCH_BATCH (512), BENCH_LOSS (mse).
  * The last line of output is one JSON object: {"backend", "s_per_epoch", "train_mse", "epochs"}
  * (train_mse: mean training loss of the last epoch, on the standardised target).
  */
@@ -16,6 +18,11 @@ const rows = Number(process.env.BENCH_ROWS ?? 50_000);
 const cols = Number(process.env.BENCH_COLS ?? 512);
 const epochs = Number(process.env.BENCH_EPOCHS ?? 2);
 const threads = Number(process.env.BENCH_THREADS ?? 0);
+const hidden = (process.env.BENCH_HIDDEN ?? '256,64').split(',').map(Number);
+const dropout = Number(process.env.BENCH_DROPOUT ?? 0);
+const batchNorm = process.env.BENCH_BATCH_NORM === '1';
+const batch = Number(process.env.BENCH_BATCH ?? 512);
+const loss = (process.env.BENCH_LOSS ?? 'mse') as 'mse' | 'huber' | 'mae';
 
 const rng = new Random(2025);
 const names = Array.from({ length: cols }, (_, c) => `x${c}`);
@@ -27,13 +34,13 @@ for (let r = 0; r < rows; r++) {
   y[r] = Math.sin(X.data[o]) + X.data[o + 1] * X.data[o + 2] + 0.1 * rng.normal();
 }
 
-console.log(`mlp bench: ${rows} x ${cols}, layers 256-64-1, batch 512, ${epochs} epoch(s)`);
+console.log(`mlp bench: ${rows} x ${cols}, layers ${[...hidden, 1].join('-')}, batch ${batch}, dropout ${dropout}, batch norm ${batchNorm}, ${loss}, ${epochs} epoch(s)`);
 const params = mlp.params.parse({
-  hidden: [256, 64],
-  batch_size: 512,
-  dropout: 0,
-  batch_norm: false,
-  loss: 'mse',
+  hidden,
+  batch_size: batch,
+  dropout,
+  batch_norm: batchNorm,
+  loss,
   lr_schedule: 'constant',
   epochs,
   num_threads: threads,

@@ -58,6 +58,12 @@ export function takeRows(m: Matrix, rows: ArrayLike<number>): Matrix {
   return out;
 }
 
+/** Rows [from, to) of m as a view of its data: no copy. */
+export function rowRange(m: Matrix, from: number, to: number): Matrix {
+  if (from < 0 || to > m.rows || from > to) throw new Error(`matrix: rows [${from}, ${to}) of ${m.rows}`);
+  return { rows: to - from, cols: m.cols, data: m.data.subarray(from * m.cols, to * m.cols), names: m.names, categorical: m.categorical };
+}
+
 /** Places blocks side by side; all must have the same row count. */
 export function hconcat(blocks: readonly Matrix[]): Matrix {
   if (blocks.length === 0) throw new Error('matrix: nothing to concatenate');

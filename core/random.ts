@@ -59,6 +59,30 @@ export class Random {
     return t;
   }
 
+  /**
+   * The next n values of nextU32 into out (the same stream), with the state in int32 locals:
+   * several times faster than n calls for bulk draws (dropout masks).
+   */
+  fillU32(out: Uint32Array, n = out.length): void {
+    let a = this.a | 0;
+    let b = this.b | 0;
+    let c = this.c | 0;
+    let d = this.d | 0;
+    for (let i = 0; i < n; i++) {
+      const t = (((a + b) | 0) + d) | 0;
+      d = (d + 1) | 0;
+      a = b ^ (b >>> 9);
+      b = (c + (c << 3)) | 0;
+      c = (c << 21) | (c >>> 11);
+      c = (c + t) | 0;
+      out[i] = t;
+    }
+    this.a = a >>> 0;
+    this.b = b >>> 0;
+    this.c = c >>> 0;
+    this.d = d >>> 0;
+  }
+
   /** Uniform in [0, 1). */
   next(): number {
     return this.nextU32() / 4294967296;

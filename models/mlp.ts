@@ -7,15 +7,17 @@
  *   (missing -> 0 after scaling, plus a 0/1 missing indicator per column that had missing
  *   training values); categorical columns through learned embeddings (codes above the training
  *   maximum, negative or missing -> one 'unknown' row of the table). The encoding runs inside
- *   the graph: training batches are raw rows of the float32 Matrix copied into one reusable
- *   buffer, prediction batches are views of it. The learner never holds another copy of its
- *   training rows, and predicts batch by batch.
+ *   the graph: the training graph gathers each batch's rows from the float32 Matrix (fed
+ *   without a copy) by row index, prediction batches are views of it. The learner never holds
+ *   another copy of its training rows, and predicts batch by batch.
  * - Target: standardised on the training rows for regression (undone in predict); binary tasks
  *   train a logit with binary cross-entropy and predict probabilities.
  * - Training: Adam (optionally decoupled weight decay) or SGD, cosine or reduce-on-plateau
  *   learning rate, Huber / MAE / MSE loss, per-row weights, seeded shuffling, dropout masks from
  *   the seeded PRNG, early stopping on the fold's validation rows with the best epoch's weights
- *   (and batch-norm statistics) restored.
+ *   (and batch-norm statistics) restored. The monitored value is the `metric` param, else the
+ *   run's validation.metric (ctx.metric) on the label scale, else the validation loss; a refit
+ *   (ctx.iterations) trains the chosen number of epochs (its schedule spans them).
  * - Threads: `num_threads` intra-op threads (0 = all cores). Same seed + same machine = the
  *   same bytes, on any thread count (MLAS never splits a reduction across threads; tested).
  *
@@ -28,11 +30,13 @@ import { z } from 'zod';
 import type { Matrix } from '../core/matrix.ts';
 import { Random } from '../core/random.ts';
 import { UserError } from '../core/errors.ts';
+import { METRICS, type MetricName } from '../core/eval/metrics.ts';
 import { defineModel, type FitContext, type FittedModel, type Task } from './model.ts';
-import { initParams, inferenceModel, trainingModel, type InputLayout, type NetSpec, type Param } from './mlp/net.ts';
+import { initParams, inferenceModel, trainingModel, type InputLayout, type NetSpec } from './mlp/net.ts';
 import { rowLossJs, type LossKind } from './nn/losses.ts';
-import { stateNames, stepScalars } from './nn/optim.ts';
-import { Session, defaultThreads, f32, type ort } from './nn/session.ts';
+import { ParamLayout, type Param } from './nn/params.ts';
+import { Session, defaultThreads, f32, i32, type ort } from './nn/session.ts';
+import { train } from './nn/trainer.ts';
 
 const params = z
   .object({
@@ -72,6 +76,10 @@ const params = z
       .describe('early stopping: epochs without validation improvement (0 = off); best epoch restored'),
     batch_size: z.number().int().min(1).default(256).describe('training batch size'),
     predict_batch_size: z.number().int().min(1).default(8192).describe('rows per prediction batch'),
+    metric: z
+      .enum(['loss', 'src', 'mae', 'mape', 'rmse', 'auc', 'logloss'])
+      .optional()
+      .describe("early-stopping metric on the label scale (loss: the training loss on the fitted target); default: the pipeline's validation.metric, else loss"),
   })
   .strict();
 
@@ -97,6 +105,8 @@ interface MlpState {
   yScale: number;
   params: Param[];
   bestEpoch: number;
+  /** Validation rows chose bestEpoch. */
+  validated: boolean;
   threads: number;
 }
 
@@ -105,7 +115,7 @@ function autoEmbeddingDim(levels: number): number {
 }
 
 /** Per-column statistics in one row-major pass over X (a column-wise pass strides all of memory per column). */
-function fitEncoding(X: Matrix, p: MlpParams): { encoding: Encoding; embeddings: NetSpec['embeddings'] } {
+function fitEncoding(X: Matrix, p: MlpParams): { encoding: Encoding; embeddings: NetSpec['embeddings']; finite: boolean } {
   const { rows, cols, data } = X;
   const sum = new Float64Array(cols);
   const sumSq = new Float64Array(cols);
@@ -126,6 +136,7 @@ function fitEncoding(X: Matrix, p: MlpParams): { encoding: Encoding; embeddings:
   const columns: Encoding['columns'] = [];
   const embeddings: NetSpec['embeddings'] = [];
   let slot = 0;
+  let allFinite = true;
   const indicators: NumCol[] = [];
   for (let c = 0; c < cols; c++) {
     if (X.categorical[c]) {
@@ -134,6 +145,7 @@ function fitEncoding(X: Matrix, p: MlpParams): { encoding: Encoding; embeddings:
       embeddings.push({ rows: levels + 1, dim: p.embedding_dim || autoEmbeddingDim(levels + 1) });
     } else {
       const k = finite[c];
+      if (k < rows) allFinite = false;
       const mean = k ? sum[c] / k : 0;
       const sd = k ? Math.sqrt(Math.max(0, sumSq[c] / k - mean * mean)) : 0;
       const col: NumCol = { type: 'num', mean, scale: sd > 1e-12 ? sd : 1, slot: slot++, indicator: -1 };
@@ -142,7 +154,7 @@ function fitEncoding(X: Matrix, p: MlpParams): { encoding: Encoding; embeddings:
     }
   }
   for (const col of indicators) col.indicator = slot++;
-  return { encoding: { names: [...X.names], columns, numericWidth: slot }, embeddings };
+  return { encoding: { names: [...X.names], columns, numericWidth: slot }, embeddings, finite: allFinite };
 }
 
 function layoutOf(enc: Encoding): InputLayout {
@@ -163,27 +175,24 @@ function checkColumns(enc: Encoding, X: Matrix): void {
   if (X.cols !== enc.columns.length) throw new Error(`mlp: fitted on ${enc.columns.length} columns, got ${X.cols}`);
 }
 
-function paramFeeds(params: readonly Param[], values: ReadonlyMap<string, Float32Array>, into: Record<string, ort.Tensor>): void {
-  for (const q of params) into[q.name] = f32(values.get(q.name)!, q.shape);
-}
-
 /** Forward-only predictor: one inference session, fed batch by batch from X. */
 class Predictor {
   private readonly session: Session;
 
   constructor(
-    private readonly state: Pick<MlpState, 'encoding' | 'spec' | 'params' | 'threads'>,
+    private readonly state: Pick<MlpState, 'encoding' | 'spec' | 'threads'>,
+    private readonly layout: ParamLayout,
     private readonly batch: number,
   ) {
-    this.session = new Session(inferenceModel(state.spec, layoutOf(state.encoding), state.params), state.threads, ['out']);
+    this.session = new Session(inferenceModel(state.spec, layoutOf(state.encoding), layout), state.threads, ['out']);
   }
 
-  /** Raw network outputs (training scale) for all rows of X. */
-  raw(X: Matrix, values: ReadonlyMap<string, Float32Array>): Float64Array {
+  /** Raw network outputs (training scale) for all rows of X, with the given parameter vectors. */
+  raw(X: Matrix, params: Float32Array, stats: Float32Array): Float64Array {
     checkColumns(this.state.encoding, X);
     const out = new Float64Array(X.rows);
     const feeds: Record<string, ort.Tensor> = {};
-    paramFeeds(this.state.params, values, feeds);
+    this.layout.feed(params, stats, feeds);
     for (let from = 0; from < X.rows; from += this.batch) {
       const to = Math.min(X.rows, from + this.batch);
       feeds.rows = f32(X.data.subarray(from * X.cols, to * X.cols), [to - from, X.cols]); // a view: no copy
@@ -230,12 +239,14 @@ function importanceOf(state: MlpState): Record<string, number> {
 
 function fitted(state: MlpState, predictBatch: number): FittedModel {
   let predictor: Predictor | undefined; // built on first predict, kept for the next calls
-  const values = new Map(state.params.map((q) => [q.name, q.data]));
+  const layout = new ParamLayout(state.params);
+  const vectors = layout.pack();
   return Object.freeze({
     kind: 'mlp',
+    iterations: state.validated ? state.bestEpoch : undefined,
     predict(X: Matrix): Float64Array {
-      predictor ??= new Predictor(state, predictBatch);
-      const raw = predictor.raw(X, values);
+      predictor ??= new Predictor(state, layout, predictBatch);
+      const raw = predictor.raw(X, vectors.params, vectors.stats);
       for (let i = 0; i < raw.length; i++)
         raw[i] = state.task === 'binary' ? 1 / (1 + Math.exp(-raw[i])) : raw[i] * state.yScale + state.yMean;
       return raw;
@@ -250,6 +261,7 @@ function fitted(state: MlpState, predictBatch: number): FittedModel {
       yMean: state.yMean,
       yScale: state.yScale,
       bestEpoch: state.bestEpoch,
+      validated: state.validated,
       threads: state.threads,
       predictBatch,
       params: state.params.map((p) => ({ name: p.name, shape: p.shape, trainable: p.trainable, decay: p.decay, data: Array.from(p.data) })),
@@ -257,11 +269,39 @@ function fitted(state: MlpState, predictBatch: number): FittedModel {
   });
 }
 
-/** Dropout masks for one batch, scaled by 1/keep, from the seeded PRNG. */
-function fillMask(mask: Float32Array, n: number, keep: number, rng: Random): void {
-  const threshold = keep * 4294967296;
-  const scale = 1 / keep;
-  for (let i = 0; i < n; i++) mask[i] = rng.nextU32() < threshold ? scale : 0;
+/**
+ * What early stopping watches on the validation rows: the metric (the `metric` param, else the
+ * run's) on the label scale, or the loss on the fitted target. `sign * score` is minimised.
+ */
+function validMonitor(
+  yValid: Float64Array,
+  p: MlpParams,
+  ctx: FitContext,
+  lossKind: LossKind,
+  yMean: number,
+  yScale: number,
+): { name: string; sign: 1 | -1; score(raw: Float64Array): number } {
+  const rows = Array.from({ length: yValid.length }, (_, i) => i).filter((i) => Number.isFinite(yValid[i]));
+  const name: MetricName | 'loss' = p.metric ?? ctx.metric ?? 'loss';
+  if (name === 'loss')
+    return {
+      name: 'valid_loss',
+      sign: 1,
+      score: (raw) => rows.reduce((s, i) => s + rowLossJs(lossKind, raw[i], (yValid[i] - yMean) / yScale, p.huber_delta), 0) / rows.length,
+    };
+  const binary = ctx.task === 'binary';
+  const toLabel = binary ? (v: number) => v : (ctx.toLabel ?? ((v: number) => v));
+  const labels = Float64Array.from(rows, (i) => toLabel(yValid[i]));
+  const pred = new Float64Array(rows.length);
+  const { fn, higherIsBetter } = METRICS[name];
+  return {
+    name: `valid_${name}`,
+    sign: higherIsBetter ? -1 : 1,
+    score(raw) {
+      rows.forEach((i, k) => (pred[k] = binary ? 1 / (1 + Math.exp(-raw[i])) : toLabel(raw[i] * yScale + yMean)));
+      return fn(labels, pred);
+    },
+  };
 }
 
 async function fitMlp(X: Matrix, y: Float64Array, p: MlpParams, ctx: FitContext): Promise<FittedModel> {
@@ -273,7 +313,7 @@ async function fitMlp(X: Matrix, y: Float64Array, p: MlpParams, ctx: FitContext)
   const task = ctx.task;
   const threads = p.num_threads || defaultThreads();
 
-  const { encoding, embeddings } = fitEncoding(X, p);
+  const { encoding, embeddings, finite } = fitEncoding(X, p);
   const spec: NetSpec = {
     numeric: encoding.numericWidth,
     embeddings,
@@ -307,10 +347,11 @@ async function fitMlp(X: Matrix, y: Float64Array, p: MlpParams, ctx: FitContext)
 
   const lossKind: LossKind = task === 'binary' ? 'logloss' : p.loss;
   const init = initParams(spec, rng.fork('init'));
-  const shuffleRng = rng.fork('shuffle');
-  const dropoutRng = rng.fork('dropout');
-  const valid = ctx.valid && ctx.valid.y.some((v) => Number.isFinite(v)) ? ctx.valid : undefined;
+  // A refit (ctx.iterations) trains the epochs an early-stopped fit chose and validates nothing.
+  const epochs = ctx.iterations ? ctx.iterations.count : p.epochs;
+  const valid = !ctx.iterations && ctx.valid && ctx.valid.y.some((v) => Number.isFinite(v)) ? ctx.valid : undefined;
   if (valid) checkColumns(encoding, valid.X);
+  const monitorValid = valid ? validMonitor(valid.y, p, ctx, lossKind, yMean, yScale) : undefined;
 
   const layers = [...spec.hidden, 1].join('-');
   ctx.log?.(
@@ -320,136 +361,73 @@ async function fitMlp(X: Matrix, y: Float64Array, p: MlpParams, ctx: FitContext)
       `; onnxruntime ${threads} thread${threads === 1 ? '' : 's'}`,
   );
 
-  const { model, outputs } = trainingModel(spec, layoutOf(encoding), init, { kind: lossKind, delta: p.huber_delta }, { kind: p.optimizer, weightDecay: p.weight_decay });
-  const session = new Session(model, threads, outputs);
-  const predictor = valid ? new Predictor({ encoding, spec, params: init, threads }, p.predict_batch_size) : undefined;
-  try {
-    // Parameters and optimizer state: name -> current array (replaced by each step's outputs).
-    const values = new Map<string, Float32Array>(init.map((q) => [q.name, q.data]));
-    for (const q of init) if (q.trainable) for (const s of stateNames(p.optimizer, q.name)) values.set(s, new Float32Array(q.data.length));
-    const stateShapes = init.flatMap((q) => (q.trainable ? stateNames(p.optimizer, q.name).map((s) => [s, q.shape] as const) : []));
+  const layout = new ParamLayout(init);
+  const { model, outputs } = trainingModel(spec, layoutOf(encoding), layout, { kind: lossKind, delta: p.huber_delta }, { kind: p.optimizer, weightDecay: p.weight_decay }, finite);
+  const predictor = valid ? new Predictor({ encoding, spec, threads }, layout, p.predict_batch_size) : undefined;
 
-    const batch = Math.min(p.batch_size, n);
-    const rowBuf = new Float32Array(batch * X.cols);
-    const yb = new Float32Array(batch);
-    const wb = new Float32Array(batch);
-    const masks = spec.dropout > 0 ? spec.hidden.map((u) => new Float32Array(batch * u)) : [];
-    const order = new Int32Array(n);
-    for (let i = 0; i < n; i++) order[i] = i;
-
-    const stepsPerEpoch = Math.ceil(n / batch);
-    const totalSteps = stepsPerEpoch * p.epochs;
-    const minLr = p.learning_rate * p.min_lr_ratio;
-    let plateauLr = p.learning_rate;
-    let plateauBest = Infinity;
-    let plateauWait = 0;
-    let step = 0;
-    let bestLoss = Infinity;
-    let bestEpoch = -1;
-    let best: Map<string, Float32Array> | undefined;
-    let lastLr = p.learning_rate;
-    let stoppedEarly = false;
-    const feeds: Record<string, ort.Tensor> = {};
-
-    for (let epoch = 0; epoch < p.epochs; epoch++) {
-      shuffleRng.shuffle(order as unknown as number[]);
-      let lossSum = 0;
-      let lossRows = 0;
-      for (let s = 0; s < stepsPerEpoch; s++) {
-        const from = s * batch;
-        const to = Math.min(n, from + batch);
-        const rows = to - from;
-        if (p.batch_norm && rows < 2) continue; // batch statistics need two rows
-        const lr =
-          p.lr_schedule === 'cosine'
-            ? minLr + 0.5 * (p.learning_rate - minLr) * (1 + Math.cos((Math.PI * step) / totalSteps))
-            : p.lr_schedule === 'plateau'
-              ? plateauLr
-              : p.learning_rate;
-        lastLr = lr;
-        step++;
-        for (let i = 0; i < rows; i++) {
-          const r = order[from + i];
-          rowBuf.set(X.data.subarray(r * X.cols, (r + 1) * X.cols), i * X.cols);
-          yb[i] = (y[r] - yMean) / yScale;
-          wb[i] = weight ? weight[r] : 1;
-        }
-        feeds.rows = f32(rows === batch ? rowBuf : rowBuf.subarray(0, rows * X.cols), [rows, X.cols]);
-        feeds.y = f32(rows === batch ? yb : yb.subarray(0, rows), [rows]);
-        feeds.w = f32(rows === batch ? wb : wb.subarray(0, rows), [rows]);
-        masks.forEach((m, l) => {
-          const units = spec.hidden[l];
-          fillMask(m, rows * units, 1 - spec.dropout, dropoutRng);
-          feeds[`mask${l}`] = f32(rows === batch ? m : m.subarray(0, rows * units), [rows, units]);
-        });
-        paramFeeds(init, values, feeds);
-        for (const [name, shape] of stateShapes) feeds[name] = f32(values.get(name)!, shape);
-        for (const [k, v] of Object.entries(stepScalars(p.optimizer, lr, step))) feeds[k] = f32(Float32Array.of(v), []);
-        const out = session.run(feeds);
-        for (const o of outputs) if (o !== 'loss') values.set(o.slice(0, -'.next'.length), out[o].data as Float32Array);
-        lossSum += (out.loss.data as Float32Array)[0] * rows;
-        lossRows += rows;
-      }
-      const trainLoss = lossRows ? lossSum / lossRows : NaN;
-      if (!Number.isFinite(trainLoss)) throw new Error(`mlp: training loss is ${trainLoss} at epoch ${epoch + 1}; lower learning_rate`);
-      const metrics: Record<string, number> = { train_loss: trainLoss, lr: lastLr };
-      let monitor = trainLoss;
-      if (valid && predictor) {
-        const raw = predictor.raw(valid.X, values);
-        let s = 0;
-        let m = 0;
-        for (let i = 0; i < raw.length; i++)
-          if (Number.isFinite(valid.y[i])) {
-            s += rowLossJs(lossKind, raw[i], (valid.y[i] - yMean) / yScale, p.huber_delta);
-            m++;
-          }
-        monitor = m ? s / m : NaN;
-        metrics.valid_loss = monitor;
-        if (monitor < bestLoss) {
-          bestLoss = monitor;
-          bestEpoch = epoch;
-          best = new Map(init.map((q) => [q.name, values.get(q.name)!])); // step outputs are fresh arrays: no copy needed
-        }
-      }
-      ctx.onIter?.(epoch + 1, metrics);
-      if (p.lr_schedule === 'plateau') {
-        if (monitor < plateauBest) {
-          plateauBest = monitor;
-          plateauWait = 0;
-        } else if (++plateauWait >= p.plateau_patience) {
-          plateauLr = Math.max(minLr, plateauLr * p.plateau_factor);
-          plateauWait = 0;
-        }
-      }
-      if (valid && p.patience > 0 && epoch - bestEpoch >= p.patience) {
-        ctx.log?.(`mlp: early stop after epoch ${epoch + 1}; best epoch ${bestEpoch + 1} (valid_loss ${bestLoss.toPrecision(5)})`);
-        stoppedEarly = true;
-        break;
-      }
-    }
-    // With validation rows the best epoch's weights win; otherwise the last epoch's.
-    const source = best ?? values;
-    if (valid && !stoppedEarly) ctx.log?.(`mlp: best epoch ${bestEpoch + 1} of ${p.epochs} (valid_loss ${bestLoss.toPrecision(5)})`);
-    const state: MlpState = {
-      task,
-      encoding,
-      spec,
-      yMean,
-      yScale,
-      params: init.map((q) => ({ ...q, data: source.get(q.name)! })),
-      bestEpoch: valid ? bestEpoch + 1 : p.epochs,
-      threads,
-    };
-    return fitted(state, p.predict_batch_size);
-  } finally {
-    session.dispose();
-  }
+  // Training batches: the graph gathers the batch's rows of X (fed once, without a copy), its
+  // standardised targets and weights from the row indices.
+  const yStd = Float32Array.from(y, (v) => (v - yMean) / yScale);
+  const wAll = weight ? Float32Array.from(weight) : new Float32Array(n).fill(1);
+  const constant = { X: f32(X.data.subarray(0, n * X.cols), [n, X.cols]), y: f32(yStd, [n]), w: f32(wAll, [n]) };
+  const feedBatch = (idx: Int32Array, feeds: Record<string, ort.Tensor>) => {
+    Object.assign(feeds, constant);
+    feeds.idx = i32(idx, [idx.length]);
+  };
+  // The trainer minimises valid_loss: the monitored metric, signed; onIter reports it by name.
+  const validLoss = (params: Float32Array, stats: Float32Array) => monitorValid!.sign * monitorValid!.score(predictor!.raw(valid!.X, params, stats));
+  const onIter: FitContext['onIter'] = (epoch, metrics) => {
+    if (!monitorValid || monitorValid.name === 'valid_loss' || !('valid_loss' in metrics)) return ctx.onIter?.(epoch, metrics);
+    const { valid_loss: signed, ...rest } = metrics;
+    ctx.onIter?.(epoch, { ...rest, [monitorValid.name]: monitorValid.sign * signed });
+  };
+  const result = train({
+    name: 'mlp',
+    model,
+    outputs,
+    layout,
+    optimizer: { kind: p.optimizer, weightDecay: p.weight_decay },
+    threads,
+    rows: n,
+    batchSize: p.batch_size,
+    minBatchRows: p.batch_norm ? 2 : 1, // batch statistics need two rows
+    epochs,
+    patience: p.patience,
+    lr: {
+      rate: p.learning_rate,
+      schedule: p.lr_schedule,
+      minRatio: p.min_lr_ratio,
+      plateauPatience: p.plateau_patience,
+      plateauFactor: p.plateau_factor,
+    },
+    masks: spec.dropout > 0 ? spec.hidden.map((u, l) => ({ name: `mask${l}`, shape: [u], keep: 1 - spec.dropout })) : [],
+    rng,
+    feedBatch,
+    validLoss: valid ? validLoss : undefined,
+    log: ctx.log,
+    onIter,
+  });
+  // With validation rows the best epoch's weights win; otherwise the last epoch's.
+  const state: MlpState = {
+    task,
+    encoding,
+    spec,
+    yMean,
+    yScale,
+    params: layout.unpack(result.params, result.stats),
+    bestEpoch: result.bestEpoch,
+    validated: valid !== undefined,
+    threads,
+  };
+  return fitted(state, p.predict_batch_size);
 }
 
 export const mlp = defineModel({
   kind: 'mlp',
   summary: 'multi-layer perceptron trained on onnxruntime (embeddings for categoricals, batch norm, dropout, early stopping)',
   params,
+  // With validation rows the best epoch's weights are kept, patience or not.
+  usesValidation: () => true,
   fit: fitMlp,
   load(json) {
     const s = json as {
@@ -461,6 +439,7 @@ export const mlp = defineModel({
       yMean: number;
       yScale: number;
       bestEpoch: number;
+      validated?: boolean;
       threads?: number;
       predictBatch: number;
       params: { name: string; shape: number[]; trainable?: boolean; decay?: boolean; data: number[] }[];
@@ -474,6 +453,7 @@ export const mlp = defineModel({
         yMean: s.yMean,
         yScale: s.yScale,
         bestEpoch: s.bestEpoch,
+        validated: s.validated ?? false,
         threads: s.threads ?? defaultThreads(),
         params: s.params.map((q) => ({
           name: q.name,

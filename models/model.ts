@@ -9,6 +9,7 @@
  */
 import type { z } from 'zod';
 import type { Matrix } from '../core/matrix.ts';
+import type { MetricName } from '../core/eval/metrics.ts';
 
 export type Task = 'regression' | 'binary';
 
@@ -16,8 +17,21 @@ export interface FitContext {
   /** Seed for everything random inside fit. */
   seed: number;
   task: Task;
-  /** Validation rows for early stopping (never used to fit parameters). */
+  /** Validation rows for early stopping (never used to fit parameters); y on the scale of the training y. */
   valid?: { X: Matrix; y: Float64Array };
+  /**
+   * Early-stopping metric (the run's validation.metric; a learner's own `metric` param wins),
+   * scored on the label scale: predictions and valid.y go through `toLabel` first.
+   */
+  metric?: MetricName;
+  /** Maps the fitted target back to the label scale (the inverse of a target transform such as log). */
+  toLabel?: (v: number) => number;
+  /**
+   * Refit without validation rows: train the rounds / epochs an early-stopped fit of `rows`
+   * rows chose (its `iterations`). Each learner scales the count to its own row count as its
+   * iterations mean (gbdt: rounds x n / rows; mlp: the same epochs, an epoch already grows with n).
+   */
+  iterations?: { count: number; rows: number };
   /** Per-row training weights (pseudo-labelled rows get less than 1). */
   weight?: Float64Array;
   /** Called after each boosting round / epoch (counted from 1) with the current validation metrics. */
@@ -30,6 +44,11 @@ export interface FittedModel {
   readonly kind: string;
   /** One prediction per row of X (probabilities for binary tasks). */
   predict(X: Matrix): Float64Array;
+  /**
+   * Rounds / epochs the model kept when validation rows chose them (early stopping, the best
+   * epoch); undefined when no validation rows chose anything.
+   */
+  readonly iterations?: number;
   /** Feature name -> importance (gain where the learner has it). */
   importance(): Record<string, number>;
   /** Plain JSON; `load` of the same kind rebuilds an identical predictor. */
@@ -41,6 +60,8 @@ export interface ModelDef<P = unknown> {
   /** One line for `--help` and the registry listing. */
   readonly summary: string;
   readonly params: z.ZodType<P>;
+  /** True when fit with these params lets validation rows choose something (early stopping); absent: never. */
+  usesValidation?(params: P): boolean;
   /** X and ctx.valid.X are the runner's buffers, overwritten by the next fold: keep no view of them. */
   fit(X: Matrix, y: Float64Array, params: P, ctx: FitContext): Promise<FittedModel> | FittedModel;
   load(json: unknown): FittedModel;
@@ -50,6 +71,7 @@ export function defineModel<S extends z.ZodType>(def: {
   kind: string;
   summary: string;
   params: S;
+  usesValidation?(params: z.output<S>): boolean;
   fit(X: Matrix, y: Float64Array, params: z.output<S>, ctx: FitContext): Promise<FittedModel> | FittedModel;
   load(json: unknown): FittedModel;
 }): ModelDef<z.output<S>> {

@@ -1,7 +1,8 @@
 /**
  * @file The challenge metrics. SRC (Spearman rank correlation, average ranks for ties) and MAE
  * for the image track, MAPE for the video track, plus RMSE; AUC, accuracy and weighted
- * precision / recall / F1 for binary tasks (probabilities thresholded at 0.5).
+ * precision / recall / F1 for binary tasks (probabilities thresholded at 0.5), and log-loss (the
+ * binary learners' default early-stopping metric).
  *
  * @example
  *   src([1, 2, 3], [1, 3, 2]); // 0.5
@@ -159,7 +160,18 @@ export function f1(y: Vec, p: Vec): number {
   return weighted(y, p, (tp, pred, actual) => (tp ? (2 * tp) / (pred + actual) : 0));
 }
 
-export type MetricName = 'src' | 'mae' | 'mape' | 'rmse' | 'auc' | 'accuracy' | 'precision' | 'recall' | 'f1';
+/** Mean binary cross-entropy of probabilities against {0, 1} labels (clipped to [1e-15, 1 - 1e-15]). */
+export function logloss(y: Vec, p: Vec): number {
+  checkLengths(y, p);
+  let s = 0;
+  for (let i = 0; i < y.length; i++) {
+    const q = Math.min(Math.max(p[i], 1e-15), 1 - 1e-15);
+    s -= y[i] > 0.5 ? Math.log(q) : Math.log(1 - q);
+  }
+  return s / y.length;
+}
+
+export type MetricName = 'src' | 'mae' | 'mape' | 'rmse' | 'auc' | 'accuracy' | 'precision' | 'recall' | 'f1' | 'logloss';
 
 export const METRICS: Readonly<Record<MetricName, { fn: (y: Vec, p: Vec) => number; higherIsBetter: boolean }>> = Object.freeze({
   src: { fn: src, higherIsBetter: true },
@@ -171,4 +183,5 @@ export const METRICS: Readonly<Record<MetricName, { fn: (y: Vec, p: Vec) => numb
   precision: { fn: precision, higherIsBetter: true },
   recall: { fn: recall, higherIsBetter: true },
   f1: { fn: f1, higherIsBetter: true },
+  logloss: { fn: logloss, higherIsBetter: false },
 });

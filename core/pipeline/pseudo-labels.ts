@@ -35,13 +35,16 @@ export interface RoundComparison {
   folds: number[];
   /** Paired gains over round 0 (positive = better): mean and its standard error; absent for round 0. */
   gain?: { mean: number; se: number };
+  /** The main metric pooled over every validated row (what the run reports as its CV). */
+  pooled: number;
   kept: boolean;
 }
 
 /**
  * Chooses among the rounds' OOF predictions (index = round; NaN for never-validated rows) on the
- * evaluation folds (at least 2). A round qualifies when mean gain > standard error; the
- * qualifying round with the largest mean gain is kept, else round 0.
+ * evaluation folds (at least 2). A round qualifies when mean gain > standard error and its pooled
+ * score (the reported CV) beats round 0's: per-fold scores miss between-fold offsets, which
+ * pooled SRC counts. The qualifying round with the largest mean gain is kept, else round 0.
  */
 export function chooseRound(oofs: readonly Float64Array[], y: ArrayLike<number>, folds: Folds, metric: MetricName): { chosen: number; rounds: RoundComparison[] } {
   const { fn, higherIsBetter } = METRICS[metric];
@@ -49,17 +52,21 @@ export function chooseRound(oofs: readonly Float64Array[], y: ArrayLike<number>,
   folds.fold.forEach((f, r) => f >= 0 && byFold[f].push(r));
   const yFold = byFold.map((rows) => Float64Array.from(rows, (r) => y[r]));
   const perFold = oofs.map((oof) => byFold.map((rows, f) => fn(yFold[f], Float64Array.from(rows, (r) => oof[r]))));
+  const all = byFold.flat();
+  const yAll = Float64Array.from(all, (r) => y[r]);
+  const pooled = oofs.map((oof) => fn(yAll, Float64Array.from(all, (r) => oof[r])));
   const k = folds.k;
   let chosen = 0;
   let bestGain = 0;
   const rounds: RoundComparison[] = perFold.map((scores, round) => {
-    if (round === 0) return { round, folds: scores, kept: false };
+    if (round === 0) return { round, folds: scores, pooled: pooled[0], kept: false };
     const gains = scores.map((s, f) => (higherIsBetter ? s - perFold[0][f] : perFold[0][f] - s));
     const mean = gains.reduce((a, b) => a + b, 0) / k;
     const sd = Math.sqrt(gains.reduce((a, g) => a + (g - mean) ** 2, 0) / (k - 1));
     const se = sd / Math.sqrt(k);
-    if (mean > se && mean > bestGain) [chosen, bestGain] = [round, mean];
-    return { round, folds: scores, gain: { mean, se }, kept: false };
+    const pooledBetter = higherIsBetter ? pooled[round] > pooled[0] : pooled[round] < pooled[0];
+    if (mean > se && pooledBetter && mean > bestGain) [chosen, bestGain] = [round, mean];
+    return { round, folds: scores, gain: { mean, se }, pooled: pooled[round], kept: false };
   });
   rounds[chosen].kept = true;
   return { chosen, rounds };

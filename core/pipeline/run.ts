@@ -26,11 +26,11 @@ import { BlockCache, fingerprintFiles, hashOf } from '../cache/block-cache.ts';
 import { writeFileAtomic } from '../cache/atomic.ts';
 import { readDataset } from '../data/read-dataset.ts';
 import { withColumns, type Table } from '../data/table.ts';
-import { makeFolds, validatedRows } from '../eval/folds.ts';
+import { foldRows, innerSplit, makeFolds, validatedRows, type FoldSpec } from '../eval/folds.ts';
 import { quantileSorted } from '../eval/quantile.ts';
 import { formatScores, score, type Scores } from '../eval/score.ts';
 import { hconcat } from '../matrix.ts';
-import type { MetricName } from '../eval/metrics.ts';
+import { METRICS, type MetricName } from '../eval/metrics.ts';
 import { renderSubmission, submissionFileName } from '../submit/write.ts';
 import { validateSubmissionText } from '../submit/validate.ts';
 import { zipFile } from '../submit/zip.ts';
@@ -39,8 +39,8 @@ import { loadPipeline, type PathKey } from './load.ts';
 import { computeFeatures, modelFeatureIds, planFeatures, type FeatureBlocks } from './feature-stage.ts';
 import { checkModels, prepareLabels } from './preflight.ts';
 import { describePlan } from './plan.ts';
-import { FoldFeatureCache, trainModel, type ModelResult } from './train-stage.ts';
-import { ensemble, evaluationFolds, type EnsembleResult } from './ensemble-stage.ts';
+import { FoldFeatureCache, trainModel, type EarlyStopping, type ModelResult } from './train-stage.ts';
+import { ensemble, evaluationFolds, type EnsembleResult, type Level } from './ensemble-stage.ts';
 import { describePostprocess, nestedPostprocess, type NestedPostprocess } from './postprocess.ts';
 import { chooseRound, pseudoLabels } from './pseudo-labels.ts';
 import { submissionHeader, tableSpecOf, targetsOf, type Pipeline } from './schema.ts';
@@ -103,6 +103,32 @@ function labelWeights(y: Float64Array, cfg: Pipeline['labels'], log: RunLog): Fl
   return w;
 }
 
+/** The plain mean of the learners' fold-model test predictions (no fitted weights), as a one-fold Level. */
+function foldModelMean(results: ModelResult[]): Level {
+  const test = new Float64Array(results[0].test.length);
+  for (const m of results) for (const t of m.testFolds) for (let i = 0; i < t.length; i++) test[i] += t[i] / (results.length * m.testFolds.length);
+  return { id: 'fold-models', oof: new Float64Array(0), testFolds: [test], test, scores: {} };
+}
+
+/**
+ * How the CV was validated, for metrics.json, run.json and the terminal: `optimistic` when some
+ * learner's rounds were chosen on the very rows it is scored on (validation.early_stopping: fold).
+ */
+function validationInfo(v: Pipeline['validation'], results: ModelResult[]) {
+  const onFold = results.filter((m) => m.earlyStopping === 'fold').map((m) => m.id);
+  return {
+    scheme: v.scheme,
+    early_stopping: v.early_stopping,
+    optimistic: onFold.length > 0,
+    stopped_on_validation_rows: onFold,
+    note: onFold.length
+      ? `optimistic CV: ${onFold.join(', ')} chose their rounds on each fold's validation rows (validation.early_stopping: fold); inner keeps them out`
+      : v.early_stopping === 'inner'
+        ? "early stopping on an inner split of each fold's training rows; no out-of-fold row chose its own model"
+        : 'no learner early-stops',
+  };
+}
+
 export function defaultModelsDir(): string {
   return process.env.SMP_MODELS_DIR ?? path.join(process.env.XDG_CACHE_HOME ?? path.join(os.homedir(), '.cache'), 'smp-kit', 'models');
 }
@@ -146,6 +172,11 @@ async function prepare(file: string, opts: RunOptions, log: RunLog) {
   const v = pipeline.validation;
   if (v.scheme === 'group-kfold' && v.group !== 'uid' && !(v.group in table.columns))
     throw new UserError(`${locate(['validation', 'group'])} validation.group: the dataset has no column "${v.group}"`);
+  // One fold has one model: no disagreement between fold models to rank test rows by.
+  if ((v.scheme === 'time' || v.scheme === 'holdout') && pipeline.pseudo_labels.rounds > 0 && pipeline.pseudo_labels.fraction < 1)
+    throw new UserError(
+      `${locate(['pseudo_labels', 'fraction'])} pseudo_labels.fraction: ${pipeline.pseudo_labels.fraction} picks the test rows the fold models agree on most, but validation.scheme: ${v.scheme} has a single fold model; use fraction: 1 (every test row) or a kfold / group-kfold scheme`,
+    );
   prepareLabels(table, pipeline, locate, log);
 
   const cache = new BlockCache(path.join(work, '.cache'), (m) => log.warn('cache', m));
@@ -191,25 +222,32 @@ async function fitTarget(o: {
   const groups = v.group === 'uid' ? table.uid.slice(0, table.nTrain) : (table.columns[v.group] as { values: (string | null)[] }).values.slice(0, table.nTrain).map((g) => (g === null ? null : String(g)));
   const dateCol = table.columns.postdate;
   const postdate = dateCol?.type === 'number' ? dateCol.values : new Float64Array(table.n).fill(NaN);
-  const folds = makeFolds(
-    table.nTrain,
-    {
-      scheme: v.scheme,
-      folds: v.folds,
-      shuffle: v.shuffle,
-      groups,
-      times: postdate.subarray(0, table.nTrain),
-      validFraction: v.valid_fraction,
-      strata: pipeline.task === 'binary' && v.stratify ? y : undefined,
-    },
-    rng.fork('folds'),
-  );
+  const foldSpec: FoldSpec = {
+    scheme: v.scheme,
+    folds: v.folds,
+    shuffle: v.shuffle,
+    groups,
+    times: postdate.subarray(0, table.nTrain),
+    validFraction: v.valid_fraction,
+    strata: pipeline.task === 'binary' && v.stratify ? y : undefined,
+  };
+  const folds = makeFolds(table.nTrain, foldSpec, rng.fork('folds'));
   const strat = pipeline.task === 'binary' && v.stratify && v.scheme !== 'time' && v.scheme !== 'group-kfold' ? ', stratified by class' : '';
   const pct = (v.valid_fraction * 100).toFixed(0);
   log.info(
     'validation',
-    v.scheme === 'time' ? `time-ordered holdout: newest ${pct}% of train` : v.scheme === 'holdout' ? `holdout: random ${pct}% of train validated${strat}` : `${v.scheme}, ${folds.k} folds${strat}`,
+    (v.scheme === 'time' ? `time-ordered holdout: newest ${pct}% of train` : v.scheme === 'holdout' ? `holdout: random ${pct}% of train validated${strat}` : `${v.scheme}, ${folds.k} folds${strat}`) +
+      (v.early_stopping === 'inner'
+        ? `; early stopping on ${(v.inner_fraction * 100).toFixed(0)}% of each fold's training rows${v.scheme === 'time' ? ' (the newest)' : v.scheme === 'group-kfold' ? ' (whole groups)' : ''}`
+        : "; early stopping on each fold's validation rows (optimistic CV)") +
+      (folds.k === 1 ? '; test predictions from a refit on all train rows' : ''),
   );
+  // The same inner split for every learner and round, cut the way the scheme cuts.
+  const innerRng = rng.fork('inner-split');
+  const earlyStopping: EarlyStopping =
+    v.early_stopping === 'inner'
+      ? { mode: 'inner', stop: Array.from({ length: folds.k }, (_, f) => innerSplit(foldRows(folds, f).train, foldSpec, v.inner_fraction, innerRng.fork(`fold${f}`)).stop) }
+      : { mode: 'fold' };
 
   const usesLog = pipeline.labels.transform === 'log' || pipeline.models.some((m) => m.transform === 'log');
   if (usesLog && y.some((v) => !(v > 0)))
@@ -231,7 +269,25 @@ async function fitTarget(o: {
     if (round > 0) log.info('pseudo-labels', `round ${round}: ${pseudo!.rows.length} test rows, weight ${pipeline.pseudo_labels.weight}`);
     const results: ModelResult[] = [];
     for (const [m, entry] of pipeline.models.entries()) {
-      results.push(await trainModel({ entry, table, blocks, foldCache, folds, task: pipeline.task, y, rng: rng.fork(`model:${entry.id}`), log, pseudo, weight, target: TARGETS[entry.transform ?? pipeline.labels.transform] }));
+      results.push(
+        await trainModel({
+          entry,
+          table,
+          blocks,
+          foldCache,
+          folds,
+          task: pipeline.task,
+          y,
+          metric,
+          earlyStopping,
+          refitAll: folds.k === 1,
+          rng: rng.fork(`model:${entry.id}`),
+          log,
+          pseudo,
+          weight,
+          target: TARGETS[entry.transform ?? pipeline.labels.transform],
+        }),
+      );
       // In the last round, a block goes after the last learner that reads it.
       if (lastTarget && round === pipeline.pseudo_labels.rounds) {
         for (const id of modelIds[m]) {
@@ -243,7 +299,10 @@ async function fitTarget(o: {
     const post = nestedPostprocess(pipeline.postprocess, ens.final, y, postdate, metaFolds, metric);
     log.info('ensemble', `round ${round}: ${formatScores(ens.final.scores)}`, { round, scores: ens.final.scores });
     rounds.push({ round, results, ens, post });
-    pseudo = pseudoLabels(ens.final, pipeline.pseudo_labels);
+    // With a single fold the combiners were fitted on the validated rows and the test predictions
+    // come from refits that saw them: the next round's labels are the plain mean of the fold
+    // models, which saw neither (fraction is 1 there: see prepare).
+    pseudo = pseudoLabels(folds.k > 1 ? ens.final : foldModelMean(results), pipeline.pseudo_labels);
   }
   // Validation rows never change across rounds, so rounds compare fold by fold: a later round is
   // kept only when its paired fold gains over round 0 beat their own noise.
@@ -251,16 +310,17 @@ async function fitTarget(o: {
   const chosen = rounds[choice.chosen];
   for (const c of choice.rounds.slice(1)) {
     const { mean, se } = c.gain!;
-    const verdict = c.kept ? 'kept' : mean > se ? 'passes, but another round gains more' : 'not kept: mean gain <= standard error';
+    const pooledWorse = METRICS[metric].higherIsBetter ? c.pooled <= choice.rounds[0].pooled : c.pooled >= choice.rounds[0].pooled;
+    const verdict = c.kept ? 'kept' : mean <= se ? 'not kept: mean gain <= standard error' : pooledWorse ? `not kept: pooled CV ${c.pooled.toPrecision(4)} is not better than round 0's ${choice.rounds[0].pooled.toPrecision(4)}` : 'passes, but another round gains more';
     log.info('pseudo-labels', `round ${c.round} vs round 0: ${metric.toUpperCase()} gain per fold mean ${mean.toPrecision(3)}, standard error ${se.toPrecision(3)} (${metaFolds.k} folds, positive = better): ${verdict}`, { round: c.round, gain: c.gain, folds: c.folds, kept: c.kept });
   }
   if (rounds.length > 1) log.info('pseudo-labels', `keeping round ${chosen.round}`);
   const { results, ens, post } = chosen;
   const finalScores = score(pipeline.task, validated.map((r) => y[r]), validated.map((r) => post.oof[r]));
   log.info('postprocess', describePostprocess(pipeline.postprocess, post.fitted), { postprocess: post.fitted, folds: post.folds });
-  log.info('final', `CV: ${formatScores(finalScores)}`, { postprocess: post.fitted });
-  return { y, folds, validated, metric, rounds, choice, results, ens, post, finalScores };
-
+  const validation = validationInfo(v, results);
+  log.info('final', `CV: ${formatScores(finalScores)}${validation.optimistic ? ' (optimistic: early stopping saw the validation rows)' : ''}`, { postprocess: post.fitted, validation });
+  return { y, folds, validated, rounds, choice, results, ens, post, finalScores, validation };
 }
 
 type TargetFit = Awaited<ReturnType<typeof fitTarget>>;
@@ -270,11 +330,11 @@ type TargetFit = Awaited<ReturnType<typeof fitTarget>>;
  * a target name `<model>.<target>.oof.csv`) and returns its metrics.json section.
  */
 function writeTargetFiles(runDir: string, table: Table, pipeline: Pipeline, fit: TargetFit, target: string | null): TargetMetrics {
-  const { y, folds, validated, rounds, choice, results, ens, post, finalScores } = fit;
+  const { y, folds, validated, rounds, choice, results, ens, post, finalScores, validation } = fit;
   const sfx = target === null ? '' : `.${target}`;
   const metrics: TargetMetrics = {};
   for (const m of results) {
-    metrics[m.id] = { ...m.scores, folds: m.folds };
+    metrics[m.id] = { ...m.scores, folds: m.folds, early_stopping: m.earlyStopping, iterations: m.iterations } as never;
     const trainPids = table.pid.slice(0, table.nTrain);
     writeFileAtomic(path.join(runDir, `${m.id}${sfx}.oof.csv`), csv(['pid', 'label', 'fold', 'prediction'], trainPids.map((pid, r) => [pid, y[r], folds.fold[r], Number.isNaN(m.oof[r]) ? '' : m.oof[r]])));
     writeFileAtomic(path.join(runDir, `${m.id}${sfx}.test.csv`), csv(['pid', 'prediction'], table.pid.slice(table.nTrain).map((pid, i) => [pid, m.test[i]])));
@@ -282,6 +342,7 @@ function writeTargetFiles(runDir: string, table: Table, pipeline: Pipeline, fit:
     writeFileAtomic(path.join(runDir, `${m.id}${sfx}.importance.csv`), csv(['feature', 'importance'], imp));
   }
   metrics.final = { ...finalScores };
+  metrics.validation = validation as never;
   // postprocess: what the test predictions got; postprocess_folds: what each fold's CV rows got.
   metrics.ensemble = { method: pipeline.ensemble.method, weights: ens.weights, groups: ens.groups, postprocess: post.fitted, postprocess_folds: post.folds } as never;
   if (rounds.length > 1)
@@ -336,6 +397,7 @@ export async function runPipeline(file: string, opts: RunOptions = {}): Promise<
   const perTarget = fits.map((fit, t) => writeTargetFiles(runDir, table, pipeline, fit, names.length ? names[t] : null));
   const metrics = perTarget[0];
   const finalTest = fits[0].post.test;
+  const validation = fits[0].validation;
   writeFileAtomic(path.join(runDir, 'metrics.json'), JSON.stringify(names.length ? { targets: Object.fromEntries(names.map((n, t) => [n, perTarget[t]])) } : metrics, null, 2) + '\n');
 
   const testPids = table.pid.slice(table.nTrain);
@@ -367,6 +429,7 @@ export async function runPipeline(file: string, opts: RunOptions = {}): Promise<
     feature_keys: blocks.keys,
     counters: log.counters,
     main_metric: mainMetric(pipeline),
+    validation,
     submission: path.relative(work, zipPath),
     config: pipeline,
   };

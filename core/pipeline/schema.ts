@@ -29,7 +29,14 @@ export const validationSchema = z
     metric: z
       .enum(['src', 'mae', 'mape', 'rmse', 'auc', 'accuracy', 'precision', 'recall', 'f1'])
       .optional()
-      .describe('metric for early stopping, model selection and blending; default src (image), mape (video), auc (binary)'),
+      .describe('metric for early stopping (on the label scale; a learner\'s own metric param wins), model selection and blending; default src (image), mape (video), auc (binary)'),
+    early_stopping: z
+      .enum(['fold', 'inner'])
+      .default('inner')
+      .describe(
+        'rows that choose a learner\'s rounds / epochs: inner, an inner split of each fold\'s own training rows (cut like the scheme: newest by time, whole groups, or random; the learner fits the rest), so no out-of-fold row chooses its own model; fold, the fold\'s validation rows (the learner fits all its training rows, but the CV is optimistic and labelled so)',
+      ),
+    inner_fraction: z.number().min(0.05).max(0.5).default(0.15).describe('validation.early_stopping: inner: share of each fold\'s training rows to stop on'),
   })
   .strict();
 

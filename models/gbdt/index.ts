@@ -2,7 +2,8 @@
  * @file Learner kind `gbdt`: histogram-based, LightGBM-style gradient-boosted trees in
  * TypeScript (leaf-wise growth, quantile bins with a missing bin, native categorical splits,
  * l2 / l1 / huber / pseudo_huber / mape / binary objectives, bagging, feature fraction, early
- * stopping on ctx.valid), training on two cores through worker threads over shared memory.
+ * stopping on ctx.valid with the run's metric on the label scale, refits of a chosen round count
+ * through ctx.iterations), training on two cores through worker threads over shared memory.
  * The files: params (schema), binning, histogram, split, engine (shared state + job), worker,
  * pool, grow (one tree), objectives, train (boosting loop), predictor (flat forest, JSON).
  *
@@ -41,6 +42,8 @@ interface ModelState {
   forest: Forest;
   objective: ObjectiveName;
   bestIteration: number;
+  /** Validation rows chose the round count (early stopping). */
+  validated: boolean;
   names: string[];
   categorical: boolean[];
   gain: number[];
@@ -52,6 +55,7 @@ const jsonSchema = z.object({
   version: z.literal(1),
   objective: z.enum(['l2', 'l1', 'huber', 'pseudo_huber', 'mape', 'binary']),
   bestIteration: z.number(),
+  validated: z.boolean().default(false),
   names: z.array(z.string()),
   categorical: z.array(z.boolean()),
   gain: z.array(z.number()),
@@ -68,6 +72,7 @@ function makeModel(s: ModelState): GbdtModel {
     kind: 'gbdt' as const,
     objective: s.objective,
     bestIteration: s.bestIteration,
+    iterations: s.validated ? s.bestIteration + 1 : undefined,
     numTrees: numTrees(s.forest),
     predictRaw(X: Matrix, trees?: number) {
       checkCols(X);
@@ -89,6 +94,7 @@ function makeModel(s: ModelState): GbdtModel {
         version: 1,
         objective: s.objective,
         bestIteration: s.bestIteration,
+        validated: s.validated,
         names: s.names,
         categorical: s.categorical,
         gain: s.gain,
@@ -103,12 +109,14 @@ export const gbdt = defineModel({
   kind: 'gbdt',
   summary: 'Histogram gradient-boosted trees (LightGBM-style, leaf-wise, native categoricals, two cores), in TypeScript.',
   params: gbdtParams,
+  usesValidation: (p) => p.early_stopping_rounds > 0,
   async fit(X, y, params, ctx) {
     const r = await train(X, y, params, ctx);
     return makeModel({
       forest: r.forest,
       objective: r.objective,
       bestIteration: r.bestIteration,
+      validated: r.validated,
       names: [...X.names],
       categorical: [...X.categorical],
       gain: Array.from(r.gain),

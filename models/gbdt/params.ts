@@ -6,9 +6,10 @@
  *   const p = gbdtParams.parse({ num_leaves: 63, learning_rate: 0.05 });
  */
 import { z } from 'zod';
+import type { MetricName } from '../../core/eval/metrics.ts';
 
 export const OBJECTIVES = ['l2', 'l1', 'huber', 'pseudo_huber', 'mape', 'binary'] as const;
-export const ES_METRICS = ['rmse', 'mae', 'mape', 'src', 'auc', 'logloss'] as const;
+export const ES_METRICS = ['rmse', 'mae', 'mape', 'src', 'auc', 'logloss'] as const satisfies readonly MetricName[];
 
 export const gbdtParams = z
   .object({
@@ -47,7 +48,7 @@ export const gbdtParams = z
     metric: z
       .enum(ES_METRICS)
       .optional()
-      .describe('Validation metric for early stopping and onIter: rmse, mae, mape, src, auc, logloss. Default: rmse for regression, logloss for binary.'),
+      .describe('Validation metric for early stopping and onIter, on the label scale (after the inverse of a target transform): rmse, mae, mape, src, auc, logloss. Default: the pipeline\'s validation.metric, else rmse for regression and logloss for binary.'),
     cat_smooth: z.number().min(0).default(10).describe('Categorical splits: smoothing added to the hessian when ordering categories by gradient/hessian; categories with fewer rows than this are left out of the ordering (LightGBM).'),
     cat_l2: z.number().min(0).default(10).describe('Categorical splits: extra L2 regularisation for sorted-category splits.'),
     min_data_per_group: z.number().int().min(1).default(100).describe('Categorical splits: minimum rows in a group of categories on either side.'),

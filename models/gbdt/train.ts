@@ -2,7 +2,8 @@
  * @file The boosting loop: bins the data, allocates the shared engine, starts the thread pool,
  * and for each round computes gradients, draws the tree's features and (every bagging_freq
  * rounds) its rows, grows a tree, refits leaves for l1-type losses, updates training and
- * validation scores, and applies early stopping (keeping the best round). Workers are always
+ * validation scores, and applies early stopping (keeping the best round; the metric is scored
+ * on the label scale). A refit (ctx.iterations) trains a given round count. Workers are always
  * terminated before returning.
  *
  * @example
@@ -11,7 +12,7 @@
 import os from 'node:os';
 import type { Matrix } from '../../core/matrix.ts';
 import { Random } from '../../core/random.ts';
-import { auc, mae, mape, rmse, src } from '../../core/eval/metrics.ts';
+import { METRICS, type MetricName } from '../../core/eval/metrics.ts';
 import type { FitContext } from '../model.ts';
 import { binMatrix, fitBinMappers, type BinMapper } from './binning.ts';
 import { allocateEngine } from './engine.ts';
@@ -25,29 +26,13 @@ export interface TrainResult {
   forest: Forest;
   objective: ObjectiveName;
   bestIteration: number;
+  /** True when validation rows chose the number of rounds (early stopping). */
+  validated: boolean;
   metric: string | null;
   bestScore: number | null;
   gain: Float64Array;
   splits: Float64Array;
 }
-
-function logloss(y: ArrayLike<number>, p: ArrayLike<number>): number {
-  let s = 0;
-  for (let i = 0; i < y.length; i++) {
-    const q = Math.min(Math.max(p[i], 1e-15), 1 - 1e-15);
-    s -= y[i] > 0.5 ? Math.log(q) : Math.log(1 - q);
-  }
-  return s / y.length;
-}
-
-const METRIC_FNS: Record<string, { fn: (y: ArrayLike<number>, p: ArrayLike<number>) => number; higher: boolean }> = {
-  rmse: { fn: rmse, higher: false },
-  mae: { fn: mae, higher: false },
-  mape: { fn: mape, higher: false },
-  src: { fn: src, higher: true },
-  auc: { fn: auc, higher: true },
-  logloss: { fn: logloss, higher: false },
-};
 
 /** Threads to use: the param, or min(2, cores) and 1 for small data. */
 export function resolveThreads(p: Pick<GbdtParams, 'num_threads'>, n: number, F: number): number {
@@ -86,9 +71,17 @@ export async function train(X: Matrix, y: Float64Array, p: GbdtParams, ctx: FitC
   const objName: ObjectiveName = p.objective ?? (ctx.task === 'binary' ? 'binary' : 'l2');
   if (ctx.task === 'binary' && objName !== 'binary') throw new Error(`gbdt: objective ${objName} on a binary task`);
   const obj = objective(objName, p.delta);
-  const metricName = p.metric ?? (objName === 'binary' ? 'logloss' : 'rmse');
-  const metric = METRIC_FNS[metricName];
+  // The learner's own metric, else the run's, scored on the label scale (toLabel undoes a target transform).
+  const metricName: MetricName = p.metric ?? ctx.metric ?? (objName === 'binary' ? 'logloss' : 'rmse');
+  const metric = METRICS[metricName];
+  const toLabel = ctx.toLabel;
   const n = X.rows;
+  // A refit trains the rounds an early-stopped fit chose, scaled to this fit's rows, and validates nothing.
+  const refit = ctx.iterations;
+  const rounds = refit ? Math.max(1, Math.round((refit.count * n) / refit.rows)) : p.n_estimators;
+  const valid = refit ? undefined : ctx.valid;
+  const stopping = valid !== undefined && p.early_stopping_rounds > 0;
+  const validLabels = valid ? (toLabel ? valid.y.map(toLabel) : valid.y) : null;
   const F = X.cols;
   const rng = new Random(ctx.seed);
   const mappers = fitBinMappers(X, p.max_bin, p.bin_sample_rows, rng.fork('bins'));
@@ -128,7 +121,6 @@ export async function train(X: Matrix, y: Float64Array, p: GbdtParams, ctx: FitC
       maxCatToOnehot: p.max_cat_to_onehot,
     },
   });
-  const valid = ctx.valid;
   const vBins = valid ? binMatrix(valid.X, mappers, false) : null;
   const vn = valid ? valid.X.rows : 0;
   const w = ctx.weight;
@@ -162,7 +154,7 @@ export async function train(X: Matrix, y: Float64Array, p: GbdtParams, ctx: FitC
     }, slots, missingBin);
     const resid = renewW ? new Float64Array(n) : null;
     const residW = renewW ? new Float64Array(n) : null;
-    for (let it = 0; it < p.n_estimators; it++) {
+    for (let it = 0; it < rounds; it++) {
       obj.gradients(y, score, w, init.gh);
       // Features of this tree.
       if (nUse < F) {
@@ -227,22 +219,22 @@ export async function train(X: Matrix, y: Float64Array, p: GbdtParams, ctx: FitC
       treeStats.push({ feature: tree.feature, gain: tree.gain });
       builder.addTree(toRawTree(tree, mappers, values));
       const metrics: Record<string, number> = {};
-      if (valid && vBins) {
+      if (validLabels && vBins) {
         binTreeLeaves(tree, vBins, vn, missingBin, null, leafOf);
         for (let k = 0; k < vn; k++) {
           vScore[k] += values[leafOf[k]];
-          vPred[k] = obj.transform(vScore[k]);
+          vPred[k] = toLabel ? toLabel(obj.transform(vScore[k])) : obj.transform(vScore[k]);
         }
-        const m = metric.fn(valid.y, vPred);
+        const m = metric.fn(validLabels, vPred);
         metrics[metricName] = m;
-        if (bestScore === null || (metric.higher ? m > bestScore : m < bestScore)) {
+        if (bestScore === null || (metric.higherIsBetter ? m > bestScore : m < bestScore)) {
           bestScore = m;
           best = it;
         }
         if (p.verbose > 0 && (it + 1) % p.verbose === 0) ctx.log?.(`gbdt [${it + 1}] valid ${metricName}: ${m.toFixed(6)}`);
       }
       ctx.onIter?.(it + 1, metrics);
-      if (valid && p.early_stopping_rounds > 0 && it - best >= p.early_stopping_rounds) {
+      if (stopping && it - best >= p.early_stopping_rounds) {
         ctx.log?.(`gbdt: early stopping at round ${it + 1}, best round ${best + 1} (${metricName} ${bestScore})`);
         break;
       }
@@ -254,7 +246,7 @@ export async function train(X: Matrix, y: Float64Array, p: GbdtParams, ctx: FitC
   } finally {
     await pool.close();
   }
-  const trees = valid && p.early_stopping_rounds > 0 && best >= 0 ? best + 1 : treeStats.length;
+  const trees = stopping && best >= 0 ? best + 1 : treeStats.length;
   const gain = new Float64Array(F);
   const splits = new Float64Array(F);
   for (const t of treeStats.slice(0, trees)) {
@@ -267,6 +259,7 @@ export async function train(X: Matrix, y: Float64Array, p: GbdtParams, ctx: FitC
     forest: builder.build(trees),
     objective: objName,
     bestIteration: valid && best >= 0 ? best : trees - 1,
+    validated: stopping,
     metric: valid ? metricName : null,
     bestScore,
     gain,

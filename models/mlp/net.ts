@@ -2,17 +2,19 @@
  * @file The `mlp` network: a plain list of named float32 arrays (so a fitted model is JSON),
  * seeded initialisation, and its two ONNX graphs built with the engine in models/nn: the
  * training step (forward, loss, gradients, optimizer update and batch-norm running statistics
- * in one run) and the inference graph (forward only, running statistics).
+ * in one run, see models/nn/trainer.ts) and the inference graph (forward only, running
+ * statistics).
  *
  * Layout: [numeric inputs | one embedding per categorical column] -> for each hidden layer:
  * dense -> batch norm (optional) -> activation -> dropout -> dense to one output (a
  * standardised target for regression, a logit for binary tasks).
  *
- * Graph inputs: `rows` [n, cols] raw float32 rows of the Matrix (encoded inside the graph, see
- * encodeInputs), every parameter by name; training adds `y`, `w` (row weights), `mask<l>` [n, units] (dropout masks
- * scaled by 1/keep, drawn in JavaScript from the kit's seeded Random) and the optimizer's
- * scalars and state (models/nn/optim.ts). Outputs: inference `out` [n]; training `loss` and
- * `<param>.next` for every parameter (and optimizer state).
+ * Graph inputs: `params` and `stats` (the flat parameter vectors, models/nn/params.ts) and raw
+ * float32 rows of the Matrix (encoded inside the graph, see encodeInputs): inference `rows`
+ * [n, cols]; training the whole Matrix `X` with `y`, `w` (row weights) and the batch's row
+ * indices `idx` (gathered in the graph), `mask<l>` [batch, units] (dropout masks scaled by 1/keep,
+ * drawn from the kit's seeded Random) and the optimizer's scalars and state. Outputs: inference
+ * `out` [n]; training those of addTrainingStep.
  *
  * Weights are initialised in JavaScript from the kit's seeded Random (He-uniform for ReLU-like
  * activations, Glorot-uniform for tanh; embeddings N(0, 0.05)).
@@ -20,7 +22,11 @@
 import type { Random } from '../../core/random.ts';
 import { Graph, type T } from '../nn/graph.ts';
 import { rowLoss, weightedMean, type LossKind } from '../nn/losses.ts';
-import { addUpdate, stateNames, type OptimizerSpec } from '../nn/optim.ts';
+import type { OptimizerSpec } from '../nn/optim.ts';
+import type { Param, ParamLayout } from '../nn/params.ts';
+import { addTrainingStep } from '../nn/trainer.ts';
+
+export type { Param };
 
 export type Activation = 'relu' | 'leaky_relu' | 'elu' | 'selu' | 'gelu' | 'swish' | 'tanh';
 
@@ -33,17 +39,6 @@ export interface NetSpec {
   batchNorm: boolean;
   activation: Activation;
   dropout: number;
-}
-
-/** A named array with its shape; the unit of toJSON and of tf variables. */
-export interface Param {
-  name: string;
-  shape: number[];
-  data: Float32Array;
-  /** false for batch-norm moving statistics. */
-  trainable: boolean;
-  /** true where weight decay applies (dense kernels and embeddings). */
-  decay: boolean;
 }
 
 export const BN_MOMENTUM = 0.9;
@@ -127,9 +122,10 @@ function columns(g: Graph, rows: T, idx: number[], cols: number): T {
  * (missing or infinite -> 0) and their 0/1 missing indicators, categorical codes to table rows
  * (above the training maximum, negative or missing -> the 'unknown' row), embeddings looked up.
  * Batches are then plain row blocks of the Matrix: no per-element work in JavaScript.
+ * `finite`: every numeric value the graph will see is finite (the training rows, when they are),
+ * so the missing-value guard is left out.
  */
-function encodeInputs(g: Graph, layout: InputLayout, w: Map<string, T>): T {
-  const rows = g.input('rows', [-1, layout.cols]);
+function encodeInputs(g: Graph, layout: InputLayout, rows: T, w: ReadonlyMap<string, T>, finite: boolean): T {
   const parts: T[] = [];
   const bad = (v: T) => g.emit('IsNaN', [g.sub(v, v)], [{ shape: v.shape, dtype: 'bool' }])[0]; // NaN and +-Inf
   if (layout.numeric.length) {
@@ -143,7 +139,7 @@ function encodeInputs(g: Graph, layout: InputLayout, w: Map<string, T>): T {
     const mean = g.constant(Float32Array.from(layout.numeric, (c) => c.mean), [k]);
     const inv = g.constant(Float32Array.from(layout.numeric, (c) => 1 / c.scale), [k]);
     const z = g.mul(g.sub(v, mean), inv);
-    parts.push(g.where(bad(z), g.scalar(0), z));
+    parts.push(finite ? z : g.where(bad(z), g.scalar(0), z));
   }
   if (layout.indicators.length) {
     const v = columns(g, rows, layout.indicators, layout.cols);
@@ -159,17 +155,22 @@ function encodeInputs(g: Graph, layout: InputLayout, w: Map<string, T>): T {
   return parts.length === 1 ? parts[0] : g.concat(parts, 1);
 }
 
-/** Graph inputs for the parameters, in init order. */
-function paramInputs(g: Graph, params: readonly Param[]): Map<string, T> {
-  return new Map(params.map((p) => [p.name, g.input(p.name, p.shape)]));
-}
-
 /**
- * The forward pass to one value per row. With `train`, batch norm uses batch statistics (their
- * running averages become `mean<l>.next` / `var<l>.next` outputs) and dropout masks are inputs.
+ * The forward pass of raw rows [n, cols] to one value per row. With `train`, batch norm uses batch statistics (their
+ * running averages are returned in `statsNext` as `mean<l>` / `var<l>`) and dropout masks are
+ * inputs.
  */
-function forward(g: Graph, spec: NetSpec, layout: InputLayout, w: Map<string, T>, train: boolean): T {
-  let h = encodeInputs(g, layout, w);
+function forward(
+  g: Graph,
+  spec: NetSpec,
+  layout: InputLayout,
+  rows: T,
+  w: ReadonlyMap<string, T>,
+  train: boolean,
+  finite = false,
+): { out: T; statsNext: Map<string, T> } {
+  let h = encodeInputs(g, layout, rows, w, finite);
+  const statsNext = new Map<string, T>();
   const eps = g.scalar(BN_EPSILON);
   spec.hidden.forEach((units, l) => {
     let z: T;
@@ -183,57 +184,52 @@ function forward(g: Graph, spec: NetSpec, layout: InputLayout, w: Map<string, T>
         variance = g.reduceMean(g.square(d), [0], true);
         const m = g.scalar(BN_MOMENTUM);
         const m1 = g.scalar(1 - BN_MOMENTUM);
-        g.output(g.add(g.mul(w.get(`mean${l}`)!, m), g.mul(g.reshape(mu, [units]), m1)), `mean${l}.next`);
-        g.output(g.add(g.mul(w.get(`var${l}`)!, m), g.mul(g.reshape(variance, [units]), m1)), `var${l}.next`);
+        statsNext.set(`mean${l}`, g.add(g.mul(w.get(`mean${l}`)!, m), g.mul(g.reshape(mu, [units]), m1)));
+        statsNext.set(`var${l}`, g.add(g.mul(w.get(`var${l}`)!, m), g.mul(g.reshape(variance, [units]), m1)));
       } else {
         d = g.sub(z, w.get(`mean${l}`)!);
         variance = w.get(`var${l}`)!;
       }
-      z = g.add(g.mul(g.div(d, g.sqrt(g.add(variance, eps))), w.get(`gamma${l}`)!), w.get(`beta${l}`)!);
+      // gamma / sqrt(var + eps) on the [units] row, then one multiply-add over the batch.
+      const scale = g.div(w.get(`gamma${l}`)!, g.sqrt(g.add(variance, eps)));
+      z = g.add(g.mul(d, scale), w.get(`beta${l}`)!);
     } else {
       z = g.gemm(h, w.get(`W${l}`)!, w.get(`b${l}`)!);
     }
     h = activate(g, z, spec.activation);
     if (train && spec.dropout > 0) h = g.mul(h, g.input(`mask${l}`, [-1, units]));
   });
-  return g.reshape(g.gemm(h, w.get('Wout')!, w.get('bout')!), [-1]);
+  return { out: g.reshape(g.gemm(h, w.get('Wout')!, w.get('bout')!), [-1]), statsNext };
 }
 
-/** Inference graph: inputs x, c<i> and the parameters; output `out`. */
-export function inferenceModel(spec: NetSpec, layout: InputLayout, params: readonly Param[]): Uint8Array {
+/** Inference graph: inputs `rows`, `params`, `stats`; output `out`. */
+export function inferenceModel(spec: NetSpec, layout: InputLayout, params: ParamLayout): Uint8Array {
   const g = new Graph();
-  g.output(forward(g, spec, layout, paramInputs(g, params), false), 'out');
+  const w = params.inputs(g);
+  g.output(forward(g, spec, layout, g.input('rows', [-1, layout.cols]), w, false).out, 'out');
   return g.toModel('mlp_predict');
 }
 
-/** Training-step graph and the names of its outputs. */
+/**
+ * Training-step graph and the names of its outputs. The whole training Matrix is an input (`X`
+ * [n, cols], fed without a copy) with the standardised targets (`y` [n]) and row weights (`w`
+ * [n]); `idx` [batch] int32 picks the batch's rows inside the graph. `finite`: the training
+ * rows' numeric values are all finite (the graph then skips the missing-value guard).
+ */
 export function trainingModel(
   spec: NetSpec,
   layout: InputLayout,
-  params: readonly Param[],
+  params: ParamLayout,
   loss: { kind: LossKind; delta: number },
   optimizer: OptimizerSpec,
+  finite: boolean,
 ): { model: Uint8Array; outputs: string[] } {
   const g = new Graph();
-  const w = paramInputs(g, params);
-  const out = forward(g, spec, layout, w, true);
-  const batchLoss = weightedMean(g, rowLoss(g, loss.kind, out, g.input('y', [-1]), loss.delta), g.input('w', [-1]));
-  g.output(batchLoss, 'loss');
-  const trainable = params.filter((p) => p.trainable);
-  const grads = g.gradients(
-    batchLoss,
-    trainable.map((p) => w.get(p.name)!),
-  );
-  addUpdate(
-    g,
-    trainable.map((p) => ({ t: w.get(p.name)!, decay: p.decay })),
-    grads,
-    optimizer,
-  );
-  const outputs = ['loss'];
-  for (const p of params) {
-    outputs.push(`${p.name}.next`);
-    if (p.trainable) outputs.push(...stateNames(optimizer.kind, p.name).map((s) => `${s}.next`));
-  }
+  const w = params.inputs(g);
+  const idx = g.input('idx', [-1], 'int32');
+  const pick = (name: string, shape: number[]) => g.gather(g.input(name, shape), idx);
+  const { out, statsNext } = forward(g, spec, layout, pick('X', [-1, layout.cols]), w, true, finite);
+  const batchLoss = weightedMean(g, rowLoss(g, loss.kind, out, pick('y', [-1]), loss.delta), pick('w', [-1]));
+  const outputs = addTrainingStep(g, params, w, batchLoss, statsNext, optimizer);
   return { model: g.toModel('mlp_train'), outputs };
 }

@@ -104,12 +104,36 @@ export class Graph {
     return t;
   }
 
-  /** Names t as a graph output (through Identity). */
+  /** Names t as a graph output (through Identity; toModel folds it away where it can). */
   output(t: T, name: string): T {
     const out = { name, shape: t.shape, dtype: t.dtype };
     this.nodes.push({ opType: 'Identity', input: [t.name], output: [name], name: `Identity_${name}` });
     this.outs.push(out);
     return out;
+  }
+
+  /**
+   * The nodes with each output's Identity folded into the node that computes the value (renamed
+   * to the output's name), so the runtime writes the output in place instead of copying it.
+   * Kept where the value is a graph input or constant, or feeds more than one output.
+   */
+  private foldedNodes(): INode[] {
+    const outNames = new Set(this.outs.map((o) => o.name));
+    const copies = this.nodes.filter((n) => n.opType === 'Identity' && n.name === `Identity_${n.output![0]}` && outNames.has(n.output![0]));
+    const produced = new Set(this.nodes.flatMap((n) => (n.opType === 'Identity' && copies.includes(n) ? [] : (n.output ?? []))));
+    const uses = new Map<string, number>();
+    for (const n of copies) uses.set(n.input![0], (uses.get(n.input![0]) ?? 0) + 1);
+    const rename = new Map<string, string>();
+    const folded = new Set<INode>();
+    for (const n of copies) {
+      const src = n.input![0];
+      if (produced.has(src) && uses.get(src) === 1) {
+        rename.set(src, n.output![0]);
+        folded.add(n);
+      }
+    }
+    const to = (x: string) => rename.get(x) ?? x;
+    return this.nodes.filter((n) => !folded.has(n)).map((n) => ({ ...n, input: (n.input ?? []).map(to), output: (n.output ?? []).map(to) }));
   }
 
   /** Emits one node; outputs get fresh names. Recorded on the tape for differentiation. */
@@ -166,7 +190,7 @@ export class Graph {
       irVersion: 8,
       opsetImport: [{ domain: '', version: this.opset }],
       producerName: 'smp-kit',
-      graph: { name, node: this.nodes, initializer: this.inits, input: this.ins.map(vi), output: this.outs.map(vi) },
+      graph: { name, node: this.foldedNodes(), initializer: this.inits, input: this.ins.map(vi), output: this.outs.map(vi) },
     }).finish();
   }
 
@@ -405,15 +429,17 @@ function attrNum(v: AttrValue | undefined, fallback: number): number {
 const RULES: Record<string, GradRule> = {
   Identity: (_g, _r, dy) => [dy],
   Add: (g, r, dy, need) => [need[0] ? g.unbroadcast(dy, r.inputs[0]!.shape) : null, need[1] ? g.unbroadcast(dy, r.inputs[1]!.shape) : null],
-  Sub: (g, r, dy, need) => [need[0] ? g.unbroadcast(dy, r.inputs[0]!.shape) : null, need[1] ? g.unbroadcast(g.neg(dy), r.inputs[1]!.shape) : null],
+  // Negations and scalings go after the sum over broadcast axes (on the smaller tensor).
+  Sub: (g, r, dy, need) => [need[0] ? g.unbroadcast(dy, r.inputs[0]!.shape) : null, need[1] ? g.neg(g.unbroadcast(dy, r.inputs[1]!.shape)) : null],
   Mul: (g, r, dy, need) => {
     const [a, b] = r.inputs as T[];
+    if (a.name === b.name) return [g.mul(g.mul(dy, a), g.scalar(2)), null]; // x * x: one gradient, 2 x dy
     return [need[0] ? g.unbroadcast(g.mul(dy, b), a.shape) : null, need[1] ? g.unbroadcast(g.mul(dy, a), b.shape) : null];
   },
   Div: (g, r, dy, need) => {
     const [a, b] = r.inputs as T[];
     const y = r.outputs[0];
-    return [need[0] ? g.unbroadcast(g.div(dy, b), a.shape) : null, need[1] ? g.unbroadcast(g.neg(g.div(g.mul(dy, y), b)), b.shape) : null];
+    return [need[0] ? g.unbroadcast(g.div(dy, b), a.shape) : null, need[1] ? g.neg(g.unbroadcast(g.div(g.mul(dy, y), b), b.shape)) : null];
   },
   Neg: (g, _r, dy) => [g.neg(dy)],
   // Ties go to the first operand.
@@ -477,12 +503,11 @@ const RULES: Record<string, GradRule> = {
   ReduceMean: (g, r, dy) => {
     const x = r.inputs[0]!;
     const y = r.outputs[0];
-    const d = spread(g, r, dy);
     const static_ = x.shape.every((s) => s >= 0);
     const ratio = static_
       ? g.scalar(prod(y.shape) / prod(x.shape))
       : g.div(g.cast(g.sizeOf(y), 'float32'), g.cast(g.sizeOf(x), 'float32'));
-    return [g.mul(d, ratio)];
+    return [spread(g, r, g.mul(dy, ratio))]; // scaled before it is spread: fewer elements
   },
   Gather: (g, r, dy) => {
     const [table, idx] = r.inputs as T[];

@@ -27,7 +27,7 @@ export { ort };
 
 interface NativeSession {
   loadModel(buffer: ArrayBuffer, byteOffset: number, byteLength: number, options: object): void;
-  run(feeds: Record<string, ort.Tensor>, fetches: Record<string, null>, options: object): Record<string, ort.Tensor>;
+  run(feeds: Record<string, ort.Tensor>, fetches: Record<string, ort.Tensor | null>, options: object): Record<string, ort.Tensor>;
   dispose(): void;
 }
 
@@ -65,8 +65,12 @@ export class Session {
     this.fetches = Object.fromEntries(outputs.map((o) => [o, null]));
   }
 
-  run(feeds: Record<string, ort.Tensor>): Record<string, ort.Tensor> {
-    return this.native.run(feeds, this.fetches, {});
+  /**
+   * Runs the model. `into` names outputs to write into caller-owned tensors (reused buffers: the
+   * runtime allocates nothing for them); the others are returned in fresh arrays.
+   */
+  run(feeds: Record<string, ort.Tensor>, into?: Record<string, ort.Tensor>): Record<string, ort.Tensor> {
+    return this.native.run(feeds, into ? { ...this.fetches, ...into } : this.fetches, {});
   }
 
   dispose(): void {

@@ -8,7 +8,7 @@
 import { describe, expect, it } from 'vitest';
 import { createMatrix, type Matrix } from '../../core/matrix.ts';
 import { Random } from '../../core/random.ts';
-import { auc, mae, rmse } from '../../core/eval/metrics.ts';
+import { auc, mae, mape, rmse } from '../../core/eval/metrics.ts';
 import { gbdt, type GbdtModel } from '../../models/gbdt/index.ts';
 
 function matrix(rows: number, cols: number, fill: (r: number, c: number) => number, categorical?: boolean[]): Matrix {
@@ -87,6 +87,57 @@ describe('gbdt early stopping', () => {
       { valid: { X: va.X, y: va.y }, onIter: (_it, metrics) => seen.push(metrics.src) },
     );
     expect(m.bestIteration).toBe(seen.indexOf(Math.max(...seen)));
+  });
+});
+
+describe('gbdt early stopping on the run metric', () => {
+  // A positive label fitted on the log scale, as `transform: log` does.
+  const f = (x: Float32Array) => Math.exp(3 + Math.sin(3 * x[0]) + 0.5 * x[1]);
+  const positive = (seed: number) => {
+    const d = uniformData(600, 5, seed, f);
+    const rng = new Random(seed + 100);
+    return { X: d.X, y: d.y.map((v) => v * Math.exp(0.4 * rng.normal())) };
+  };
+
+  it('scores the label scale: predictions and labels go through toLabel first', async () => {
+    const tr = positive(11);
+    const va = positive(12);
+    const seen: number[] = [];
+    const m = await fit(
+      tr.X,
+      tr.y.map(Math.log),
+      { n_estimators: 300, learning_rate: 0.2, num_leaves: 15, early_stopping_rounds: 15 },
+      { metric: 'mape', toLabel: Math.exp, valid: { X: va.X, y: va.y.map(Math.log) }, onIter: (_it, metrics) => seen.push(metrics.mape) },
+    );
+    const best = Math.min(...seen);
+    expect(m.iterations).toBe(seen.indexOf(best) + 1);
+    // The MAPE of the label, not of log(label) (which would be far smaller).
+    expect(mape(va.y, m.predict(va.X).map(Math.exp))).toBeCloseTo(best, 10);
+    expect(mape(va.y.map(Math.log), m.predict(va.X))).toBeLessThan(best / 2);
+  });
+
+  it("the run's metric is the default and the learner's own metric param wins", async () => {
+    const tr = positive(13);
+    const va = positive(14);
+    const keys = async (params: Record<string, unknown>) => {
+      const seen = new Set<string>();
+      await fit(tr.X, tr.y, { n_estimators: 5, early_stopping_rounds: 3, ...params }, { metric: 'mae', valid: { X: va.X, y: va.y }, onIter: (_it, m) => Object.keys(m).forEach((k) => seen.add(k)) });
+      return [...seen];
+    };
+    expect(await keys({})).toEqual(['mae']);
+    expect(await keys({ metric: 'src' })).toEqual(['src']);
+  });
+
+  it('a refit trains the chosen rounds scaled to its rows and validates nothing', async () => {
+    const tr = positive(15);
+    const va = positive(16);
+    const seen: number[] = [];
+    const m = await fit(tr.X, tr.y, { n_estimators: 40, early_stopping_rounds: 5 }, { iterations: { count: 25, rows: 400 }, valid: { X: va.X, y: va.y }, onIter: (_it, metrics) => seen.push(Object.keys(metrics).length) });
+    expect(m.numTrees).toBe(Math.round((25 * 600) / 400));
+    expect(seen.every((k) => k === 0)).toBe(true);
+    expect(m.iterations).toBeUndefined();
+    expect(gbdt.usesValidation!(gbdt.params.parse({ early_stopping_rounds: 5 }))).toBe(true);
+    expect(gbdt.usesValidation!(gbdt.params.parse({}))).toBe(false);
   });
 });
 

@@ -7,7 +7,9 @@ import { describe, expect, it } from 'vitest';
 import { Random } from '../../core/random.ts';
 import { Graph, type T } from '../../models/nn/graph.ts';
 import { rowLoss, weightedMean, type LossKind } from '../../models/nn/losses.ts';
-import { addUpdate, stepScalars } from '../../models/nn/optim.ts';
+import { stepScalars } from '../../models/nn/optim.ts';
+import { ParamLayout } from '../../models/nn/params.ts';
+import { addTrainingStep, fillMask } from '../../models/nn/trainer.ts';
 import { Session, f32, i32, type ort } from '../../models/nn/session.ts';
 
 interface In {
@@ -177,62 +179,99 @@ describe('nn engine: gradient rules against finite differences', () => {
 });
 
 describe('nn engine: optimizer and threads', () => {
-  function adamGraph(kind: 'adam' | 'sgd', wd: number) {
+  /** y ~ x w + b with w [4, 1] (decayed) and b [1] (not), in the flat layout. */
+  function stepGraph(kind: 'adam' | 'sgd', wd: number, layout: ParamLayout) {
     const g = new Graph();
     const x = g.input('x', [-1, 4]);
     const y = g.input('y', [-1]);
-    const w = g.input('w', [4, 1]);
-    const out = g.reshape(g.matmul(x, w), [-1]);
+    const p = layout.inputs(g);
+    const out = g.reshape(g.gemm(x, p.get('w')!, p.get('b')!), [-1]);
     const loss = g.reduceMean(g.square(g.sub(out, y)), [0], false);
-    const [dw] = g.gradients(loss, [w]);
-    g.output(dw, 'dw');
-    addUpdate(g, [{ t: w, decay: true }], [dw], { kind, weightDecay: wd });
-    const outs = kind === 'adam' ? ['dw', 'w.next', 'w.m.next', 'w.v.next'] : ['dw', 'w.next'];
-    return new Session(g.toModel(), 1, outs);
+    const outputs = addTrainingStep(g, layout, p, loss, new Map(), { kind, weightDecay: wd });
+    expect(outputs).toEqual(kind === 'adam' ? ['loss', 'params.next', 'm.next', 'v.next'] : ['loss', 'params.next']);
+    return new Session(g.toModel(), 1, outputs);
   }
 
-  it('Adam (bias correction, decoupled decay) and SGD steps match a JavaScript reference', () => {
+  it('one fused Adam (bias correction, decoupled decay where marked) or SGD step over the flat vector matches a JavaScript reference', () => {
     const n = 8;
     const x = vals(n * 4);
     const y = vals(n);
+    const wd = 0.01;
     for (const kind of ['adam', 'sgd'] as const) {
-      const s = adamGraph(kind, 0.01);
-      let w: Float32Array = vals(4);
-      let m: Float32Array = new Float32Array(4);
-      let v: Float32Array = new Float32Array(4);
-      const ref = Float64Array.from(w);
-      const rm = new Float64Array(4);
-      const rv = new Float64Array(4);
+      const layout = new ParamLayout([
+        { name: 'w', shape: [4, 1], data: vals(4), trainable: true, decay: true },
+        { name: 'b', shape: [1], data: Float32Array.of(0.3), trainable: true, decay: false },
+      ]);
+      expect(layout.size).toBe(5);
+      const s = stepGraph(kind, wd, layout);
+      let flat: Float32Array = layout.pack().params;
+      let m: Float32Array = new Float32Array(5);
+      let v: Float32Array = new Float32Array(5);
+      const ref = Float64Array.from(flat); // w0..w3, b
+      const rm = new Float64Array(5);
+      const rv = new Float64Array(5);
       for (let t = 1; t <= 3; t++) {
         const lr = 0.05;
-        const sc = stepScalars(kind, lr, t);
-        const feeds: Record<string, ort.Tensor> = { x: f32(x, [n, 4]), y: f32(y, [n]), w: f32(w, [4, 1]) };
-        if (kind === 'adam') Object.assign(feeds, { 'w.m': f32(m, [4, 1]), 'w.v': f32(v, [4, 1]) });
-        for (const [k, val] of Object.entries(sc)) feeds[k] = f32(Float32Array.of(val), []);
+        const feeds: Record<string, ort.Tensor> = { x: f32(x, [n, 4]), y: f32(y, [n]), params: f32(flat, [5]) };
+        if (kind === 'adam') Object.assign(feeds, { m: f32(m, [5]), v: f32(v, [5]) });
+        for (const [k, val] of Object.entries(stepScalars(kind, lr, t))) feeds[k] = f32(Float32Array.of(val), []);
         const out = s.run(feeds);
         // Reference gradient at the reference weights (float64).
-        const gr = new Float64Array(4);
+        const gr = new Float64Array(5);
         for (let r = 0; r < n; r++) {
-          let o = 0;
+          let o = ref[4];
           for (let j = 0; j < 4; j++) o += x[r * 4 + j] * ref[j];
           for (let j = 0; j < 4; j++) gr[j] += (2 * (o - y[r]) * x[r * 4 + j]) / n;
+          gr[4] += (2 * (o - y[r])) / n;
         }
-        for (let j = 0; j < 4; j++) {
-          if (kind === 'sgd') ref[j] -= lr * (gr[j] + 0.01 * ref[j]);
+        for (let j = 0; j < 5; j++) {
+          const decay = j < 4 ? wd : 0;
+          if (kind === 'sgd') ref[j] -= lr * (gr[j] + decay * ref[j]);
           else {
             rm[j] = 0.9 * rm[j] + 0.1 * gr[j];
             rv[j] = 0.999 * rv[j] + 0.001 * gr[j] ** 2;
-            ref[j] -= lr * (rm[j] / (1 - 0.9 ** t) / (Math.sqrt(rv[j] / (1 - 0.999 ** t)) + 1e-7) + 0.01 * ref[j]);
+            ref[j] -= lr * (rm[j] / (1 - 0.9 ** t) / (Math.sqrt(rv[j] / (1 - 0.999 ** t)) + 1e-7) + decay * ref[j]);
           }
         }
-        w = out['w.next'].data as Float32Array;
+        flat = out['params.next'].data as Float32Array;
         if (kind === 'adam') {
-          m = out['w.m.next'].data as Float32Array;
-          v = out['w.v.next'].data as Float32Array;
+          m = out['m.next'].data as Float32Array;
+          v = out['v.next'].data as Float32Array;
         }
       }
-      for (let j = 0; j < 4; j++) expect(w[j]).toBeCloseTo(ref[j], 4);
+      for (let j = 0; j < 5; j++) expect(flat[j]).toBeCloseTo(ref[j], 4);
       s.dispose();
     }
+  });
+});
+
+describe('nn trainer: dropout masks', () => {
+  it('Random.fillU32 continues the nextU32 stream; masks are 0 or a scale with mean 1, seeded', () => {
+    const a = new Random(5);
+    const b = new Random(5);
+    const buf = new Uint32Array(101);
+    a.fillU32(buf, 100);
+    for (let i = 0; i < 100; i++) expect(buf[i]).toBe(b.nextU32());
+    expect(a.nextU32()).toBe(b.nextU32());
+
+    const n = 20001; // odd: the last draw fills one entry
+    const mask = (seed: number) => {
+      const m = new Float32Array(n);
+      fillMask(m, n, 0.7, new Random(seed), new Uint32Array((n + 1) >> 1));
+      return m;
+    };
+    const m = mask(1);
+    const scale = 65536 / Math.round(0.7 * 65536);
+    let zeros = 0;
+    let sum = 0;
+    for (const v of m) {
+      expect(v === 0 || v === Math.fround(scale)).toBe(true);
+      if (v === 0) zeros++;
+      sum += v;
+    }
+    expect(Math.abs(zeros / n - 0.3)).toBeLessThan(0.02);
+    expect(Math.abs(sum / n - 1)).toBeLessThan(0.03);
+    expect(mask(1)).toEqual(m);
+    expect(mask(2)).not.toEqual(m);
   });
 });

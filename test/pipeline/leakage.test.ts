@@ -7,6 +7,12 @@ import { Random } from '../../core/random.ts';
 import { mae } from '../../core/eval/metrics.ts';
 import { tmpDir, writeFile } from '../helpers.ts';
 
+const FEATURES = `features:
+  - { id: meta, kind: metadata }
+  - { id: user, kind: user, params: { vectors: false } }
+  - { id: text, kind: text-stats }
+  - { id: userstats, kind: user-label-stats }`;
+
 // The full path: label-aware user statistics inside folds, a stacked ensemble of two learners
 // with a raw-feature gbdt stacker, and a pseudo-label round. With shuffled labels nothing real is
 // left to learn, so an honest CV must find nothing; with the real labels it must find the signal.
@@ -15,11 +21,7 @@ track: image
 seed: 3
 data: { root: data }
 validation: { scheme: kfold, folds: 4 }
-features:
-  - { id: meta, kind: metadata }
-  - { id: user, kind: user, params: { vectors: false } }
-  - { id: text, kind: text-stats }
-  - { id: userstats, kind: user-label-stats }
+${FEATURES}
 models:
   - { id: ridge, kind: ridge, params: { alpha: 1 } }
   - { id: trees, kind: gbdt, params: { n_estimators: 60, num_leaves: 15, learning_rate: 0.1, min_data_in_leaf: 10, num_threads: 1 } }
@@ -27,6 +29,21 @@ ensemble:
   method: stack
   stacker: { kind: nnls }
 pseudo_labels: { rounds: 1, weight: 0.5 }
+`;
+
+// Early stopping (gbdt rounds, mlp epochs) on an inner split of each fold's training rows, a
+// blend and an automatic scale: nothing may choose anything on the rows it is scored on.
+const EARLY_STOPPING = `name: leak-es
+track: image
+seed: 3
+data: { root: data }
+validation: { scheme: kfold, folds: 4, metric: src, early_stopping: inner }
+${FEATURES}
+models:
+  - { id: trees, kind: gbdt, params: { n_estimators: 200, num_leaves: 15, learning_rate: 0.1, min_data_in_leaf: 10, early_stopping_rounds: 15, num_threads: 1 } }
+  - { id: net, kind: mlp, params: { hidden: [16], epochs: 8, patience: 2, num_threads: 1 } }
+ensemble: { method: blend }
+postprocess: { scale: auto }
 `;
 
 let dir: string;
@@ -40,6 +57,7 @@ beforeAll(async () => {
   const labels = fs.readFileSync(labelFile, 'utf8').trim().split('\n');
   fs.writeFileSync(labelFile, new Random(99).shuffle(labels).join('\n') + '\n');
   writeFile(path.join(dir, 'leak.yaml'), PIPELINE);
+  writeFile(path.join(dir, 'leak-es.yaml'), EARLY_STOPPING);
 });
 
 describe('leakage', () => {
@@ -51,6 +69,21 @@ describe('leakage', () => {
     expect(Math.abs(shuffled.metrics.final.src!)).toBeLessThan(0.1);
     for (const id of ['ridge', 'trees']) expect(Math.abs(shuffled.metrics[id].src!)).toBeLessThan(0.1);
     expect(real.metrics.final.src).toBeGreaterThan(0.5);
+  });
+
+  it('shuffled labels give CV SRC near 0 through early stopping (gbdt, mlp), blend and scale, k-fold and time', async () => {
+    const file = path.join(dir, 'leak-es.yaml');
+    const shuffled = await runPipeline(file, { workDir: dir, data: path.join(dir, 'shuffled'), quiet: true });
+    expect(shuffled.metrics.validation).toMatchObject({ early_stopping: 'inner', optimistic: false });
+    expect(Math.abs(shuffled.metrics.final.src!)).toBeLessThan(0.1);
+    for (const id of ['trees', 'net']) expect(Math.abs(shuffled.metrics[id].src!)).toBeLessThan(0.1);
+    // Time scheme: the newest half validated (~490 rows: a null SRC standard deviation of ~0.045),
+    // the test predictions from refits on all rows, a pseudo-label round from the fold models.
+    const time = ['validation.scheme=time', 'validation.valid_fraction=0.5', 'pseudo_labels.rounds=1'];
+    const shuffledTime = await runPipeline(file, { workDir: dir, data: path.join(dir, 'shuffled'), quiet: true, set: time });
+    expect(Math.abs(shuffledTime.metrics.final.src!)).toBeLessThan(0.15);
+    const realTime = await runPipeline(file, { workDir: dir, data: path.join(dir, 'real'), quiet: true, set: time });
+    expect(realTime.metrics.final.src).toBeGreaterThan(0.5);
   });
 
   // A gbdt stacker reading raw columns beside the OOF predictions (it could memorise rows if it

@@ -57,6 +57,18 @@ describe('chooseRound', () => {
     expect(chooseRound([ordered, reversed], yr, folds, 'src').chosen).toBe(0);
   });
 
+  it('a round that gains in every fold but loses pooled over all rows (fold offsets) is not kept', () => {
+    const yr = Float64Array.from({ length: 40 }, (_, i) => i);
+    // Round 0: a little disorder inside each fold; round 1: perfect inside each fold, but each
+    // fold shifted so far that pooled ranks follow the fold, not the label.
+    const round0 = yr.map((v) => v + ((v * 7) % 5) * 3);
+    const round1 = yr.map((v) => v - 1000 * (v % 4));
+    const { chosen, rounds } = chooseRound([round0, round1], yr, folds, 'src');
+    expect(rounds[1].gain!.mean).toBeGreaterThan(rounds[1].gain!.se);
+    expect(rounds[1].pooled).toBeLessThan(rounds[0].pooled);
+    expect(chosen).toBe(0);
+  });
+
   it('of several qualifying rounds keeps the one with the largest mean gain; NaN rows are never scored', () => {
     const a = perFold([0.9, 0.9, 0.9, 0.91]);
     const b = perFold([0.8, 0.82, 0.8, 0.8]);

@@ -60,4 +60,9 @@ describe('runPipeline end to end', () => {
     const bad = writeFile(path.join(dir, 'bad.yaml'), PIPELINE.replace('root: data', 'root: nowhere'));
     await expect(runPipeline(bad, { workDir: dir, quiet: true })).rejects.toThrow(/bad\.yaml:4:\d+ data\.root: folder not found: .*nowhere/);
   });
+
+  it('a single-fold scheme refuses pseudo-label selection by fold-model agreement', async () => {
+    const set = ['validation.scheme=time', 'pseudo_labels.rounds=1', 'pseudo_labels.fraction=0.5'];
+    await expect(runPipeline(file, { workDir: dir, quiet: true, set })).rejects.toThrow(/pseudo_labels\.fraction: 0\.5 .*single fold model; use fraction: 1/);
+  });
 });
