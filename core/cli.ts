@@ -4,7 +4,7 @@
  *   smp run <pipeline.yaml> [--seed N] [--data DIR] [--cache DIR] [--shard i/N|auto|auto/N]
  *   smp validate <file.json|.csv|.zip> --data <dataset root> [--track image|video|table] [--header H | --pipeline FILE]
  *   smp synth --track image|video --posts N --out DIR [--seed S]
- *   smp synth --track table --preset artwork|segments|sequence --out DIR [--rows N] [--seed S]
+ *   smp synth --track table --preset artwork|segments|sequence|illustration --out DIR [--rows N] [--seed S]
  *   smp synth --track image (--posts N | --train N --test M | --full) --no-images [--embeddings image:512,text:384] --out DIR
  *   smp synth --track image ... --user-drift SD   (each user's popularity level drifts over time)
  *   smp schema [--out pipelines/schema.json]
@@ -55,9 +55,11 @@ function track(v: string): 'image' | 'video' | 'table' {
 }
 
 /** Last line of a run: one JSON object (run folder, zip, report, final CV) for scripts. */
-function printResult(r: { runDir: string; zipPath: string; reportPath: string | null; metrics: Record<string, unknown> }): void {
+function printResult(r: { runDir: string; zipPath: string; reportPath: string | null; metrics: Record<string, unknown>; targets: { name: string; metrics: Record<string, unknown> }[] }): void {
   const rel = (p: string) => path.relative(process.cwd(), p) || p;
-  console.log(JSON.stringify({ run: rel(r.runDir), submission: rel(r.zipPath), report: r.reportPath ? rel(r.reportPath) : null, final: r.metrics.final }));
+  // Several targets: the final CV scores of each.
+  const final = r.targets.length ? Object.fromEntries(r.targets.map((t) => [t.name, t.metrics.final])) : r.metrics.final;
+  console.log(JSON.stringify({ run: rel(r.runDir), submission: rel(r.zipPath), report: r.reportPath ? rel(r.reportPath) : null, final }));
 }
 
 /** `smp run --shard`: the shard's per-row work into the cache, a summary per block, and one JSON line for scripts. */
@@ -156,7 +158,7 @@ program
   .command('synth')
   .description('write a synthetic dataset in the real file formats, with planted signal')
   .requiredOption('--track <track>', 'image, video or table', track)
-  .option('--preset <name>', 'table track: which stand-in (artwork: the digital-artwork study, 389 rows; segments: gated-fusion signal; sequence: user-history signal)', 'artwork')
+  .option('--preset <name>', 'table track: which stand-in (artwork: the digital-artwork study, 389 rows; segments: gated-fusion signal; sequence: user-history signal; illustration: images with two targets, log_views and log_favourites, 600 rows)', 'artwork')
   .option('--rows <n>', 'table track: rows, train + test (default: the preset\'s)', int('--rows'))
   .requiredOption('--out <dir>', 'output folder')
   .option('--posts <n>', 'number of posts, train + test (the newest 25% are test)', int('--posts'))

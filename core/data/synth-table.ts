@@ -1,6 +1,7 @@
 /**
  * @file Synthetic stand-ins for the table track (`smp synth --track table --preset ...`), with a
  * planted, documented signal; deterministic by seed. The real data sets are not available here.
+ * Preset `illustration` (two targets from an image column) lives in synth-illustration.ts.
  *
  * Preset `artwork`: the digital-artwork popularity study (REFERENCE.md, "Other
  * popularity-prediction systems"): 389 works, exactly the study's 17 attributes, label
@@ -59,15 +60,16 @@
 import { join } from 'node:path';
 import { Random } from '../random.ts';
 import { writeFileAtomic } from './synth-common.ts';
+import { synthIllustration } from './synth-illustration.ts';
 
-export const TABLE_PRESETS = ['artwork', 'segments', 'sequence'] as const;
+export const TABLE_PRESETS = ['artwork', 'segments', 'sequence', 'illustration'] as const;
 export type TablePreset = (typeof TABLE_PRESETS)[number];
 
 export interface SynthTableOptions {
   out: string;
   preset: TablePreset;
   seed: number;
-  /** Rows, train + test (default: the study's 389; segments 3000; sequence 3000). */
+  /** Rows, train + test (default: the study's 389; segments 3000; sequence 3000; illustration 600). */
   rows?: number;
 }
 
@@ -296,6 +298,7 @@ Details: core/data/synth-table.ts.
 export async function synthTable(o: SynthTableOptions): Promise<{ train: number; test: number }> {
   if (o.preset === 'segments') return synthSegments(o);
   if (o.preset === 'sequence') return synthSequence(o);
+  if (o.preset === 'illustration') return synthIllustration(o);
   const n = o.rows ?? 389;
   const rng = new Random(o.seed);
   const rowRng = rng.fork('rows');

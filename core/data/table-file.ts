@@ -3,6 +3,7 @@
  * test file), read through DuckDB's Node API in row chunks straight into typed columns.
  *
  * `data: { root, id, label, split?, time?, group?, columns? }`:
+ *   - label: a column, or a list of columns (several targets: Table.labels holds each);
  *   - root: a .csv / .parquet file, or a folder holding train.<ext> and test.<ext> (the test
  *     file may lack the label column), or exactly one table file;
  *   - split: a column of train / test; without it, rows with an empty label are test rows
@@ -34,7 +35,8 @@ export type ColumnOverride = (typeof COLUMN_ROLES)[number];
 
 export interface TableSpec {
   id: string;
-  label: string;
+  /** One label column, or several (multi-target). */
+  label: string | string[];
   split?: string;
   time?: string;
   group?: string;
@@ -51,6 +53,11 @@ interface Source {
 
 const IMAGE_EXT = /\.(jpe?g|png|gif|bmp|webp|tiff?)$/i;
 const DATE_TYPE = /^(DATE|TIMESTAMP.*)$/;
+
+/** The label columns of a spec, in order (one for a single target). */
+export function labelColumns(spec: Pick<TableSpec, 'label'>): string[] {
+  return typeof spec.label === 'string' ? [spec.label] : spec.label;
+}
 
 /** The file(s) behind data.root. */
 export function tableFiles(root: string): { file: string; split: 'train' | 'test' | null }[] {
@@ -159,14 +166,16 @@ export async function readTableFile(root: string, spec: TableSpec, onWarning?: (
     };
     const trainSide = sources.filter((s) => s.split !== 'test');
     need(spec.id, 'id', sources);
-    need(spec.label, 'label', trainSide);
+    const targets = labelColumns(spec);
+    for (const c of targets) need(c, 'label', trainSide);
     need(spec.split, 'split', sources);
     need(spec.time, 'time', sources);
     need(spec.group, 'group', sources);
     // The time column becomes `postdate` and the group column a string column of its own name.
-    const structural = new Map(
-      (['id', 'label', 'split', 'time', 'group'] as const).filter((k) => spec[k] !== undefined).map((k) => [spec[k]!, k]),
-    );
+    const structural = new Map<string, string>([
+      ...(['id', 'split', 'time', 'group'] as const).filter((k) => spec[k] !== undefined).map((k) => [spec[k]!, k] as [string, string]),
+      ...targets.map((c) => [c, 'label'] as [string, string]),
+    ]);
     for (const [name, role] of Object.entries(spec.columns ?? {})) {
       if (!all.includes(name)) throw new UserError(`data.columns.${name}: no column "${name}" in ${sources.map((s) => s.file).join(' / ')}; ${listed}`);
       if (structural.has(name)) throw new UserError(`data.columns.${name}: "${name}" is the data.${structural.get(name)} column; it cannot be set to ${role}`);
@@ -205,32 +214,37 @@ export async function readTableFile(root: string, spec: TableSpec, onWarning?: (
       if (asText) return `CAST(${q} AS VARCHAR)`;
       return DATE_TYPE.test(t) ? `CAST(epoch(${q}) AS DOUBLE)` : `CAST(${q} AS DOUBLE)`;
     };
-    const textCols = (s: Source) => [spec.id, spec.label, ...(spec.split ? [spec.split] : []), ...names.filter((c) => roles.get(c) !== 'numeric'), ...(spec.group ? [spec.group] : [])].filter((c) => s.types.has(c));
+    const textCols = (s: Source) => [spec.id, ...targets, ...(spec.split ? [spec.split] : []), ...names.filter((c) => roles.get(c) !== 'numeric'), ...(spec.group ? [spec.group] : [])].filter((c) => s.types.has(c));
 
-    // Pass 1: labels and splits decide where each file row goes (train rows first).
-    const label: Float64Array[] = [];
+    // Pass 1: labels and splits decide where each file row goes (train rows first). Without a
+    // split column a row is a test row when every label is empty.
+    const K = targets.length;
+    const label: Float64Array[][] = []; // [source][target]
     const isTest: Uint8Array[] = [];
     for (const s of sources) {
-      const cols = [s.split === 'test' || !s.types.has(spec.label) ? 'NULL' : `CAST(${sqlName(spec.label)} AS VARCHAR)`, spec.split ? `CAST(${sqlName(spec.split)} AS VARCHAR)` : 'NULL'];
-      const labels: number[] = [];
+      const cols = [...targets.map((c) => (s.split === 'test' || !s.types.has(c) ? 'NULL' : `CAST(${sqlName(c)} AS VARCHAR)`)), spec.split ? `CAST(${sqlName(spec.split)} AS VARCHAR)` : 'NULL'];
+      const labels: number[][] = targets.map(() => []);
       const tests: number[] = [];
+      const empty = (v: unknown) => v === null || String(v).trim() === '';
       await stream(conn, `SELECT ${cols.join(', ')} FROM ${fileSource(s.file, s.format, textCols(s))}`, (get, rows, first) => {
         for (let i = 0; i < rows; i++) {
           const row = first + i + 1;
           let test: boolean;
           if (s.split) test = s.split === 'test';
           else if (spec.split) {
-            const v = String(get[1](i) ?? '').trim().toLowerCase();
-            if (v !== 'train' && v !== 'test') throw new UserError(`${at(s, row, spec.split)}: split "${get[1](i) ?? ''}" is neither train nor test`);
+            const v = String(get[K](i) ?? '').trim().toLowerCase();
+            if (v !== 'train' && v !== 'test') throw new UserError(`${at(s, row, spec.split)}: split "${get[K](i) ?? ''}" is neither train nor test`);
             test = v === 'test';
-          } else test = get[0](i) === null || String(get[0](i)).trim() === '';
-          const y = test ? NaN : parseNumber(get[0](i), () => at(s, row, spec.label), 'a number');
-          if (!test && Number.isNaN(y)) throw new UserError(`${at(s, row, spec.label)}: empty label in a train row${spec.split ? '' : ' of the train file'}`);
-          labels.push(y);
+          } else test = targets.every((_, t) => empty(get[t](i)));
+          for (let t = 0; t < K; t++) {
+            const y = test ? NaN : parseNumber(get[t](i), () => at(s, row, targets[t]), 'a number');
+            if (!test && Number.isNaN(y)) throw new UserError(`${at(s, row, targets[t])}: empty label in a train row${spec.split ? '' : ' of the train file'}`);
+            labels[t].push(y);
+          }
           tests.push(test ? 1 : 0);
         }
       });
-      label.push(Float64Array.from(labels));
+      label.push(labels.map((l) => Float64Array.from(l)));
       isTest.push(Uint8Array.from(tests));
     }
     const nTrain = isTest.reduce((t, a) => t + a.length - a.reduce((u, v) => u + v, 0), 0);
@@ -242,7 +256,7 @@ export async function readTableFile(root: string, spec: TableSpec, onWarning?: (
 
     // Pass 2: every column, scattered to its row.
     const pid = new Array<string>(n);
-    const labelOut = new Float64Array(n).fill(NaN);
+    const labelOut = targets.map(() => new Float64Array(n).fill(NaN));
     const columns: Record<string, Column> = {};
     for (const c of names) columns[c] = roles.get(c) === 'numeric' ? { type: 'number', values: new Float64Array(n).fill(NaN) } : { type: 'string', values: new Array<string | null>(n).fill(null) };
     const group = spec.group !== undefined ? new Array<string | null>(n).fill(null) : null;
@@ -255,7 +269,7 @@ export async function readTableFile(root: string, spec: TableSpec, onWarning?: (
         spec.time ? expr(s, spec.time, !native(s, spec.time)) : 'NULL',
         ...names.map((c) => expr(s, c, roles.get(c) !== 'numeric' || !native(s, c))),
       ];
-      const targets = names.map((c) => columns[c]);
+      const outs = names.map((c) => columns[c]);
       await stream(conn, `SELECT ${sel.join(', ')} FROM ${fileSource(s.file, s.format, textCols(s))}`, (get, rows, first) => {
         for (let i = 0; i < rows; i++) {
           const row = first + i + 1;
@@ -267,12 +281,12 @@ export async function readTableFile(root: string, spec: TableSpec, onWarning?: (
           if (prev !== undefined) throw new UserError(`${at(s, row, spec.id)}: duplicate id "${key}" (first at ${prev})`);
           seen.set(key, at(s, row));
           pid[r] = key;
-          labelOut[r] = label[k][first + i];
+          for (let t = 0; t < K; t++) labelOut[t][r] = label[k][t][first + i];
           if (group) group[r] = get[1](i) === null ? null : String(get[1](i));
           if (postdate) postdate[r] = parseTime(get[2](i), () => at(s, row, spec.time));
-          for (let j = 0; j < targets.length; j++) {
+          for (let j = 0; j < outs.length; j++) {
             const v = get[3 + j](i);
-            const col = targets[j];
+            const col = outs[j];
             if (col.type === 'number') col.values[r] = parseNumber(v, () => at(s, row, names[j]), 'a number (the column is numeric; set data.columns to change that)');
             else if (col.type === 'string') col.values[r] = v === null ? null : String(v);
           }
@@ -292,7 +306,8 @@ export async function readTableFile(root: string, spec: TableSpec, onWarning?: (
       nTest,
       pid,
       uid: group ? group.map((g, r) => g ?? `\u0000${pid[r]}`) : pid,
-      label: labelOut,
+      label: labelOut[0],
+      ...(K > 1 ? { labels: Object.fromEntries(targets.map((c, t) => [c, labelOut[t]])) } : {}),
       columns,
       roles: Object.fromEntries(roles),
       media,

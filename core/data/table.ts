@@ -33,8 +33,13 @@ export interface Table {
   /** Post id as in the files (Pid for image track, pid for video track), strings always. */
   readonly pid: readonly string[];
   readonly uid: readonly string[];
-  /** Popularity label per row; NaN for test rows. */
+  /** Popularity label per row; NaN for test rows. With several targets: the first target's. */
   readonly label: Float64Array;
+  /**
+   * Table track with several label columns (`data.label: [a, b]`): each target's labels by
+   * column name, in the order listed (`label` is the first one's array). Absent for one target.
+   */
+  readonly labels?: Readonly<Record<string, Float64Array>>;
   readonly columns: Readonly<Record<string, Column>>;
   /** Table track: the role of each feature column (not the id, label, split, time or group). */
   readonly roles?: Readonly<Record<string, ColumnRole>>;

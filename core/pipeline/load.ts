@@ -237,6 +237,12 @@ function crossCheck(p: Pipeline, locate: (p: readonly PathKey[]) => string): voi
   if (p.track === 'table') {
     if (d.id === undefined) fail(['data'], 'track: table needs data.id, the id column');
     if (d.label === undefined) fail(['data'], 'track: table needs data.label, the label column');
+    if (Array.isArray(d.label)) {
+      d.label.forEach((c, j) => {
+        if (d.label!.indexOf(c) !== j) fail(['data', 'label', j], `"${c}" is listed twice`);
+        if (c === d.id || c === d.split || c === d.time || c === d.group) fail(['data', 'label', j], `"${c}" is also the id, split, time or group column`);
+      });
+    }
     if (d.optional.length) fail(['data', 'optional'], 'file groups are for the image and video tracks; a table names its columns (data.columns)');
   } else {
     for (const key of ['id', 'label', 'split', 'time', 'group', 'columns'] as const)

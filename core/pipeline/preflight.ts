@@ -26,6 +26,14 @@ import type { FeatureEntry, Pipeline } from './schema.ts';
  */
 export function prepareLabels(table: Table, p: Pipeline, locate: (p: readonly PathKey[]) => string, log: RunLog): void {
   if (p.task !== 'binary') return;
+  // Several targets: each label column on its own (labels[first] is table.label itself).
+  if (table.labels) {
+    for (const [name, label] of Object.entries(table.labels)) {
+      log.info('labels', `target ${name}`);
+      prepareLabels({ ...table, label, labels: undefined }, { ...p, data: { ...p.data, label: name } }, locate, log);
+    }
+    return;
+  }
   const y = table.label.subarray(0, table.nTrain);
   const b = p.labels.binarize;
   if (b) {

@@ -4,6 +4,13 @@
  * `runs/<pipeline>/<timestamp>/` (run.json, metrics.json, per-model oof/test/importance CSVs,
  * log.jsonl) and `submissions/<pipeline>-<timestamp>.zip`.
  *
+ * Several targets (table track, `data.label: [a, b]`): the label-free blocks are computed once;
+ * folds, label-aware blocks, learners, ensemble, post-processing and pseudo-label rounds run once
+ * per target with that target's labels and the same seeds (so each target gets exactly what a
+ * one-target run of its column would). Files carry the target: `<model>.<target>.oof.csv`,
+ * `final.<target>.test.csv`; metrics.json is `{ "targets": { <target>: <one target's metrics> } }`;
+ * the submission has one column per target.
+ *
  * @example
  *   const result = await runPipeline('pipelines/demo.yaml', { seed: 7 });
  *   console.log(result.metrics.final.src, result.zipPath);
@@ -15,7 +22,7 @@ import { UserError } from '../errors.ts';
 import { Random } from '../random.ts';
 import { RunLog } from '../report/run-log.ts';
 import { writeReport } from '../report/write-report.ts';
-import { readRunFolder } from '../report/run-folder.ts';
+import { readRunFolder, readRunTarget } from '../report/run-folder.ts';
 import { formatRunSummary } from '../report/summary.ts';
 import { models } from '../../models/index.ts';
 import { BlockCache, fingerprintFiles, hashOf, resolveCacheDir } from '../cache/block-cache.ts';
@@ -32,8 +39,8 @@ import { renderSubmission, submissionFileName } from '../submit/write.ts';
 import { validateSubmissionText } from '../submit/validate.ts';
 import { zipFile } from '../submit/zip.ts';
 import { KIT_VERSION, gitCommit } from '../version.ts';
-import { loadPipeline } from './load.ts';
-import { computeFeatures, computeShard, modelFeatureIds, planFeatures, type ShardBlock } from './feature-stage.ts';
+import { loadPipeline, type PathKey } from './load.ts';
+import { computeFeatures, computeShard, modelFeatureIds, planFeatures, type FeatureBlocks, type ShardBlock } from './feature-stage.ts';
 import { shardLabel, shardRows, type Shard } from './shard.ts';
 import { checkDevices, checkModels, prepareLabels } from './preflight.ts';
 import { describePlan } from './plan.ts';
@@ -41,7 +48,7 @@ import { FoldFeatureCache, trainModel, type EarlyStopping, type ModelResult } fr
 import { ensemble, evaluationFolds, type EnsembleResult, type Level } from './ensemble-stage.ts';
 import { describePostprocess, nestedPostprocess, type NestedPostprocess } from './postprocess.ts';
 import { chooseRound, pseudoLabels } from './pseudo-labels.ts';
-import { submissionHeader, tableSpecOf, type Pipeline } from './schema.ts';
+import { submissionHeader, tableSpecOf, targetsOf, type Pipeline } from './schema.ts';
 
 export interface RunOptions {
   seed?: number;
@@ -65,11 +72,16 @@ export interface RunResult {
   zipPath: string;
   /** report.html, or null when it could not be written (the run log says why). */
   reportPath: string | null;
-  metrics: Record<string, Scores & { folds?: Scores[]; gates?: GateSummary; importance_method?: string }>;
-  /** Final test predictions in test-set order. */
+  /** metrics.json (several targets: the first target's section). */
+  metrics: TargetMetrics;
+  /** Final test predictions in test-set order (several targets: the first target's). */
   testPredictions: Float64Array;
+  /** Several targets: each one's metrics and final test predictions, in data.label order; else empty. */
+  targets: { name: string; metrics: TargetMetrics; testPredictions: Float64Array }[];
   table: Table;
 }
+
+type TargetMetrics = Record<string, Scores & { folds?: Scores[]; gates?: GateSummary; importance_method?: string }>;
 
 interface Round {
   round: number;
@@ -232,29 +244,24 @@ export async function runShard(file: string, opts: RunOptions & { shard: Shard }
   return { shard: opts.shard, rows: shardRows(table.n, opts.shard), n: table.n, blocks, seconds: (Date.now() - started) / 1000 };
 }
 
-export async function runPipeline(file: string, opts: RunOptions = {}): Promise<RunResult> {
-  const started = Date.now();
-  const log = opts.log ?? new RunLog({ quiet: opts.quiet });
-  let prep: Awaited<ReturnType<typeof prepare>> | null = await prepare(file, opts, log);
-  const { work, pipeline, modelIds, keep, fingerprint, rng, cache, locate, featureRng, modelsDir } = prep;
-  let table = prep.table;
-  prep = null; // it holds the full table, which must not outlive the feature stage
+/**
+ * One target's fit on the label-free blocks: folds, label-aware blocks, learners, ensemble,
+ * post-processing and pseudo-label rounds, with this target's train labels `y`. The last
+ * target's last round frees each block after its last reader.
+ */
+async function fitTarget(o: {
+  pipeline: Pipeline;
+  table: Table;
+  blocks: FeatureBlocks;
+  y: Float64Array;
+  rng: Random;
+  log: RunLog;
+  locate: (p: readonly PathKey[]) => string;
+  modelIds: string[][];
+  lastTarget: boolean;
+}) {
+  const { pipeline, table, blocks, y, rng, log, locate, modelIds, lastTarget } = o;
   const v = pipeline.validation;
-  const blocks = await computeFeatures({
-    entries: pipeline.features,
-    keep,
-    table,
-    fingerprint,
-    rng: featureRng,
-    log,
-    cache,
-    modelsDir,
-  });
-  // The label-free blocks are built: later stages read only the dates and the validation group
-  // (label-aware blocks hold their own declared columns), so user vectors and texts can go.
-  table = withColumns(table, ['postdate', v.group]);
-
-  const y = table.label.slice(0, table.nTrain);
   const groups = v.group === 'uid' ? table.uid.slice(0, table.nTrain) : (table.columns[v.group] as { values: (string | null)[] }).values.slice(0, table.nTrain).map((g) => (g === null ? null : String(g)));
   const dateCol = table.columns.postdate;
   const postdate = dateCol?.type === 'number' ? dateCol.values : new Float64Array(table.n).fill(NaN);
@@ -325,7 +332,7 @@ export async function runPipeline(file: string, opts: RunOptions = {}): Promise<
         }),
       );
       // In the last round, a block goes after the last learner that reads it.
-      if (round === pipeline.pseudo_labels.rounds) {
+      if (lastTarget && round === pipeline.pseudo_labels.rounds) {
         for (const id of modelIds[m]) {
           if (!rawIds.includes(id) && !modelIds.slice(m + 1).some((ids) => ids.includes(id)) && blocks.fixed.delete(id)) log.event('features', { freed: id });
         }
@@ -352,27 +359,30 @@ export async function runPipeline(file: string, opts: RunOptions = {}): Promise<
   }
   if (rounds.length > 1) log.info('pseudo-labels', `keeping round ${chosen.round}`);
   const { results, ens, post } = chosen;
-  const finalOof = post.oof;
-  const finalTest = post.test;
-  const finalScores = score(pipeline.task, validated.map((r) => y[r]), validated.map((r) => finalOof[r]));
+  const finalScores = score(pipeline.task, validated.map((r) => y[r]), validated.map((r) => post.oof[r]));
   log.info('postprocess', describePostprocess(pipeline.postprocess, post.fitted), { postprocess: post.fitted, folds: post.folds });
   const validation = validationInfo(v, results);
   log.info('final', `CV: ${formatScores(finalScores)}${validation.optimistic ? ' (optimistic: early stopping saw the validation rows)' : ''}`, { postprocess: post.fitted, validation });
+  return { y, folds, validated, rounds, choice, results, ens, post, finalScores, validation };
+}
 
-  // Run folder and submission.
-  const ts = opts.timestamp ?? stamp();
-  let runDir = path.join(work, 'runs', pipeline.name, ts);
-  for (let i = 2; fs.existsSync(runDir); i++) runDir = path.join(work, 'runs', pipeline.name, `${ts}-${i}`);
-  fs.mkdirSync(runDir, { recursive: true });
-  log.attach(path.join(runDir, 'log.jsonl'));
-  const metrics: RunResult['metrics'] = {};
+type TargetFit = Awaited<ReturnType<typeof fitTarget>>;
+
+/**
+ * Writes one target's files into the run folder (`<model>.oof.csv`, `final.test.csv`, ...; with
+ * a target name `<model>.<target>.oof.csv`) and returns its metrics.json section.
+ */
+function writeTargetFiles(runDir: string, table: Table, pipeline: Pipeline, fit: TargetFit, target: string | null): TargetMetrics {
+  const { y, folds, validated, rounds, choice, results, ens, post, finalScores, validation } = fit;
+  const sfx = target === null ? '' : `.${target}`;
+  const metrics: TargetMetrics = {};
   for (const m of results) {
     metrics[m.id] = { ...m.scores, folds: m.folds, importance_method: models.get(m.kind).importanceMethod, early_stopping: m.earlyStopping, iterations: m.iterations, ...(m.gates ? { gates: m.gates } : {}) } as never;
     const trainPids = table.pid.slice(0, table.nTrain);
-    writeFileAtomic(path.join(runDir, `${m.id}.oof.csv`), csv(['pid', 'label', 'fold', 'prediction'], trainPids.map((pid, r) => [pid, y[r], folds.fold[r], Number.isNaN(m.oof[r]) ? '' : m.oof[r]])));
-    writeFileAtomic(path.join(runDir, `${m.id}.test.csv`), csv(['pid', 'prediction'], table.pid.slice(table.nTrain).map((pid, i) => [pid, m.test[i]])));
+    writeFileAtomic(path.join(runDir, `${m.id}${sfx}.oof.csv`), csv(['pid', 'label', 'fold', 'prediction'], trainPids.map((pid, r) => [pid, y[r], folds.fold[r], Number.isNaN(m.oof[r]) ? '' : m.oof[r]])));
+    writeFileAtomic(path.join(runDir, `${m.id}${sfx}.test.csv`), csv(['pid', 'prediction'], table.pid.slice(table.nTrain).map((pid, i) => [pid, m.test[i]])));
     const imp = Object.entries(m.importance).sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1));
-    writeFileAtomic(path.join(runDir, `${m.id}.importance.csv`), csv(['feature', 'importance'], imp));
+    writeFileAtomic(path.join(runDir, `${m.id}${sfx}.importance.csv`), csv(['feature', 'importance'], imp));
   }
   metrics.final = { ...finalScores };
   metrics.validation = validation as never;
@@ -385,15 +395,59 @@ export async function runPipeline(file: string, opts: RunOptions = {}): Promise<
       ...(c.gain ? { gain_mean: c.gain.mean, gain_se: c.gain.se } : {}),
       chosen: c.kept,
     })) as never;
-  writeFileAtomic(path.join(runDir, 'final.oof.csv'), csv(['pid', 'label', 'fold', 'prediction'], table.pid.slice(0, table.nTrain).map((pid, r) => [pid, y[r], folds.fold[r], Number.isNaN(finalOof[r]) ? '' : finalOof[r]])));
-  writeFileAtomic(path.join(runDir, 'final.test.csv'), csv(['pid', 'prediction'], table.pid.slice(table.nTrain).map((pid, i) => [pid, finalTest[i]])));
-  writeFileAtomic(path.join(runDir, 'metrics.json'), JSON.stringify(metrics, null, 2) + '\n');
+  writeFileAtomic(path.join(runDir, `final${sfx}.oof.csv`), csv(['pid', 'label', 'fold', 'prediction'], table.pid.slice(0, table.nTrain).map((pid, r) => [pid, y[r], folds.fold[r], Number.isNaN(post.oof[r]) ? '' : post.oof[r]])));
+  writeFileAtomic(path.join(runDir, `final${sfx}.test.csv`), csv(['pid', 'prediction'], table.pid.slice(table.nTrain).map((pid, i) => [pid, post.test[i]])));
+  return metrics;
+}
+
+export async function runPipeline(file: string, opts: RunOptions = {}): Promise<RunResult> {
+  const started = Date.now();
+  const log = opts.log ?? new RunLog({ quiet: opts.quiet });
+  let prep: Awaited<ReturnType<typeof prepare>> | null = await prepare(file, opts, log);
+  const { work, pipeline, modelIds, keep, fingerprint, rng, cache, locate, featureRng, modelsDir } = prep;
+  let table = prep.table;
+  prep = null; // it holds the full table, which must not outlive the feature stage
+  const v = pipeline.validation;
+  const blocks = await computeFeatures({
+    entries: pipeline.features,
+    keep,
+    table,
+    fingerprint,
+    rng: featureRng,
+    log,
+    cache,
+    modelsDir,
+  });
+  // The label-free blocks are built: later stages read only the dates and the validation group
+  // (label-aware blocks hold their own declared columns), so user vectors and texts can go.
+  table = withColumns(table, ['postdate', v.group]);
+
+  // One fit per target (a single pass for one label column), all on the same blocks and seeds.
+  const names = targetsOf(pipeline);
+  const fits: TargetFit[] = [];
+  for (const [t, name] of (names.length ? names : [null]).entries()) {
+    if (name !== null) log.info('target', `${name} (${t + 1} of ${names.length})`);
+    const y = (name === null ? table.label : table.labels![name]).slice(0, table.nTrain);
+    fits.push(await fitTarget({ pipeline, table, blocks, y, rng, log, locate, modelIds, lastTarget: t === Math.max(1, names.length) - 1 }));
+  }
+
+  // Run folder and submission.
+  const ts = opts.timestamp ?? stamp();
+  let runDir = path.join(work, 'runs', pipeline.name, ts);
+  for (let i = 2; fs.existsSync(runDir); i++) runDir = path.join(work, 'runs', pipeline.name, `${ts}-${i}`);
+  fs.mkdirSync(runDir, { recursive: true });
+  log.attach(path.join(runDir, 'log.jsonl'));
+  const perTarget = fits.map((fit, t) => writeTargetFiles(runDir, table, pipeline, fit, names.length ? names[t] : null));
+  const metrics = perTarget[0];
+  const finalTest = fits[0].post.test;
+  const validation = fits[0].validation;
+  writeFileAtomic(path.join(runDir, 'metrics.json'), JSON.stringify(names.length ? { targets: Object.fromEntries(names.map((n, t) => [n, perTarget[t]])) } : metrics, null, 2) + '\n');
 
   const testPids = table.pid.slice(table.nTrain);
   const text = renderSubmission({
     track: pipeline.track,
     pids: testPids,
-    scores: finalTest,
+    scores: names.length ? fits.map((f) => f.post.test) : finalTest,
     version: pipeline.submission.version,
     externalData: pipeline.submission.external_data,
     header: submissionHeader(pipeline),
@@ -418,7 +472,7 @@ export async function runPipeline(file: string, opts: RunOptions = {}): Promise<
     feature_keys: blocks.keys,
     cache_dir: cache.dir,
     counters: log.counters,
-    main_metric: metric,
+    main_metric: mainMetric(pipeline),
     validation,
     submission: path.relative(work, zipPath),
     config: pipeline,
@@ -428,7 +482,8 @@ export async function runPipeline(file: string, opts: RunOptions = {}): Promise<
   let reportPath: string | null = null;
   try {
     const folder = readRunFolder(runDir);
-    log.summary(formatRunSummary(folder));
+    // several targets: one summary per target
+    for (const t of folder.targets.length ? folder.targets : [null]) log.summary(formatRunSummary(t === null || t === folder.target ? folder : readRunTarget(runDir, t)));
     reportPath = await writeReport(folder);
   } catch (e) {
     log.warn('report', `summary or report.html not written: ${(e as Error).message}`);
@@ -436,5 +491,6 @@ export async function runPipeline(file: string, opts: RunOptions = {}): Promise<
   log.info('done', `run folder ${path.relative(process.cwd(), runDir) || runDir}`);
   log.info('done', `submission ${path.relative(process.cwd(), zipPath) || zipPath} (${((Date.now() - started) / 1000).toFixed(1)}s)`);
   if (reportPath) log.info('done', `report ${path.relative(process.cwd(), reportPath) || reportPath}`);
-  return { pipeline, runDir, zipPath, reportPath, metrics, testPredictions: finalTest, table };
+  const targets = names.map((name, t) => ({ name, metrics: perTarget[t], testPredictions: fits[t].post.test }));
+  return { pipeline, runDir, zipPath, reportPath, metrics, testPredictions: finalTest, targets, table };
 }

@@ -7,7 +7,7 @@ import { z } from 'zod';
 import type { FeatureDef } from '../../features/feature.ts';
 import type { ModelDef } from '../../models/model.ts';
 import type { Registry } from '../registry.ts';
-import { COLUMN_ROLES, type TableSpec } from '../data/table-file.ts';
+import { COLUMN_ROLES, labelColumns, type TableSpec } from '../data/table-file.ts';
 
 export const ID = z
   .string()
@@ -170,7 +170,10 @@ export function buildPipelineSchema(features: Registry<FeatureDef>, models: Regi
         .object({
           root: z.string().describe('dataset folder (table track: a .csv / .parquet file, or a folder with train.<ext> and test.<ext>), relative to the pipeline file (or --data)'),
           id: z.string().optional().describe('table track: the id column (the first submission column)'),
-          label: z.string().optional().describe('table track: the label column (the second submission column)'),
+          label: z
+            .union([z.string(), z.array(z.string()).min(1)])
+            .optional()
+            .describe('table track: the label column (the second submission column), or a list of label columns: one target each (multi-target: per-target learners, metrics and files; one submission column per target)'),
           split: z.string().optional().describe('table track: column of train / test; without it rows with an empty label are test rows'),
           time: z.string().optional().describe('table track: date, timestamp or unix-seconds column, read as postdate (time kind, time validation)'),
           group: z.string().optional().describe('table track: user / artist column, read as uid (group-kfold, user-label-stats)'),
@@ -225,8 +228,14 @@ export function tableSpecOf(p: Pick<Pipeline, 'track' | 'data'>): TableSpec | un
   return { id: d.id, label: d.label, split: d.split, time: d.time, group: d.group, columns: d.columns };
 }
 
-/** The submission CSV header: `<id>,<label>` on the table track, else submission.header. */
+/** The submission CSV header: `<id>,<label>[,<label 2>...]` on the table track, else submission.header. */
 export function submissionHeader(p: Pick<Pipeline, 'track' | 'data' | 'submission'>): string {
   const t = tableSpecOf(p);
-  return t ? `${t.id},${t.label}` : p.submission.header;
+  return t ? [t.id, ...labelColumns(t)].join(',') : p.submission.header;
+}
+
+/** The targets of a pipeline: its label columns when it lists several (table track), else none. */
+export function targetsOf(p: Pick<Pipeline, 'track' | 'data'>): string[] {
+  const t = tableSpecOf(p);
+  return t && typeof t.label !== 'string' && t.label.length > 1 ? t.label : [];
 }

@@ -6,8 +6,9 @@
  * final CV main metric: runs on different data are never ranked against each other. Each group
  * names its dataset (path, fingerprint, sizes), task and metric (with its direction); columns
  * are pipeline, run folder (timestamp), seed, the group's final metrics, and every learner's
- * main metric. Printed as terminal tables; `--html` writes the same tables plus a dot
- * plot per group as a self-contained HTML file (`compareRuns(dirs, { html })`).
+ * main metric. A multi-target run shows its first target (`pipeline [target]`). Printed as
+ * terminal tables; `--html` writes the same tables plus a dot plot per group as a
+ * self-contained HTML file (`compareRuns(dirs, { html })`).
  *
  * @example
  *   const board = leaderboard(expandRunDirs(['runs/demo']).map(readRunFolder));
@@ -102,7 +103,8 @@ export function leaderboard(runs: readonly RunFolder[]): Board {
   const groups = [...byKey.values()].map(({ dataset, task, metric, runs: rs }): BoardGroup => {
     const rows: BoardRow[] = rs.map((r) => ({
       rank: 0,
-      pipeline: r.pipeline,
+      // a multi-target run is ranked on its first target, named beside the pipeline
+      pipeline: r.target === null ? r.pipeline : `${r.pipeline} [${r.target}]`,
       run: r.name,
       dir: r.dir,
       seed: r.info.seed,

@@ -4,6 +4,9 @@
  * and the final predictions (`final.oof.csv` / `final.test.csv` when the runner wrote them,
  * else the best model's by the run's main metric). Missing optional files give empty values,
  * a missing run.json or metrics.json is an error naming the folder.
+ * A run with several targets (metrics.json `{ "targets": { <target>: {...} } }`, files
+ * `<model>.<target>.oof.csv`) is read one target at a time: `readRunTarget(dir, target)`;
+ * readRunFolder gives the first target.
  *
  * @example
  *   const run = readRunFolder('runs/demo/20260101-120000');
@@ -98,6 +101,10 @@ export interface PseudoRound {
 
 export interface RunFolder {
   dir: string;
+  /** Every target of a multi-target run, in order; empty for one target. */
+  targets: string[];
+  /** The target this view holds (null for a one-target run). */
+  target: string | null;
   /** Folder name, normally the timestamp. */
   name: string;
   info: RunInfo;
@@ -223,9 +230,22 @@ function gatesOf(v: unknown): { gates?: GateSummary } {
   return { gates: g };
 }
 
+/** A run folder; a multi-target run's first target (readRunTarget reads the others). */
 export function readRunFolder(dir: string): RunFolder {
+  return readRunTarget(dir, undefined);
+}
+
+/** One target of a run folder (undefined: the first, or the only one). */
+export function readRunTarget(dir: string, target: string | undefined): RunFolder {
   const info = readJson<RunInfo>(path.join(dir, 'run.json'), 'run.json');
-  const metrics = readJson<Record<string, unknown>>(path.join(dir, 'metrics.json'), 'metrics.json');
+  const all = readJson<Record<string, unknown>>(path.join(dir, 'metrics.json'), 'metrics.json');
+  const byTarget = all.targets && typeof all.targets === 'object' ? (all.targets as Record<string, Record<string, unknown>>) : null;
+  const targets = byTarget ? Object.keys(byTarget) : [];
+  const view = byTarget ? (target ?? targets[0]) : null;
+  if (target !== undefined && !(byTarget && target in byTarget))
+    throw new UserError(`${dir}: no target "${target}" in metrics.json (${targets.length ? `targets: ${targets.join(', ')}` : 'a one-target run'})`);
+  const metrics = view !== null ? byTarget![view] : all;
+  const sfx = view !== null ? `.${view}` : '';
   const task = info.config?.task === 'binary' ? 'binary' : 'regression';
   const mainMetric: MetricName = isMetricName(info.main_metric) ? info.main_metric : task === 'binary' ? 'auc' : 'src';
 
@@ -240,9 +260,9 @@ export function readRunFolder(dir: string): RunFolder {
       id,
       scores,
       folds,
-      oof: readOof(path.join(dir, `${id}.oof.csv`)),
-      test: readTest(path.join(dir, `${id}.test.csv`)),
-      importance: readImportance(path.join(dir, `${id}.importance.csv`)),
+      oof: readOof(path.join(dir, `${id}${sfx}.oof.csv`)),
+      test: readTest(path.join(dir, `${id}${sfx}.test.csv`)),
+      importance: readImportance(path.join(dir, `${id}${sfx}.importance.csv`)),
       ...gatesOf((v as { gates?: unknown }).gates),
       ...(typeof method === 'string' ? { importanceMethod: method } : {}),
     });
@@ -262,8 +282,8 @@ export function readRunFolder(dir: string): RunFolder {
     : [];
 
   let final: RunFolder['final'];
-  const finalOof = readOof(path.join(dir, 'final.oof.csv'));
-  const finalTest = readTest(path.join(dir, 'final.test.csv'));
+  const finalOof = readOof(path.join(dir, `final${sfx}.oof.csv`));
+  const finalTest = readTest(path.join(dir, `final${sfx}.test.csv`));
   if (finalOof || finalTest) final = { source: 'final', oof: finalOof, test: finalTest };
   else {
     const best = models.reduce<ModelRun | null>((a, b) => (!a || beats(mainMetric, b.scores[mainMetric] ?? NaN, a.scores[mainMetric] ?? NaN) ? b : a), null);
@@ -272,6 +292,8 @@ export function readRunFolder(dir: string): RunFolder {
 
   return {
     dir,
+    targets,
+    target: view,
     name: path.basename(path.resolve(dir)),
     info,
     pipeline: info.config?.name ?? path.basename(path.dirname(path.resolve(dir))),

@@ -20,7 +20,7 @@ export function formatRunSummary(run: RunFolder): string {
   const metrics = runMetrics(run);
   const main = run.mainMetric;
   const out: string[] = [];
-  out.push(`Summary of ${run.pipeline}: ${validationText(run)}; main metric ${main.toUpperCase()} (${direction(main) ?? '?'}); final predictions: ${run.final.source === 'final' ? `${(run.info.config?.ensemble as { method?: string } | undefined)?.method ?? 'ensemble'} of the learners` : `best learner ${run.final.source}`}`);
+  out.push(`Summary of ${run.pipeline}${run.target === null ? '' : ` [${run.target}]`}: ${validationText(run)}; main metric ${main.toUpperCase()} (${direction(main) ?? '?'}); final predictions: ${run.final.source === 'final' ? `${(run.info.config?.ensemble as { method?: string } | undefined)?.method ?? 'ensemble'} of the learners` : `best learner ${run.final.source}`}`);
   for (const w of cvWarnings(run)) out.push(`  warning: ${w}`);
   const rows = cvRows(run, metrics);
   out.push(textTable(['learner', 'scored on', ...metrics.map(metricHeader)], rows.map((r) => [r.learner, r.rows, ...r.values]), { indent: '  ', metrics: true }));

@@ -9,6 +9,9 @@
  *   both:       top-30 feature importance per learner, correlation heatmap of the top features
  *               with the label (feature values from the block cache, else learners' OOF
  *               predictions), fold score spread.
+ * A run with several targets gets the CV, ensemble, pseudo-label and plot sections once per
+ * target (ids and plot names end in -<target>) and a target-vs-target plot of the final
+ * predictions for each pair of targets.
  * A plot that fails to render becomes a figure with the error (and a warning on stderr); the
  * rest of the report is still written. `{ png: true }` also writes `plots/<name>.png` when the
  * optional @resvg/resvg-js is installed, and notes in the report that it skipped them if not.
@@ -22,7 +25,7 @@ import { writeFileAtomic } from '../cache/atomic.ts';
 import { dl, esc, figure, fmt, fmtMetric, htmlPage, section, table } from './html.ts';
 import { blockShares, cvRows, importanceShares, legend, metricHeader, postprocessItems, runMetrics, validationText } from './explain.ts';
 import { cvWarnings, postprocessText } from './summary.ts';
-import { beats, readRunFolder, type ModelRun, type RunFolder } from './run-folder.ts';
+import { beats, readRunFolder, readRunTarget, type ModelRun, type RunFolder } from './run-folder.ts';
 import { cacheDirOf, readFeatureColumns } from './feature-columns.ts';
 import { renderSvg, type VlSpec } from './svg.ts';
 import { loadPng } from './png.ts';
@@ -35,6 +38,8 @@ import { correlationSpec } from './plots/correlation.ts';
 import { foldSpreadSpec } from './plots/fold-spread.ts';
 import { rocSpec } from './plots/roc.ts';
 import { confusionSpec } from './plots/confusion.ts';
+import { targetVsTargetSpec } from './plots/target-vs-target.ts';
+import { pearson } from '../eval/metrics.ts';
 
 export interface PlotEntry {
   name: string;
@@ -45,13 +50,14 @@ export interface PlotEntry {
 const TOP_CORR = 12;
 const CORR_ROWS = 20000;
 
-function summarySection(run: RunFolder): string {
+function summarySection(run: RunFolder, views: readonly RunFolder[]): string {
   const i = run.info;
   const c = i.config ?? {};
-  const main = run.finalScores[run.mainMetric];
+  // a multi-target run names each target's line
+  const named = (v: RunFolder, text: string) => (v.target === null ? text : `${v.target}: ${text}`);
   const items: [string, unknown][] = [
     ['pipeline', `${run.pipeline}${i.pipeline_file ? ` (${i.pipeline_file})` : ''}`],
-    ['track / task', `${c.track ?? '?'} / ${run.task}`],
+    ['track / task', `${c.track ?? '?'} / ${run.task}${run.targets.length ? `, ${run.targets.length} targets: ${run.targets.join(', ')}` : ''}`],
     ['seed', i.seed],
     ['data', `${i.data?.root ?? '?'}: ${fmt(i.data?.train)} train, ${fmt(i.data?.test)} test posts${i.data?.fingerprint ? ` (fingerprint ${i.data.fingerprint})` : ''}`],
     ['validation', validationText(run)],
@@ -59,16 +65,23 @@ function summarySection(run: RunFolder): string {
     ['time', typeof i.seconds === 'number' ? `${i.seconds.toFixed(1)} s` : undefined],
     ['features', Object.keys(i.feature_keys ?? {}).join(', ')],
     ['learners', run.models.map((m) => m.id).join(', ')],
-    ['final predictions', run.final.source === 'final' ? 'final.oof.csv / final.test.csv' : `best learner: ${run.final.source}`],
-    ['post-processing applied', postprocessText(run)],
+    ['final predictions', run.final.source === 'final' ? (run.target === null ? 'final.oof.csv / final.test.csv' : 'final.<target>.oof.csv / final.<target>.test.csv') : `best learner: ${run.final.source}`],
+    ['post-processing applied', views.map((v) => named(v, postprocessText(v))).join('; ')],
     ['submission', i.submission],
     ['kit / node / commit', `${i.kit_version ?? '?'} / ${i.node ?? '?'} / ${i.git_commit ?? 'not a git checkout'}`],
   ];
   if (i.counters && Object.keys(i.counters).length) items.push(['counters', Object.entries(i.counters).map(([k, n]) => `${k}: ${n}`).join(', ')]);
-  const warn = cvWarnings(run).map((w) => `<p class="error">${esc(w)}</p>`).join('');
-  const head = `<p class="big">final CV ${esc(metricHeader(run.mainMetric))} ${esc(fmtMetric(main))}` +
-    `<span class="note"> &nbsp; ${esc(Object.entries(run.finalScores).filter(([k]) => k !== run.mainMetric).map(([k, x]) => `${metricHeader(k)} ${fmtMetric(x)}`).join('  '))}</span></p>`;
+  const warn = views.flatMap((v) => cvWarnings(v).map((w) => `<p class="error">${esc(named(v, w))}</p>`)).join('');
+  const line = (v: RunFolder) =>
+    `<p class="big">${v.target === null ? '' : `${esc(v.target)}: `}final CV ${esc(metricHeader(run.mainMetric))} ${esc(fmtMetric(v.finalScores[run.mainMetric]))}` +
+    `<span class="note"> &nbsp; ${esc(Object.entries(v.finalScores).filter(([k]) => k !== run.mainMetric).map(([k, x]) => `${metricHeader(k)} ${fmtMetric(x)}`).join('  '))}</span></p>`;
+  const head = views.map(line).join('\n');
   return section('Run', head + warn + dl(items), 'summary');
+}
+
+/** A section of one target's results: its title and id name the target of a multi-target run. */
+function targetSection(run: RunFolder, title: string, body: string, id: string): string {
+  return run.target === null ? section(title, body, id) : section(`${title}: ${run.target}`, body, `${id}-${run.target}`);
 }
 
 function cvSection(run: RunFolder): string {
@@ -78,7 +91,8 @@ function cvSection(run: RunFolder): string {
   const cls = rows.map((r) => (r.kind === 'oof' ? (r.learner === best?.id ? 'total best' : 'total') : r.kind === 'final' ? 'total' : r.kind === 'baseline' ? 'baseline' : r.kind === 'spread' ? 'spread' : ''));
   const leg = legend(metrics, run.mainMetric, { folds: rows.some((r) => r.kind === 'spread'), baseline: rows.some((r) => r.kind === 'baseline') });
   const warn = cvWarnings(run).map((w) => `<p class="error">${esc(w)}</p>`).join('');
-  return section(
+  return targetSection(
+    run,
     'Cross-validation',
     warn +
     table(['learner', 'scored on', ...metrics.map(metricHeader)], rows.map((r) => [r.learner, r.rows, ...r.values]), { className: 'cv', rowClass: (i) => cls[i], metrics: true }) +
@@ -97,7 +111,8 @@ function gatesSection(run: RunFolder): string {
     const rows = g.rows.map((r) => [r.segment === 'all' ? 'all' : `${g.segment ?? 'segment'} = ${r.segment}`, r.n, ...r.mean]);
     return `<h3>${esc(m.id)}</h3>` + table(['rows', 'n', ...g.experts], rows, { className: 'gates' });
   });
-  return section(
+  return targetSection(
+    run,
     'Gate weights',
     parts.join('\n') + '<p class="note">Mean softmax gate weight per expert on each fold\'s validation rows (every row once, out of fold), overall and per value of the gate segment (the feature column\'s value: for a categorical column its code; the columns kind numbers levels by descending frequency).</p>',
     'gates',
@@ -110,7 +125,8 @@ function importanceSection(run: RunFolder): string {
   if (!withImp.length) return '';
   const shares = withImp.map((m) => new Map(blockShares(m.importance).map((b) => [b.name, b.share])));
   const blocks = [...new Set(shares.flatMap((s) => [...s.keys()]))].sort((a, b) => Math.max(...shares.map((s) => s.get(b) ?? 0)) - Math.max(...shares.map((s) => s.get(a) ?? 0)) || (a < b ? -1 : 1));
-  return section(
+  return targetSection(
+    run,
     'Importance by feature block',
     table(['block', ...withImp.map((m) => m.id)], blocks.map((b) => [b, ...shares.map((s) => s.get(b) ?? NaN)]), { className: 'blocks', metrics: true }) +
       `<p class="note">Each learner's importances as shares of its total (each column sums to 1), summed over the block's columns. Learners measure importance differently, so compare shares, not raw values:</p>` +
@@ -123,7 +139,7 @@ function ensembleSection(run: RunFolder): string {
   const e = run.ensemble;
   if (!e) {
     const method = (run.info.config?.ensemble as { method?: string } | undefined)?.method;
-    return section('Ensemble', `<p class="note">${esc(method ? `method: ${method}` : 'no ensemble information')}${run.final.source !== 'final' ? esc(`; final predictions = ${run.final.source}`) : ''}</p>`, 'ensemble');
+    return targetSection(run, 'Ensemble', `<p class="note">${esc(method ? `method: ${method}` : 'no ensemble information')}${run.final.source !== 'final' ? esc(`; final predictions = ${run.final.source}`) : ''}</p>`, 'ensemble');
   }
   const parts: string[] = [];
   const shown = new Set<string>();
@@ -173,7 +189,7 @@ function ensembleSection(run: RunFolder): string {
   }
   const rest = Object.fromEntries(Object.entries(e).filter(([k]) => !shown.has(k)));
   if (Object.keys(rest).length) parts.push(`<pre>${esc(JSON.stringify(rest, null, 2))}</pre>`);
-  return section('Ensemble', parts.join('\n') || '<p class="note">empty</p>', 'ensemble');
+  return targetSection(run, 'Ensemble', parts.join('\n') || '<p class="note">empty</p>', 'ensemble');
 }
 
 function pseudoSection(run: RunFolder): string {
@@ -182,7 +198,8 @@ function pseudoSection(run: RunFolder): string {
   const hasChosen = run.pseudoRounds.some((r) => r.chosen !== undefined);
   const hasGain = run.pseudoRounds.some((r) => r.gain);
   const gainHead = `${run.mainMetric.toUpperCase()} gain over round 0 (mean ± s.e. over folds)`;
-  return section(
+  return targetSection(
+    run,
     'Pseudo-label rounds',
     table(
       ['round', ...metrics.map((m) => `CV ${metricHeader(m)}`), ...(hasGain ? [gainHead] : []), ...(hasChosen ? ['kept'] : [])],
@@ -273,7 +290,7 @@ export function reportPlots(run: RunFolder, notes: string[] = []): PlotEntry[] {
       plots.push({
         name: `importance-${m.id}`,
         spec: importanceSpec(shares.map((x) => ({ feature: x.name, importance: x.share })), { top: 30, title: `Top ${Math.min(30, shares.length)} features of ${m.id}`, xTitle: 'share of total importance' }),
-        caption: `From ${m.id}.importance.csv (${m.importance.length} features), as shares of the total (sum 1); ${m.importanceMethod ?? 'method not recorded'}.`,
+        caption: `From ${m.id}${run.target === null ? '' : `.${run.target}`}.importance.csv (${m.importance.length} features), as shares of the total (sum 1); ${m.importanceMethod ?? 'method not recorded'}.`,
       });
   }
   const corr = correlationPlot(run, notes);
@@ -304,22 +321,40 @@ export interface ReportOptions {
   png?: boolean;
 }
 
+/** Final predictions of each pair of targets against each other (train OOF and test). */
+function targetPairPlots(views: readonly RunFolder[]): PlotEntry[] {
+  const plots: PlotEntry[] = [];
+  for (let i = 0; i < views.length; i++)
+    for (let j = i + 1; j < views.length; j++) {
+      const [a, b] = [views[i], views[j]];
+      const series = [];
+      if (a.final.oof && b.final.oof) series.push({ name: 'train (OOF)', x: a.final.oof.prediction, y: b.final.oof.prediction });
+      if (a.final.test && b.final.test) series.push({ name: 'test', x: a.final.test.prediction, y: b.final.test.prediction });
+      if (!series.length) continue;
+      const r = series.map((s) => `${s.name} r = ${fmt(pearson(Array.from(s.x), Array.from(s.y)))}`).join(', ');
+      plots.push({ name: `targets-${a.target}-${b.target}`, spec: targetVsTargetSpec({ x: a.target!, y: b.target!, series }), caption: `Final predictions of ${a.target} and ${b.target} per post; Pearson ${r}.` });
+    }
+  return plots;
+}
+
 /** `runDir`: a run folder, or one already read (the runner reads it once for the summary and the report). */
 export async function buildReportHtml(runDir: string | RunFolder, opts: ReportOptions = {}): Promise<string> {
   const run = typeof runDir === 'string' ? readRunFolder(runDir) : runDir;
+  // Several targets: each one's sections and plots in turn (plot names end in -<target>).
+  const views = run.targets.length ? run.targets.map((t) => (t === run.target ? run : readRunTarget(run.dir, t))) : [run];
   const notes: string[] = [];
-  const plots = reportPlots(run, notes);
+  const plots = views.flatMap((view) => {
+    const own = reportPlots(view, notes);
+    return view.target === null ? own : own.map((p) => ({ ...p, name: `${p.name}-${view.target}`, caption: `${view.target}: ${p.caption}` }));
+  });
+  plots.push(...targetPairPlots(views));
   const toPng = opts.png ? await loadPng() : null;
   if (opts.png && !toPng) notes.push('PNG export skipped: @resvg/resvg-js is not installed (npm install @resvg/resvg-js).');
   const figures = await renderFigures(plots, toPng ? (name, svg) => writeFileAtomic(path.join(run.dir, 'plots', `${name}.png`), toPng(svg)) : undefined);
   const subtitle = `${run.name} · seed ${fmt(run.info.seed)} · ${run.info.started ?? ''}`;
   return htmlPage(`${run.pipeline} run report`, subtitle, [
-    summarySection(run),
-    cvSection(run),
-    gatesSection(run),
-    importanceSection(run),
-    ensembleSection(run),
-    pseudoSection(run),
+    summarySection(run, views),
+    ...views.flatMap((view) => [cvSection(view), gatesSection(view), importanceSection(view), ensembleSection(view), pseudoSection(view)]),
     section('Plots', `<div class="grid">${figures.join('\n')}</div>`, 'plots'),
     notes.length ? section('Notes', `<ul>${notes.map((n) => `<li>${esc(n)}</li>`).join('')}</ul>`, 'notes') : '',
   ]);

@@ -19,7 +19,15 @@ export interface ValidateOptions {
 
 const MAX_PROBLEMS = 20;
 
-function parseImage(name: string, text: string, problems: string[]): { ids: string[]; scores: unknown[] } | null {
+/** Ids, and per row its scores (one per score column). */
+interface Parsed {
+  ids: string[];
+  scores: unknown[][];
+  /** Names of the score columns (the CSV header after the id). */
+  columns: string[];
+}
+
+function parseImage(name: string, text: string, problems: string[]): Parsed | null {
   let doc: any;
   try {
     doc = JSON.parse(text);
@@ -33,16 +41,17 @@ function parseImage(name: string, text: string, problems: string[]): { ids: stri
     problems.push(`${name}: "external_data" must be {"used": "true"|"false", "details": "..."}`);
   if (!Array.isArray(doc.result)) return (problems.push(`${name}: "result" must be an array`), null);
   const ids: string[] = [];
-  const scores: unknown[] = [];
+  const scores: unknown[][] = [];
   doc.result.forEach((r: any, i: number) => {
     if (!r || typeof r.post_id !== 'string') problems.push(`${name}: result[${i}].post_id must be a string "post<Pid>"`);
     ids.push(typeof r?.post_id === 'string' ? r.post_id.replace(/^post/, '') : '');
-    scores.push(r?.popularity_score);
+    scores.push([r?.popularity_score]);
   });
-  return { ids, scores };
+  return { ids, scores, columns: ['popularity_score'] };
 }
 
-function parseVideo(name: string, text: string, problems: string[], header: string): { ids: string[]; scores: unknown[] } | null {
+/** A CSV `<id>,<score>[,<score 2>...]` (video track; table track: one score column per target). */
+function parseCsv(name: string, text: string, problems: string[], header: string): Parsed | null {
   const lines = text.split(/\r?\n/);
   while (lines.length && lines[lines.length - 1] === '') lines.pop();
   const found = lines[0]?.trim() ?? '';
@@ -53,23 +62,28 @@ function parseVideo(name: string, text: string, problems: string[], header: stri
     problems.push(`${name}:1: header must be "${header}", found "${found}"${known}`);
     return null;
   }
+  const columns = header.split(',').slice(1);
   const ids: string[] = [];
-  const scores: unknown[] = [];
+  const scores: unknown[][] = [];
   lines.slice(1).forEach((line, i) => {
     const parts = line.split(',');
-    if (parts.length !== 2) problems.push(`${name}:${i + 2}: expected 2 fields, found ${parts.length}`);
+    if (parts.length !== columns.length + 1) problems.push(`${name}:${i + 2}: expected ${columns.length + 1} fields, found ${parts.length}`);
     ids.push(parts[0]?.trim() ?? '');
-    const raw = parts[1]?.trim() ?? '';
-    scores.push(raw === '' ? NaN : Number(raw));
+    scores.push(
+      columns.map((_, j) => {
+        const raw = parts[j + 1]?.trim() ?? '';
+        return raw === '' ? NaN : Number(raw);
+      }),
+    );
   });
-  return { ids, scores };
+  return { ids, scores, columns };
 }
 
 export function validateSubmissionText(name: string, text: string, track: Track, testPids: readonly string[], opts: ValidateOptions = {}): string[] {
   const problems: string[] = [];
-  const parsed = track === 'image' ? parseImage(name, text, problems) : parseVideo(name, text, problems, opts.header ?? DEFAULT_VIDEO_HEADER);
+  const parsed = track === 'image' ? parseImage(name, text, problems) : parseCsv(name, text, problems, opts.header ?? DEFAULT_VIDEO_HEADER);
   if (!parsed) return problems;
-  const { ids, scores } = parsed;
+  const { ids, scores, columns } = parsed;
   const rowName = (i: number) => (track === 'image' ? `result[${i}]` : `line ${i + 2}`);
   if (ids.length !== testPids.length) problems.push(`${name}: ${ids.length} rows, the test set has ${testPids.length} posts`);
   const seen = new Map<string, number>();
@@ -88,9 +102,12 @@ export function validateSubmissionText(name: string, text: string, track: Track,
     const firstOff = ids.findIndex((id, i) => id !== testPids[i]);
     if (firstOff >= 0) problems.push(`${name}: rows are not in test image-list order (the scorer compares by position): ${rowName(firstOff)} is "${ids[firstOff]}", expected "${testPids[firstOff]}"`);
   }
-  scores.forEach((s, i) => {
-    if (typeof s !== 'number' || !Number.isFinite(s)) problems.push(`${name}: ${rowName(i)}: score ${JSON.stringify(s) ?? String(s)} is not a finite number`);
-  });
+  // One score column says "score"; several name the column.
+  scores.forEach((row, i) =>
+    row.forEach((s, j) => {
+      if (typeof s !== 'number' || !Number.isFinite(s)) problems.push(`${name}: ${rowName(i)}: ${columns.length > 1 ? columns[j] : 'score'} ${typeof s === 'number' ? String(s) : (JSON.stringify(s) ?? String(s))} is not a finite number`);
+    }),
+  );
   return problems.slice(0, MAX_PROBLEMS);
 }
 

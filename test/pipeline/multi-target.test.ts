@@ -1,0 +1,127 @@
+/**
+ * @file Multi-target runs on the illustration stand-in (pipelines/illustration-views.yaml, two
+ * targets from an image column): per-target metrics, files and report plots, a target-vs-target
+ * plot, the `id,log_views,log_favourites` submission and `smp validate` on it; each target's
+ * results equal a one-target run of its column (same blocks, folds and seeds), and that one-target
+ * run keeps the one-target file names. About 20 s.
+ */
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { synthTable } from '../../core/data/synth-table.ts';
+import { readTableFile } from '../../core/data/table-file.ts';
+import { loadPipeline } from '../../core/pipeline/load.ts';
+import { runPipeline, type RunResult } from '../../core/pipeline/run.ts';
+import { validateSubmissionText } from '../../core/submit/validate.ts';
+import { readZipEntry } from '../../core/submit/zip.ts';
+import { REPO, tmpDir, writeFile } from '../helpers.ts';
+
+const PIPELINE = path.join(REPO, 'pipelines', 'illustration-views.yaml');
+const TARGETS = ['log_views', 'log_favourites'];
+const HEADER = 'id,log_views,log_favourites';
+let dir: string;
+let data: string;
+let run: RunResult;
+
+beforeAll(async () => {
+  dir = tmpDir('multi-target');
+  await synthTable({ out: path.join(dir, 'ill'), preset: 'illustration', seed: 3, rows: 240 });
+  data = path.join(dir, 'ill', 'illustrations.csv');
+  run = await runPipeline(PIPELINE, { data, workDir: dir, quiet: true, timestamp: 'multi' });
+});
+
+describe('pipelines/illustration-views.yaml (two targets)', () => {
+  it('writes per-target metrics and files, and learns the planted signal of each target', () => {
+    const metrics = JSON.parse(fs.readFileSync(path.join(run.runDir, 'metrics.json'), 'utf8'));
+    expect(Object.keys(metrics)).toEqual(['targets']);
+    expect(Object.keys(metrics.targets)).toEqual(TARGETS);
+    const train = fs.readFileSync(data, 'utf8').trim().split('\n').slice(1).map((l) => l.split(',')).filter((r) => r[4] === 'train');
+    for (const [t, target] of TARGETS.entries()) {
+      const m = metrics.targets[target];
+      for (const id of ['gbdt', 'forest', 'ridge', 'final']) expect(m[id].rmse, `${target} ${id}`).toBeGreaterThan(0);
+      expect(m.gbdt.folds).toHaveLength(5);
+      // early stopping and importance method recorded per target, as for one target
+      expect(m.gbdt.early_stopping).toBe('inner');
+      expect(typeof m.gbdt.importance_method).toBe('string');
+      for (const f of ['gbdt', 'forest', 'ridge', 'final']) {
+        expect(fs.existsSync(path.join(run.runDir, `${f}.${target}.oof.csv`)), `${f}.${target}.oof.csv`).toBe(true);
+        expect(fs.existsSync(path.join(run.runDir, `${f}.${target}.test.csv`)), `${f}.${target}.test.csv`).toBe(true);
+      }
+      // the image explains part of each target: CV RMSE well under the labels' spread
+      const y = train.map((r) => Number(r[2 + t]));
+      const mean = y.reduce((s, v) => s + v, 0) / y.length;
+      const sd = Math.sqrt(y.reduce((s, v) => s + (v - mean) ** 2, 0) / y.length);
+      expect(m.final.rmse, target).toBeLessThan(0.85 * sd);
+      // the OOF file holds this target's labels
+      const oof = fs.readFileSync(path.join(run.runDir, `final.${target}.oof.csv`), 'utf8').trim().split('\n');
+      expect(Number(oof[1].split(',')[1])).toBeCloseTo(Number(train[0][2 + t]), 4);
+    }
+    expect(fs.existsSync(path.join(run.runDir, 'final.oof.csv'))).toBe(false);
+    expect(run.targets.map((t) => t.name)).toEqual(TARGETS);
+  });
+
+  it('reports each target and plots one target\'s predictions against the other\'s', () => {
+    const report = fs.readFileSync(run.reportPath!, 'utf8');
+    for (const target of TARGETS) {
+      expect(report).toContain(`id="cv-${target}"`);
+      expect(report).toContain(`id="plot-pred-vs-actual-${target}"`);
+      // the one-target sections, once per target: importance shares per block, with each learner's method
+      expect(report).toContain(`id="importance-${target}"`);
+    }
+    // each target's CV table carries the metric legend and the constant baseline
+    expect(report.match(/<dl class="legend">/g)).toHaveLength(TARGETS.length);
+    expect(report).toContain('id="plot-targets-log_views-log_favourites"');
+    expect(report).not.toContain('plot failed');
+  });
+
+  it('submits one column per target; smp validate accepts it and rejects a missing row, a wrong id and a NaN', async () => {
+    const { name, text } = await readZipEntry(run.zipPath);
+    expect(name).toBe('submission.csv');
+    const lines = text.trim().split('\n');
+    expect(lines[0]).toBe(HEADER);
+    const ids = run.table.pid.slice(run.table.nTrain);
+    expect(lines).toHaveLength(ids.length + 1);
+    expect(lines.slice(1).map((l) => l.split(',')[0])).toEqual(ids);
+    expect(lines.slice(1).map((l) => Number(l.split(',')[2]))).toEqual(Array.from(run.targets[1].testPredictions, (v) => Number(v.toFixed(6))));
+    const check = (t: string) => validateSubmissionText('s.csv', t, 'table', ids, { header: HEADER }).join('\n');
+    expect(check(text)).toBe('');
+    expect(check([...lines.slice(0, 5), ...lines.slice(6)].join('\n') + '\n')).toMatch(new RegExp(`${ids.length - 1} rows, the test set has ${ids.length} posts`));
+    expect(check(lines.map((l, i) => (i === 3 ? l.replace(/^[^,]+/, 'ill99999') : l)).join('\n') + '\n')).toMatch(/line 4: "ill99999" is not a test post/);
+    expect(check(lines.map((l, i) => (i === 2 ? l.replace(/,[^,]*$/, ',NaN') : l)).join('\n') + '\n')).toMatch(/line 3: log_favourites NaN is not a finite number/);
+    expect(check(lines.map((l, i) => (i === 2 ? l.replace(/,[^,]*$/, '') : l)).join('\n') + '\n')).toMatch(/s\.csv:3: expected 3 fields, found 2/);
+    expect(check(text.replace(HEADER, 'id,log_views'))).toMatch(/header must be "id,log_views,log_favourites"/);
+    const cli = spawnSync(process.execPath, [path.join(REPO, 'bin', 'smp.js'), 'validate', run.zipPath, '--pipeline', PIPELINE, '--data', data], { cwd: dir, encoding: 'utf8' });
+    expect(cli.stdout).toContain(`valid table-track submission, ${ids.length} rows in test-set order, header ${HEADER}`);
+    expect(cli.status).toBe(0);
+  });
+
+  it('each target gets exactly what a one-target run of its column gets, and that run keeps the one-target files', async () => {
+    const one = await runPipeline(PIPELINE, { data, workDir: dir, quiet: true, timestamp: 'one', set: ['data.label=log_favourites'] });
+    const metrics = JSON.parse(fs.readFileSync(path.join(one.runDir, 'metrics.json'), 'utf8'));
+    const multi = JSON.parse(fs.readFileSync(path.join(run.runDir, 'metrics.json'), 'utf8'));
+    expect(metrics).toEqual(multi.targets.log_favourites);
+    expect(fs.readFileSync(path.join(one.runDir, 'final.test.csv'), 'utf8')).toBe(fs.readFileSync(path.join(run.runDir, 'final.log_favourites.test.csv'), 'utf8'));
+    expect(fs.readdirSync(one.runDir).filter((f) => f.includes('log_'))).toEqual([]);
+    expect((await readZipEntry(one.zipPath)).text.split('\n')[0]).toBe('id,log_favourites');
+    expect(one.targets).toEqual([]);
+  });
+});
+
+describe('several label columns', () => {
+  it('a train row with one empty label is an error naming the row and the column; a row with none is a test row', async () => {
+    const f = writeFile(path.join(dir, 'two', 'data.csv'), 'id,x,a,b\nr1,1,1.5,2\nr2,2,,\nr3,3,2.5,\n');
+    await expect(readTableFile(f, { id: 'id', label: ['a', 'b'] })).rejects.toThrow(/data\.csv: row 3 \(line 4\), column "b": empty label in a train row/);
+    const g = writeFile(path.join(dir, 'two', 'ok.csv'), 'id,x,a,b\nr1,1,1.5,2\nr2,2,,\nr3,3,2.5,4\n');
+    const t = await readTableFile(g, { id: 'id', label: ['a', 'b'] });
+    expect([t.nTrain, t.nTest]).toEqual([2, 1]);
+    expect(Array.from(t.labels!.b)).toEqual([2, 4, NaN]);
+    expect(t.label).toBe(t.labels!.a);
+    expect(Object.keys(t.roles!)).toEqual(['x']);
+  });
+
+  it('a label column listed twice is an error naming the place', () => {
+    const f = writeFile(path.join(dir, 'twice.yaml'), fs.readFileSync(PIPELINE, 'utf8').replace('label: [log_views, log_favourites]', 'label: [log_views, log_views]'));
+    expect(() => loadPipeline(f)).toThrow(/twice\.yaml:\d+:\d+ data\.label\[1\]: "log_views" is listed twice/);
+  });
+});
