@@ -7,6 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Table } from '../core/data/table.ts';
 import { mae } from '../core/eval/metrics.ts';
+import { expandRunDirs } from '../core/report/compare.ts';
 import { blockShares as sharesPerBlock, direction, foldSpread as spreadOf } from '../core/report/explain.ts';
 import type { OofRows, RunFolder } from '../core/report/run-folder.ts';
 import { activityBucket } from '../core/report/eda.ts';
@@ -21,12 +22,14 @@ export function mdTable(header: readonly string[], rows: readonly (readonly unkn
 
 /** The most recently written run folder under root (runs/<pipeline>/<time>). */
 export function newestRun(root: string): string {
-  const runs: { dir: string; t: number }[] = [];
-  for (const p of fs.existsSync(root) ? fs.readdirSync(root) : [])
-    for (const r of fs.readdirSync(path.join(root, p), { withFileTypes: true }))
-      if (r.isDirectory() && fs.existsSync(path.join(root, p, r.name, 'metrics.json'))) runs.push({ dir: path.join(root, p, r.name), t: fs.statSync(path.join(root, p, r.name, 'metrics.json')).mtimeMs });
-  if (!runs.length) throw new Error(`no run under ${root}: run a pipeline first (npm start), or set SMP_NB_RUN`);
-  return runs.sort((a, b) => b.t - a.t || (a.dir < b.dir ? 1 : -1))[0].dir;
+  let dirs: string[];
+  try {
+    dirs = expandRunDirs([root]);
+  } catch {
+    throw new Error(`no run under ${root}: run a pipeline first (npm start), or set SMP_NB_RUN`);
+  }
+  const written = (d: string) => fs.statSync(path.join(d, 'metrics.json')).mtimeMs;
+  return dirs.sort((a, b) => written(b) - written(a) || (a < b ? 1 : -1))[0];
 }
 
 /** Per learner: its CV on all OOF rows, and the mean and standard deviation of its fold scores. */

@@ -15,6 +15,7 @@ import path from 'node:path';
 import { ensureBundledSample } from '../core/data/bundled-sample.ts';
 import { UserError } from '../core/errors.ts';
 import { runPipeline } from '../core/pipeline/run.ts';
+import { newestRun } from './lib.ts';
 import { KIT_ROOT } from '../core/version.ts';
 
 const NB_DIR = path.join(KIT_ROOT, 'notebooks');
@@ -38,8 +39,11 @@ function kernelPath(): string {
 }
 
 function hasRun(runsDir: string): boolean {
-  if (!fs.existsSync(runsDir)) return false;
-  return fs.readdirSync(runsDir).some((p) => fs.statSync(path.join(runsDir, p)).isDirectory() && fs.readdirSync(path.join(runsDir, p)).some((r) => fs.existsSync(path.join(runsDir, p, r, 'metrics.json'))));
+  try {
+    return Boolean(newestRun(runsDir));
+  } catch {
+    return false;
+  }
 }
 
 async function main(): Promise<void> {

@@ -8,6 +8,7 @@
  * positive is better) have a mean greater than their standard error.
  */
 import { METRICS, type MetricName } from '../eval/metrics.ts';
+import { better } from '../eval/score.ts';
 import type { Folds } from '../eval/folds.ts';
 import type { Level } from './ensemble-stage.ts';
 
@@ -38,6 +39,8 @@ export interface RoundComparison {
   /** The main metric pooled over every validated row (what the run reports as its CV). */
   pooled: number;
   kept: boolean;
+  /** Why the round was or was not kept (for the log); absent for round 0. */
+  verdict?: string;
 }
 
 /**
@@ -64,10 +67,12 @@ export function chooseRound(oofs: readonly Float64Array[], y: ArrayLike<number>,
     const mean = gains.reduce((a, b) => a + b, 0) / k;
     const sd = Math.sqrt(gains.reduce((a, g) => a + (g - mean) ** 2, 0) / (k - 1));
     const se = sd / Math.sqrt(k);
-    const pooledBetter = higherIsBetter ? pooled[round] > pooled[0] : pooled[round] < pooled[0];
+    const pooledBetter = better(metric, pooled[round], pooled[0]);
     if (mean > se && pooledBetter && mean > bestGain) [chosen, bestGain] = [round, mean];
-    return { round, folds: scores, gain: { mean, se }, pooled: pooled[round], kept: false };
+    const verdict = mean <= se ? 'not kept: mean gain <= standard error' : !pooledBetter ? `not kept: pooled CV ${pooled[round].toPrecision(4)} is not better than round 0's ${pooled[0].toPrecision(4)}` : 'passes, but another round gains more';
+    return { round, folds: scores, gain: { mean, se }, pooled: pooled[round], kept: false, verdict };
   });
   rounds[chosen].kept = true;
+  if (chosen > 0) rounds[chosen].verdict = 'kept';
   return { chosen, rounds };
 }

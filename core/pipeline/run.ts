@@ -33,7 +33,7 @@ import { foldRows, innerSplit, makeFolds, validatedRows, type FoldSpec } from '.
 import { quantileSorted } from '../eval/quantile.ts';
 import { formatScores, score, type Scores } from '../eval/score.ts';
 import { hconcat } from '../matrix.ts';
-import { METRICS, type MetricName } from '../eval/metrics.ts';
+import type { MetricName } from '../eval/metrics.ts';
 import type { GateSummary } from '../../models/model.ts';
 import { renderSubmission, submissionFileName } from '../submit/write.ts';
 import { validateSubmissionText } from '../submit/validate.ts';
@@ -353,9 +353,7 @@ async function fitTarget(o: {
   const chosen = rounds[choice.chosen];
   for (const c of choice.rounds.slice(1)) {
     const { mean, se } = c.gain!;
-    const pooledWorse = METRICS[metric].higherIsBetter ? c.pooled <= choice.rounds[0].pooled : c.pooled >= choice.rounds[0].pooled;
-    const verdict = c.kept ? 'kept' : mean <= se ? 'not kept: mean gain <= standard error' : pooledWorse ? `not kept: pooled CV ${c.pooled.toPrecision(4)} is not better than round 0's ${choice.rounds[0].pooled.toPrecision(4)}` : 'passes, but another round gains more';
-    log.info('pseudo-labels', `round ${c.round} vs round 0: ${metric.toUpperCase()} gain per fold mean ${mean.toPrecision(3)}, standard error ${se.toPrecision(3)} (${metaFolds.k} folds, positive = better): ${verdict}`, { round: c.round, gain: c.gain, folds: c.folds, kept: c.kept });
+    log.info('pseudo-labels', `round ${c.round} vs round 0: ${metric.toUpperCase()} gain per fold mean ${mean.toPrecision(3)}, standard error ${se.toPrecision(3)} (${metaFolds.k} folds, positive = better): ${c.verdict}`, { round: c.round, gain: c.gain, folds: c.folds, kept: c.kept });
   }
   if (rounds.length > 1) log.info('pseudo-labels', `keeping round ${chosen.round}`);
   const { results, ens, post } = chosen;
