@@ -12,6 +12,11 @@
  *   another copy of its training rows, and predicts batch by batch.
  * - Target: standardised on the training rows for regression (undone in predict); binary tasks
  *   train a logit with binary cross-entropy and predict probabilities.
+ * - Several targets (`fitJoint`, a multi-target run): one network whose last layer has one head
+ *   per target; every other layer is shared. Each target has its own standardisation and a weight
+ *   per row (0: the row does not fit that head), and the loss is their weighted mean. Early
+ *   stopping watches the mean over targets of the monitored value. One fitted model per target
+ *   comes back, each predicting its head (they share one network and one inference session).
  * - Training: Adam (optionally decoupled weight decay) or SGD, cosine or reduce-on-plateau
  *   learning rate, Huber / MAE / MSE loss, per-row weights, seeded shuffling, dropout masks from
  *   the seeded PRNG, early stopping on the fold's validation rows with the best epoch's weights
@@ -31,8 +36,8 @@ import type { Matrix } from '../core/matrix.ts';
 import { Random } from '../core/random.ts';
 import { UserError } from '../core/errors.ts';
 import { METRICS, type MetricName } from '../core/eval/metrics.ts';
-import { defineModel, type FitContext, type FittedModel, type Task } from './model.ts';
-import { initParams, inferenceModel, trainingModel, type InputLayout, type NetSpec } from './mlp/net.ts';
+import { defineModel, type FitContext, type FittedModel, type JointFitContext, type Task } from './model.ts';
+import { headsOf, initParams, inferenceModel, trainingModel, type InputLayout, type NetSpec } from './mlp/net.ts';
 import { rowLossJs, type LossKind } from './nn/losses.ts';
 import { ParamLayout, type Param } from './nn/params.ts';
 import { Session, defaultThreads, f32, i32, type ort } from './nn/session.ts';
@@ -76,6 +81,10 @@ const params = z
       .describe('early stopping: epochs without validation improvement (0 = off); best epoch restored'),
     batch_size: z.number().int().min(1).default(256).describe('training batch size'),
     predict_batch_size: z.number().int().min(1).default(8192).describe('rows per prediction batch'),
+    multi_target: z
+      .enum(['joint', 'separate'])
+      .default('joint')
+      .describe('several targets: one network with a head per target (joint), or one network per target (separate)'),
     metric: z
       .enum(['loss', 'src', 'mae', 'mape', 'rmse', 'auc', 'logloss'])
       .optional()
@@ -100,9 +109,9 @@ interface MlpState {
   task: Task;
   encoding: Encoding;
   spec: NetSpec;
-  /** Target standardisation (regression); identity for binary. */
-  yMean: number;
-  yScale: number;
+  /** Per head: target standardisation (regression); identity for binary. */
+  yMean: number[];
+  yScale: number[];
   params: Param[];
   bestEpoch: number;
   /** Validation rows chose bestEpoch. */
@@ -187,16 +196,17 @@ class Predictor {
     this.session = new Session(inferenceModel(state.spec, layoutOf(state.encoding), layout), state.threads, ['out']);
   }
 
-  /** Raw network outputs (training scale) for all rows of X, with the given parameter vectors. */
+  /** Raw network outputs (training scale) for all rows of X, with the given parameter vectors: [rows, heads] row-major. */
   raw(X: Matrix, params: Float32Array, stats: Float32Array): Float64Array {
     checkColumns(this.state.encoding, X);
-    const out = new Float64Array(X.rows);
+    const heads = headsOf(this.state.spec);
+    const out = new Float64Array(X.rows * heads);
     const feeds: Record<string, ort.Tensor> = {};
     this.layout.feed(params, stats, feeds);
     for (let from = 0; from < X.rows; from += this.batch) {
       const to = Math.min(X.rows, from + this.batch);
       feeds.rows = f32(X.data.subarray(from * X.cols, to * X.cols), [to - from, X.cols]); // a view: no copy
-      out.set(this.session.run(feeds).out.data as Float32Array, from);
+      out.set(this.session.run(feeds).out.data as Float32Array, from * heads);
     }
     return out;
   }
@@ -237,27 +247,39 @@ function importanceOf(state: MlpState): Record<string, number> {
   return imp;
 }
 
-function fitted(state: MlpState, predictBatch: number): FittedModel {
-  let predictor: Predictor | undefined; // built on first predict, kept for the next calls
+/** The fitted models of a network, one per head; they share the parameters and one inference session (built on first predict). */
+function fittedHeads(state: MlpState, predictBatch: number): FittedModel[] {
+  let predictor: Predictor | undefined;
   const layout = new ParamLayout(state.params);
   const vectors = layout.pack();
+  const heads = headsOf(state.spec);
+  const raw = (X: Matrix) => (predictor ??= new Predictor(state, layout, predictBatch)).raw(X, vectors.params, vectors.stats);
+  return Array.from({ length: heads }, (_, head) => fitted(state, predictBatch, head, raw));
+}
+
+function fitted(state: MlpState, predictBatch: number, head: number, raw: (X: Matrix) => Float64Array): FittedModel {
+  const heads = headsOf(state.spec);
+  const [mean, scale] = [state.yMean[head], state.yScale[head]];
   return Object.freeze({
     kind: 'mlp',
     iterations: state.validated ? state.bestEpoch : undefined,
     predict(X: Matrix): Float64Array {
-      predictor ??= new Predictor(state, layout, predictBatch);
-      const raw = predictor.raw(X, vectors.params, vectors.stats);
-      for (let i = 0; i < raw.length; i++)
-        raw[i] = state.task === 'binary' ? 1 / (1 + Math.exp(-raw[i])) : raw[i] * state.yScale + state.yMean;
-      return raw;
+      const all = raw(X);
+      const out = heads === 1 ? all : new Float64Array(X.rows);
+      for (let i = 0; i < X.rows; i++) {
+        const v = all[i * heads + head];
+        out[i] = state.task === 'binary' ? 1 / (1 + Math.exp(-v)) : v * scale + mean;
+      }
+      return out;
     },
     importance: () => importanceOf(state),
     toJSON: () => ({
       kind: 'mlp',
-      version: 2,
+      version: 3,
       task: state.task,
       encoding: state.encoding,
       spec: state.spec,
+      head,
       yMean: state.yMean,
       yScale: state.yScale,
       bestEpoch: state.bestEpoch,
@@ -274,39 +296,52 @@ function fitted(state: MlpState, predictBatch: number): FittedModel {
  * run's) on the label scale, or the loss on the fitted target. `sign * score` is minimised.
  */
 function validMonitor(
-  yValid: Float64Array,
+  yValid: Float64Array[],
   p: MlpParams,
-  ctx: FitContext,
+  ctx: Pick<FitContext, 'metric' | 'task' | 'toLabel'>,
   lossKind: LossKind,
-  yMean: number,
-  yScale: number,
+  yMean: number[],
+  yScale: number[],
 ): { name: string; sign: 1 | -1; score(raw: Float64Array): number } {
-  const rows = Array.from({ length: yValid.length }, (_, i) => i).filter((i) => Number.isFinite(yValid[i]));
+  const heads = yValid.length;
+  // Per head, the rows with a label; several heads score the mean over heads.
+  const rows = yValid.map((y) => Array.from({ length: y.length }, (_, i) => i).filter((i) => Number.isFinite(y[i])));
   const name: MetricName | 'loss' = p.metric ?? ctx.metric ?? 'loss';
+  const mean = (perHead: (h: number) => number) => {
+    let s = 0;
+    for (let h = 0; h < heads; h++) s += perHead(h);
+    return s / heads;
+  };
   if (name === 'loss')
     return {
       name: 'valid_loss',
       sign: 1,
-      score: (raw) => rows.reduce((s, i) => s + rowLossJs(lossKind, raw[i], (yValid[i] - yMean) / yScale, p.huber_delta), 0) / rows.length,
+      score: (raw) => mean((h) => rows[h].reduce((s, i) => s + rowLossJs(lossKind, raw[i * heads + h], (yValid[h][i] - yMean[h]) / yScale[h], p.huber_delta), 0) / rows[h].length),
     };
   const binary = ctx.task === 'binary';
   const toLabel = binary ? (v: number) => v : (ctx.toLabel ?? ((v: number) => v));
-  const labels = Float64Array.from(rows, (i) => toLabel(yValid[i]));
-  const pred = new Float64Array(rows.length);
+  const labels = rows.map((r, h) => Float64Array.from(r, (i) => toLabel(yValid[h][i])));
+  const pred = rows.map((r) => new Float64Array(r.length));
   const { fn, higherIsBetter } = METRICS[name];
   return {
     name: `valid_${name}`,
     sign: higherIsBetter ? -1 : 1,
-    score(raw) {
-      rows.forEach((i, k) => (pred[k] = binary ? 1 / (1 + Math.exp(-raw[i])) : toLabel(raw[i] * yScale + yMean)));
-      return fn(labels, pred);
-    },
+    score: (raw) =>
+      mean((h) => {
+        rows[h].forEach((i, k) => {
+          const v = raw[i * heads + h];
+          pred[h][k] = binary ? 1 / (1 + Math.exp(-v)) : toLabel(v * yScale[h] + yMean[h]);
+        });
+        return fn(labels[h], pred[h]);
+      }),
   };
 }
 
-async function fitMlp(X: Matrix, y: Float64Array, p: MlpParams, ctx: FitContext): Promise<FittedModel> {
+/** One network for the targets ys (one head each); returns one fitted model per head. */
+async function fitMlp(X: Matrix, ys: Float64Array[], p: MlpParams, ctx: JointFitContext): Promise<FittedModel[]> {
   const n = X.rows;
-  if (y.length !== n) throw new Error(`mlp: ${n} rows but ${y.length} labels`);
+  const heads = ys.length;
+  for (const y of ys) if (y.length !== n) throw new Error(`mlp: ${n} rows but ${y.length} labels`);
   if (n < 2) throw new UserError('mlp: needs at least 2 training rows');
   if (X.cols === 0) throw new UserError('mlp: no input columns');
   const rng = new Random(ctx.seed).fork('mlp');
@@ -321,42 +356,47 @@ async function fitMlp(X: Matrix, y: Float64Array, p: MlpParams, ctx: FitContext)
     batchNorm: p.batch_norm,
     activation: p.activation,
     dropout: p.dropout,
+    ...(heads > 1 ? { outputs: heads } : {}),
   };
-  const weight = ctx.weight;
-  if (weight && weight.length !== n) throw new Error(`mlp: ${n} rows but ${weight.length} weights`);
-  let wsum = 0;
-  for (let i = 0; i < n; i++) {
-    const wi = weight ? weight[i] : 1;
-    if (!Number.isFinite(y[i])) throw new UserError(`mlp: label of training row ${i} is ${y[i]}`);
-    if (!(wi >= 0)) throw new UserError(`mlp: weight of training row ${i} is ${wi}`);
-    wsum += wi;
-  }
-  if (!(wsum > 0)) throw new UserError('mlp: all training weights are 0');
-
-  // Target scaling (weighted, training rows only).
-  let yMean = 0;
-  let yScale = 1;
-  if (task === 'regression') {
-    for (let i = 0; i < n; i++) yMean += (weight ? weight[i] : 1) * y[i];
-    yMean /= wsum;
+  const of = (h: number) => (heads > 1 ? ` (target ${h + 1})` : '');
+  const yMean = new Array<number>(heads).fill(0);
+  const yScale = new Array<number>(heads).fill(1);
+  ys.forEach((y, h) => {
+    const weight = ctx.weights?.[h];
+    if (weight && weight.length !== n) throw new Error(`mlp: ${n} rows but ${weight.length} weights`);
+    let wsum = 0;
+    for (let i = 0; i < n; i++) {
+      const wi = weight ? weight[i] : 1;
+      if (!(wi >= 0)) throw new UserError(`mlp: weight of training row ${i}${of(h)} is ${wi}`);
+      if (wi > 0 && !Number.isFinite(y[i])) throw new UserError(`mlp: label of training row ${i}${of(h)} is ${y[i]}`);
+      wsum += wi;
+    }
+    if (!(wsum > 0)) throw new UserError(`mlp: all training weights${of(h)} are 0`);
+    // Target scaling (weighted, training rows only).
+    if (task !== 'regression') return;
+    let m = 0;
+    for (let i = 0; i < n; i++) if (!weight || weight[i] > 0) m += (weight ? weight[i] : 1) * y[i];
+    m /= wsum;
     let v = 0;
-    for (let i = 0; i < n; i++) v += (weight ? weight[i] : 1) * (y[i] - yMean) ** 2;
+    for (let i = 0; i < n; i++) if (!weight || weight[i] > 0) v += (weight ? weight[i] : 1) * (y[i] - m) ** 2;
     const sd = Math.sqrt(v / wsum);
-    yScale = sd > 1e-12 ? sd : 1;
-  }
+    yMean[h] = m;
+    yScale[h] = sd > 1e-12 ? sd : 1;
+  });
 
   const lossKind: LossKind = task === 'binary' ? 'logloss' : p.loss;
   const init = initParams(spec, rng.fork('init'));
   // A refit (ctx.iterations) trains the epochs an early-stopped fit chose and validates nothing.
   const epochs = ctx.iterations ? ctx.iterations.count : p.epochs;
-  const valid = !ctx.iterations && ctx.valid && ctx.valid.y.some((v) => Number.isFinite(v)) ? ctx.valid : undefined;
+  const valid = !ctx.iterations && ctx.valid && ctx.valid.ys.some((y) => y.some((v) => Number.isFinite(v))) ? ctx.valid : undefined;
   if (valid) checkColumns(encoding, valid.X);
-  const monitorValid = valid ? validMonitor(valid.y, p, ctx, lossKind, yMean, yScale) : undefined;
+  const monitorValid = valid ? validMonitor(valid.ys, p, ctx, lossKind, yMean, yScale) : undefined;
 
-  const layers = [...spec.hidden, 1].join('-');
+  const layers = [...spec.hidden, heads].join('-');
   ctx.log?.(
     `mlp: ${n} rows, ${X.cols} columns -> ${encoding.numericWidth} numeric inputs + ${embeddings.length} embeddings` +
-      ` (${embeddings.map((e) => `${e.rows - 1}x${e.dim}`).join(', ') || 'none'}), layers ${layers}, ${task === 'binary' ? 'cross-entropy' : p.loss}` +
+      ` (${embeddings.map((e) => `${e.rows - 1}x${e.dim}`).join(', ') || 'none'}), layers ${layers}` +
+      `${heads > 1 ? ` (one network, a head per target: ${heads} targets)` : ''}, ${task === 'binary' ? 'cross-entropy' : p.loss}` +
       `, ${p.optimizer}, batch ${p.batch_size}, up to ${p.epochs} epochs${valid && p.patience ? `, patience ${p.patience}` : ''}` +
       `; onnxruntime ${threads} thread${threads === 1 ? '' : 's'}`,
   );
@@ -367,9 +407,19 @@ async function fitMlp(X: Matrix, y: Float64Array, p: MlpParams, ctx: FitContext)
 
   // Training batches: the graph gathers the batch's rows of X (fed once, without a copy), its
   // standardised targets and weights from the row indices.
-  const yStd = Float32Array.from(y, (v) => (v - yMean) / yScale);
-  const wAll = weight ? Float32Array.from(weight) : new Float32Array(n).fill(1);
-  const constant = { X: f32(X.data.subarray(0, n * X.cols), [n, X.cols]), y: f32(yStd, [n]), w: f32(wAll, [n]) };
+  // [n, heads] row-major; a row that does not fit a head (weight 0) gets label 0 there.
+  const yStd = new Float32Array(n * heads);
+  const wAll = new Float32Array(n * heads).fill(1);
+  ys.forEach((y, h) => {
+    const weight = ctx.weights?.[h];
+    for (let i = 0; i < n; i++) {
+      const wi = weight ? weight[i] : 1;
+      wAll[i * heads + h] = wi;
+      yStd[i * heads + h] = wi > 0 ? (y[i] - yMean[h]) / yScale[h] : 0;
+    }
+  });
+  const perRow = heads === 1 ? [n] : [n, heads];
+  const constant = { X: f32(X.data.subarray(0, n * X.cols), [n, X.cols]), y: f32(yStd, perRow), w: f32(wAll, perRow) };
   const feedBatch = (idx: Int32Array, feeds: Record<string, ort.Tensor>) => {
     Object.assign(feeds, constant);
     feeds.idx = i32(idx, [idx.length]);
@@ -419,7 +469,7 @@ async function fitMlp(X: Matrix, y: Float64Array, p: MlpParams, ctx: FitContext)
     validated: valid !== undefined,
     threads,
   };
-  return fitted(state, p.predict_batch_size);
+  return fittedHeads(state, p.predict_batch_size);
 }
 
 export const mlp = defineModel({
@@ -429,7 +479,12 @@ export const mlp = defineModel({
   params,
   // With validation rows the best epoch's weights are kept, patience or not.
   usesValidation: () => true,
-  fit: fitMlp,
+  async fit(X, y, p, ctx) {
+    const { weight, valid, ...rest } = ctx;
+    return (await fitMlp(X, [y], p, { ...rest, ...(weight ? { weights: [weight] } : {}), ...(valid ? { valid: { X: valid.X, ys: [valid.y] } } : {}) }))[0];
+  },
+  joint: (p) => p.multi_target === 'joint',
+  fitJoint: fitMlp,
   load(json) {
     const s = json as {
       kind?: string;
@@ -437,8 +492,9 @@ export const mlp = defineModel({
       task: Task;
       encoding: Encoding;
       spec: NetSpec;
-      yMean: number;
-      yScale: number;
+      head?: number;
+      yMean: number | number[];
+      yScale: number | number[];
       bestEpoch: number;
       validated?: boolean;
       threads?: number;
@@ -446,13 +502,13 @@ export const mlp = defineModel({
       params: { name: string; shape: number[]; trainable?: boolean; decay?: boolean; data: number[] }[];
     };
     if (s?.kind !== 'mlp') throw new Error('mlp.load: not an mlp model');
-    return fitted(
+    const heads = fittedHeads(
       {
         task: s.task,
         encoding: s.encoding,
         spec: s.spec,
-        yMean: s.yMean,
-        yScale: s.yScale,
+        yMean: typeof s.yMean === 'number' ? [s.yMean] : s.yMean, // version 2: one head
+        yScale: typeof s.yScale === 'number' ? [s.yScale] : s.yScale,
         bestEpoch: s.bestEpoch,
         validated: s.validated ?? false,
         threads: s.threads ?? defaultThreads(),
@@ -466,5 +522,6 @@ export const mlp = defineModel({
       },
       s.predictBatch ?? 8192,
     );
+    return heads[s.head ?? 0];
   },
 });

@@ -40,6 +40,14 @@ export interface FitContext {
   log?: (message: string) => void;
 }
 
+/** Several targets fitted at once: the same context with, per target, its labels' weights and validation labels. */
+export interface JointFitContext extends Omit<FitContext, 'valid' | 'weight'> {
+  /** Validation rows with one label array per target (NaN: no label there). */
+  valid?: { X: Matrix; ys: Float64Array[] };
+  /** Per target, per-row training weights (0: the row does not fit that target); absent = all 1. */
+  weights?: Float64Array[];
+}
+
 export interface FittedModel {
   readonly kind: string;
   /** One prediction per row of X (probabilities for binary tasks). */
@@ -75,6 +83,10 @@ export interface ModelDef<P = unknown> {
   usesValidation?(params: P): boolean;
   /** X and ctx.valid.X are the runner's buffers, overwritten by the next fold: keep no view of them. */
   fit(X: Matrix, y: Float64Array, params: P, ctx: FitContext): Promise<FittedModel> | FittedModel;
+  /** True when, in a run with several targets, these params fit them all at once with `fitJoint`. */
+  joint?(params: P): boolean;
+  /** One model for several targets (ys: one label array per target, in order); one fitted model per target. */
+  fitJoint?(X: Matrix, ys: Float64Array[], params: P, ctx: JointFitContext): Promise<FittedModel[]>;
   load(json: unknown): FittedModel;
 }
 
@@ -85,6 +97,8 @@ export function defineModel<S extends z.ZodType>(def: {
   params: S;
   usesValidation?(params: z.output<S>): boolean;
   fit(X: Matrix, y: Float64Array, params: z.output<S>, ctx: FitContext): Promise<FittedModel> | FittedModel;
+  joint?(params: z.output<S>): boolean;
+  fitJoint?(X: Matrix, ys: Float64Array[], params: z.output<S>, ctx: JointFitContext): Promise<FittedModel[]>;
   load(json: unknown): FittedModel;
 }): ModelDef<z.output<S>> {
   return Object.freeze({ ...def }) as ModelDef<z.output<S>>;

@@ -5,9 +5,9 @@
  * log.jsonl) and `submissions/<pipeline>-<timestamp>.zip`.
  *
  * Several targets (table track, `data.label: [a, b]`): the label-free blocks are computed once;
- * folds, label-aware blocks, learners, ensemble, post-processing and pseudo-label rounds run once
- * per target with that target's labels and the same seeds (so each target gets exactly what a
- * one-target run of its column would). Files carry the target: `<model>.<target>.oof.csv`,
+ * folds, label-aware blocks, learners, ensemble, post-processing and pseudo-label rounds run per
+ * target with that target's labels and the same seeds, except that a joint learner (the mlp)
+ * fits one model for all targets (see fit-targets.ts). Files carry the target: `<model>.<target>.oof.csv`,
  * `final.<target>.test.csv`; metrics.json is `{ "targets": { <target>: <one target's metrics> } }`;
  * the submission has one column per target.
  *
@@ -29,25 +29,19 @@ import { BlockCache, fingerprintFiles, hashOf, resolveCacheDir } from '../cache/
 import { writeFileAtomic } from '../cache/atomic.ts';
 import { readDataset } from '../data/read-dataset.ts';
 import { withColumns, type Table } from '../data/table.ts';
-import { foldRows, innerSplit, makeFolds, validatedRows, type FoldSpec } from '../eval/folds.ts';
-import { quantileSorted } from '../eval/quantile.ts';
-import { formatScores, score, type Scores } from '../eval/score.ts';
-import { hconcat } from '../matrix.ts';
+import { score, type Scores } from '../eval/score.ts';
 import type { MetricName } from '../eval/metrics.ts';
 import type { GateSummary } from '../../models/model.ts';
 import { renderSubmission, submissionFileName } from '../submit/write.ts';
 import { validateSubmissionText } from '../submit/validate.ts';
 import { zipFile } from '../submit/zip.ts';
 import { KIT_VERSION, gitCommit } from '../version.ts';
-import { loadPipeline, type PathKey } from './load.ts';
-import { computeFeatures, computeShard, modelFeatureIds, planFeatures, type FeatureBlocks, type ShardBlock } from './feature-stage.ts';
+import { loadPipeline } from './load.ts';
+import { computeFeatures, computeShard, modelFeatureIds, planFeatures, type ShardBlock } from './feature-stage.ts';
 import { shardLabel, shardRows, type Shard } from './shard.ts';
 import { checkDevices, checkModels, prepareLabels } from './preflight.ts';
 import { describePlan } from './plan.ts';
-import { FoldFeatureCache, trainModel, type EarlyStopping, type ModelResult } from './train-stage.ts';
-import { ensemble, evaluationFolds, type EnsembleResult, type Level } from './ensemble-stage.ts';
-import { describePostprocess, nestedPostprocess, type NestedPostprocess } from './postprocess.ts';
-import { chooseRound, pseudoLabels } from './pseudo-labels.ts';
+import { fitTargets, type TargetFit } from './fit-targets.ts';
 import { submissionHeader, tableSpecOf, targetsOf, type Pipeline } from './schema.ts';
 
 export interface RunOptions {
@@ -82,59 +76,6 @@ export interface RunResult {
 }
 
 type TargetMetrics = Record<string, Scores & { folds?: Scores[]; gates?: GateSummary; importance_method?: string }>;
-
-interface Round {
-  round: number;
-  results: ModelResult[];
-  ens: EnsembleResult;
-  post: NestedPostprocess;
-}
-
-const TARGETS = {
-  none: undefined,
-  log: { forward: Math.log, inverse: Math.exp },
-  log1p: { forward: Math.log1p, inverse: Math.expm1 },
-} as const;
-
-/** Training weights from the label outlier filter (0 = not fitted on), or undefined. */
-function labelWeights(y: Float64Array, cfg: Pipeline['labels'], log: RunLog): Float64Array | undefined {
-  if (cfg.outliers === 'keep') return undefined;
-  const sorted = Float64Array.from(y).sort();
-  const [q1, q3] = [quantileSorted(sorted, 0.25), quantileSorted(sorted, 0.75)];
-  const lo = q1 - cfg.iqr_k * (q3 - q1);
-  const hi = q3 + cfg.iqr_k * (q3 - q1);
-  const w = y.map((v) => (v >= lo && v <= hi ? 1 : 0));
-  const dropped = w.length - w.reduce((s, v) => s + v, 0);
-  log.info('labels', `IQR filter keeps labels in [${lo.toFixed(3)}, ${hi.toFixed(3)}]: ${dropped} of ${y.length} train rows not fitted on`);
-  log.count('label_outliers', dropped);
-  return w;
-}
-
-/** The plain mean of the learners' fold-model test predictions (no fitted weights), as a one-fold Level. */
-function foldModelMean(results: ModelResult[]): Level {
-  const test = new Float64Array(results[0].test.length);
-  for (const m of results) for (const t of m.testFolds) for (let i = 0; i < t.length; i++) test[i] += t[i] / (results.length * m.testFolds.length);
-  return { id: 'fold-models', oof: new Float64Array(0), testFolds: [test], test, scores: {} };
-}
-
-/**
- * How the CV was validated, for metrics.json, run.json and the terminal: `optimistic` when some
- * learner's rounds were chosen on the very rows it is scored on (validation.early_stopping: fold).
- */
-function validationInfo(v: Pipeline['validation'], results: ModelResult[]) {
-  const onFold = results.filter((m) => m.earlyStopping === 'fold').map((m) => m.id);
-  return {
-    scheme: v.scheme,
-    early_stopping: v.early_stopping,
-    optimistic: onFold.length > 0,
-    stopped_on_validation_rows: onFold,
-    note: onFold.length
-      ? `optimistic CV: ${onFold.join(', ')} chose their rounds on each fold's validation rows (validation.early_stopping: fold); inner keeps them out`
-      : v.early_stopping === 'inner'
-        ? "early stopping on an inner split of each fold's training rows; no out-of-fold row chose its own model"
-        : 'no learner early-stops',
-  };
-}
 
 export function defaultModelsDir(): string {
   return process.env.SMP_MODELS_DIR ?? path.join(process.env.XDG_CACHE_HOME ?? path.join(os.homedir(), '.cache'), 'smp-kit', 'models');
@@ -245,128 +186,6 @@ export async function runShard(file: string, opts: RunOptions & { shard: Shard }
 }
 
 /**
- * One target's fit on the label-free blocks: folds, label-aware blocks, learners, ensemble,
- * post-processing and pseudo-label rounds, with this target's train labels `y`. The last
- * target's last round frees each block after its last reader.
- */
-async function fitTarget(o: {
-  pipeline: Pipeline;
-  table: Table;
-  blocks: FeatureBlocks;
-  y: Float64Array;
-  rng: Random;
-  log: RunLog;
-  locate: (p: readonly PathKey[]) => string;
-  modelIds: string[][];
-  lastTarget: boolean;
-}) {
-  const { pipeline, table, blocks, y, rng, log, locate, modelIds, lastTarget } = o;
-  const v = pipeline.validation;
-  const groups = v.group === 'uid' ? table.uid.slice(0, table.nTrain) : (table.columns[v.group] as { values: (string | null)[] }).values.slice(0, table.nTrain).map((g) => (g === null ? null : String(g)));
-  const dateCol = table.columns.postdate;
-  const postdate = dateCol?.type === 'number' ? dateCol.values : new Float64Array(table.n).fill(NaN);
-  const foldSpec: FoldSpec = {
-    scheme: v.scheme,
-    folds: v.folds,
-    shuffle: v.shuffle,
-    groups,
-    times: postdate.subarray(0, table.nTrain),
-    validFraction: v.valid_fraction,
-    strata: pipeline.task === 'binary' && v.stratify ? y : undefined,
-  };
-  const folds = makeFolds(table.nTrain, foldSpec, rng.fork('folds'));
-  const strat = pipeline.task === 'binary' && v.stratify && v.scheme !== 'time' && v.scheme !== 'group-kfold' ? ', stratified by class' : '';
-  const pct = (v.valid_fraction * 100).toFixed(0);
-  log.info(
-    'validation',
-    (v.scheme === 'time' ? `time-ordered holdout: newest ${pct}% of train` : v.scheme === 'holdout' ? `holdout: random ${pct}% of train validated${strat}` : `${v.scheme}, ${folds.k} folds${strat}`) +
-      (v.early_stopping === 'inner'
-        ? `; early stopping on ${(v.inner_fraction * 100).toFixed(0)}% of each fold's training rows${v.scheme === 'time' ? ' (the newest)' : v.scheme === 'group-kfold' ? ' (whole groups)' : ''}`
-        : "; early stopping on each fold's validation rows (optimistic CV)") +
-      (folds.k === 1 ? '; test predictions from a refit on all train rows' : ''),
-  );
-  // The same inner split for every learner and round, cut the way the scheme cuts.
-  const innerRng = rng.fork('inner-split');
-  const earlyStopping: EarlyStopping =
-    v.early_stopping === 'inner'
-      ? { mode: 'inner', stop: Array.from({ length: folds.k }, (_, f) => innerSplit(foldRows(folds, f).train, foldSpec, v.inner_fraction, innerRng.fork(`fold${f}`)).stop) }
-      : { mode: 'fold' };
-
-  const usesLog = pipeline.labels.transform === 'log' || pipeline.models.some((m) => m.transform === 'log');
-  if (usesLog && y.some((v) => !(v > 0)))
-    throw new UserError(`${locate(['labels', 'transform'])} labels.transform: log needs positive labels; use log1p (labels >= 0) or none`);
-  const weight = labelWeights(y, pipeline.labels, log);
-  const foldCache = new FoldFeatureCache(blocks, y);
-  const metric = mainMetric(pipeline);
-  const validated = validatedRows(folds);
-  const rawIds = pipeline.ensemble.stacker.raw_features;
-  const raw = rawIds.length ? hconcat(rawIds.map((i) => blocks.fixed.get(i)!)) : null;
-  // Combiners, post-processing and the round choice are all cross-validated on these folds.
-  const metaFolds = evaluationFolds(folds, rng.fork('meta-folds'));
-
-  // Round 0 trains on real rows; each pseudo-label round adds test rows labelled, fold by fold,
-  // by that fold's ensemble of the previous round (so no validation label reaches them).
-  const rounds: Round[] = [];
-  let pseudo: Parameters<typeof trainModel>[0]['pseudo'];
-  for (let round = 0; round <= pipeline.pseudo_labels.rounds; round++) {
-    if (round > 0) log.info('pseudo-labels', `round ${round}: ${pseudo!.rows.length} test rows, weight ${pipeline.pseudo_labels.weight}`);
-    const results: ModelResult[] = [];
-    for (const [m, entry] of pipeline.models.entries()) {
-      results.push(
-        await trainModel({
-          entry,
-          table,
-          blocks,
-          foldCache,
-          folds,
-          task: pipeline.task,
-          y,
-          metric,
-          earlyStopping,
-          refitAll: folds.k === 1,
-          rng: rng.fork(`model:${entry.id}`),
-          log,
-          pseudo,
-          weight,
-          target: TARGETS[entry.transform ?? pipeline.labels.transform],
-        }),
-      );
-      // In the last round, a block goes after the last learner that reads it.
-      if (lastTarget && round === pipeline.pseudo_labels.rounds) {
-        for (const id of modelIds[m]) {
-          if (!rawIds.includes(id) && !modelIds.slice(m + 1).some((ids) => ids.includes(id)) && blocks.fixed.delete(id)) log.event('features', { freed: id });
-        }
-      }
-    }
-    const ens = await ensemble(results, pipeline.ensemble, { y, folds, metaFolds, raw, nTrain: table.nTrain, metric, task: pipeline.task, rng: rng.fork(`ensemble:${round}`), log });
-    const post = nestedPostprocess(pipeline.postprocess, ens.final, y, postdate, metaFolds, metric);
-    log.info('ensemble', `round ${round}: ${formatScores(ens.final.scores)}`, { round, scores: ens.final.scores });
-    rounds.push({ round, results, ens, post });
-    // With a single fold the combiners were fitted on the validated rows and the test predictions
-    // come from refits that saw them: the next round's labels are the plain mean of the fold
-    // models, which saw neither (fraction is 1 there: see prepare).
-    pseudo = pseudoLabels(folds.k > 1 ? ens.final : foldModelMean(results), pipeline.pseudo_labels);
-  }
-  // Validation rows never change across rounds, so rounds compare fold by fold: a later round is
-  // kept only when its paired fold gains over round 0 beat their own noise.
-  const choice = chooseRound(rounds.map((r) => r.post.oof), y, metaFolds, metric);
-  const chosen = rounds[choice.chosen];
-  for (const c of choice.rounds.slice(1)) {
-    const { mean, se } = c.gain!;
-    log.info('pseudo-labels', `round ${c.round} vs round 0: ${metric.toUpperCase()} gain per fold mean ${mean.toPrecision(3)}, standard error ${se.toPrecision(3)} (${metaFolds.k} folds, positive = better): ${c.verdict}`, { round: c.round, gain: c.gain, folds: c.folds, kept: c.kept });
-  }
-  if (rounds.length > 1) log.info('pseudo-labels', `keeping round ${chosen.round}`);
-  const { results, ens, post } = chosen;
-  const finalScores = score(pipeline.task, validated.map((r) => y[r]), validated.map((r) => post.oof[r]));
-  log.info('postprocess', describePostprocess(pipeline.postprocess, post.fitted), { postprocess: post.fitted, folds: post.folds });
-  const validation = validationInfo(v, results);
-  log.info('final', `CV: ${formatScores(finalScores)}${validation.optimistic ? ' (optimistic: early stopping saw the validation rows)' : ''}`, { postprocess: post.fitted, validation });
-  return { y, folds, validated, rounds, choice, results, ens, post, finalScores, validation };
-}
-
-type TargetFit = Awaited<ReturnType<typeof fitTarget>>;
-
-/**
  * Writes one target's files into the run folder (`<model>.oof.csv`, `final.test.csv`, ...; with
  * a target name `<model>.<target>.oof.csv`) and returns its metrics.json section.
  */
@@ -420,14 +239,11 @@ export async function runPipeline(file: string, opts: RunOptions = {}): Promise<
   // (label-aware blocks hold their own declared columns), so user vectors and texts can go.
   table = withColumns(table, ['postdate', v.group]);
 
-  // One fit per target (a single pass for one label column), all on the same blocks and seeds.
+  // One fit per target (a single one for one label column), all on the same blocks and seeds.
   const names = targetsOf(pipeline);
-  const fits: TargetFit[] = [];
-  for (const [t, name] of (names.length ? names : [null]).entries()) {
-    if (name !== null) log.info('target', `${name} (${t + 1} of ${names.length})`);
-    const y = (name === null ? table.label : table.labels![name]).slice(0, table.nTrain);
-    fits.push(await fitTarget({ pipeline, table, blocks, y, rng, log, locate, modelIds, lastTarget: t === Math.max(1, names.length) - 1 }));
-  }
+  const columns = names.length ? names : [null];
+  const ys = columns.map((name) => (name === null ? table.label : table.labels![name]).slice(0, table.nTrain));
+  const fits = await fitTargets({ pipeline, table, blocks, metric: mainMetric(pipeline), rng, log, locate, names: columns, ys, modelIds });
 
   // Run folder and submission.
   const ts = opts.timestamp ?? stamp();

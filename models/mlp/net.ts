@@ -6,15 +6,17 @@
  * statistics).
  *
  * Layout: [numeric inputs | one embedding per categorical column] -> for each hidden layer:
- * dense -> batch norm (optional) -> activation -> dropout -> dense to one output (a
- * standardised target for regression, a logit for binary tasks).
+ * dense -> batch norm (optional) -> activation -> dropout -> dense to one output per target (a
+ * standardised target for regression, a logit for binary tasks): several targets share every
+ * layer but the last (one head each).
  *
  * Graph inputs: `params` and `stats` (the flat parameter vectors, models/nn/params.ts) and raw
  * float32 rows of the Matrix (encoded inside the graph, see encodeInputs): inference `rows`
- * [n, cols]; training the whole Matrix `X` with `y`, `w` (row weights) and the batch's row
+ * [n, cols]; training the whole Matrix `X` with `y`, `w` (row weights; [n, heads] each with
+ * several heads) and the batch's row
  * indices `idx` (gathered in the graph), `mask<l>` [batch, units] (dropout masks scaled by 1/keep,
  * drawn from the kit's seeded Random) and the optimizer's scalars and state. Outputs: inference
- * `out` [n]; training those of addTrainingStep.
+ * `out` [n] ([n, heads] with several heads); training those of addTrainingStep.
  *
  * Weights are initialised in JavaScript from the kit's seeded Random (He-uniform for ReLU-like
  * activations, Glorot-uniform for tanh; embeddings N(0, 0.05)).
@@ -39,6 +41,12 @@ export interface NetSpec {
   batchNorm: boolean;
   activation: Activation;
   dropout: number;
+  /** Outputs (one head per target); absent = 1. */
+  outputs?: number;
+}
+
+export function headsOf(spec: NetSpec): number {
+  return spec.outputs ?? 1;
 }
 
 export const BN_MOMENTUM = 0.9;
@@ -76,8 +84,9 @@ export function initParams(spec: NetSpec, rng: Random): Param[] {
     }
     fanIn = units;
   });
-  out.push({ name: 'Wout', shape: [fanIn, 1], data: uniform(fanIn, Math.sqrt(6 / (fanIn + 1))), trainable: true, decay: true });
-  out.push({ name: 'bout', shape: [1], data: new Float32Array(1), trainable: true, decay: false });
+  const heads = headsOf(spec);
+  out.push({ name: 'Wout', shape: [fanIn, heads], data: uniform(fanIn * heads, Math.sqrt(6 / (fanIn + heads))), trainable: true, decay: true });
+  out.push({ name: 'bout', shape: [heads], data: new Float32Array(heads), trainable: true, decay: false });
   return out;
 }
 
@@ -156,7 +165,7 @@ function encodeInputs(g: Graph, layout: InputLayout, rows: T, w: ReadonlyMap<str
 }
 
 /**
- * The forward pass of raw rows [n, cols] to one value per row. With `train`, batch norm uses batch statistics (their
+ * The forward pass of raw rows [n, cols] to one value per row ([n, heads] with several heads). With `train`, batch norm uses batch statistics (their
  * running averages are returned in `statsNext` as `mean<l>` / `var<l>`) and dropout masks are
  * inputs.
  */
@@ -199,7 +208,8 @@ function forward(
     h = activate(g, z, spec.activation);
     if (train && spec.dropout > 0) h = g.mul(h, g.input(`mask${l}`, [-1, units]));
   });
-  return { out: g.reshape(g.gemm(h, w.get('Wout')!, w.get('bout')!), [-1]), statsNext };
+  const heads = headsOf(spec);
+  return { out: g.reshape(g.gemm(h, w.get('Wout')!, w.get('bout')!), heads === 1 ? [-1] : [-1, heads]), statsNext };
 }
 
 /** Inference graph: inputs `rows`, `params`, `stats`; output `out`. */
@@ -213,7 +223,7 @@ export function inferenceModel(spec: NetSpec, layout: InputLayout, params: Param
 /**
  * Training-step graph and the names of its outputs. The whole training Matrix is an input (`X`
  * [n, cols], fed without a copy) with the standardised targets (`y` [n]) and row weights (`w`
- * [n]); `idx` [batch] int32 picks the batch's rows inside the graph. `finite`: the training
+ * [n]), [n, heads] each with several heads (a weight per row and target); `idx` [batch] int32 picks the batch's rows inside the graph. `finite`: the training
  * rows' numeric values are all finite (the graph then skips the missing-value guard).
  */
 export function trainingModel(
@@ -229,7 +239,8 @@ export function trainingModel(
   const idx = g.input('idx', [-1], 'int32');
   const pick = (name: string, shape: number[]) => g.gather(g.input(name, shape), idx);
   const { out, statsNext } = forward(g, spec, layout, pick('X', [-1, layout.cols]), w, true, finite);
-  const batchLoss = weightedMean(g, rowLoss(g, loss.kind, out, pick('y', [-1]), loss.delta), pick('w', [-1]));
+  const perRow = headsOf(spec) === 1 ? [-1] : [-1, headsOf(spec)];
+  const batchLoss = weightedMean(g, rowLoss(g, loss.kind, out, pick('y', perRow), loss.delta), pick('w', perRow));
   const outputs = addTrainingStep(g, params, w, batchLoss, statsNext, optimizer);
   return { model: g.toModel('mlp_train'), outputs };
 }

@@ -269,3 +269,58 @@ describe('mlp learner', () => {
     }
   });
 });
+
+describe('mlp with several targets (fitJoint: one network, a head per target)', () => {
+  /** Two targets from one hidden nonlinear factor h: y1 = h + noise, y2 = 2 - h + b / 4 + noise. */
+  function shared(n: number, seed: number) {
+    const d = nonlinear(n, seed);
+    const rng = new Random(seed + 100);
+    const h = d.y;
+    const y2 = Float64Array.from(h, (v, i) => 2 - v + 0.25 * d.cols[1][i] + 0.1 * rng.normal());
+    return { ...d, y1: h, y2 };
+  }
+
+  it('one network: each head predicts its own target; a head learns from the other target\'s rows', async () => {
+    const d = shared(1800, 4);
+    const [tr, te] = split(d.cols, d.names, d.cat, 1500);
+    // Target 2 is labelled on one training row in twenty; the rest carry NaN with weight 0.
+    const w2 = Float64Array.from({ length: 1500 }, (_, i) => (i % 20 === 0 ? 1 : 0));
+    const y2 = Float64Array.from({ length: 1500 }, (_, i) => (w2[i] ? d.y2[i] : NaN));
+    const p = mlp.params.parse({ ...quick, num_threads: 1 });
+    const lines: string[] = [];
+    const [h1, h2] = await mlp.fitJoint!(tr, [d.y1.slice(0, 1500), y2], p, { seed: 5, task: 'regression', weights: [new Float64Array(1500).fill(1), w2], log: (l) => lines.push(l) });
+    expect(lines.some((l) => /one network, a head per target: 2 targets/.test(l))).toBe(true);
+    const [p1, p2] = [h1.predict(te), h2.predict(te)];
+    const [t1, t2] = [d.y1.slice(1500), d.y2.slice(1500)];
+    expect(mse(p1, t1) / variance(t1)).toBeLessThan(0.25);
+    expect(mse(p2, t2) / variance(t2)).toBeLessThan(0.35); // from 75 labelled rows (0.15 to 0.28 over seeds 5 to 8)
+    // the heads differ: head 1 is a poor predictor of target 2
+    expect(mse(p1, t2)).toBeGreaterThan(3 * mse(p2, t2));
+    // A network of its own on target 2's 75 labelled rows does much worse than the shared one.
+    const rows = Array.from({ length: 1500 }, (_, i) => i).filter((i) => w2[i]);
+    const own = fromColumns(d.cols.map((c) => Float64Array.from(rows, (i) => c[i])), d.names, d.cat);
+    const alone = await mlp.fit(own, Float64Array.from(rows, (i) => d.y2[i]), p, { seed: 5, task: 'regression' });
+    expect(mse(p2, t2)).toBeLessThan(0.7 * mse(alone.predict(te), t2)); // 0.31 to 0.54 over seeds 5 to 8
+    // one set of weights: the output layer has a column per head; a head's JSON reloads to that head
+    const json = h2.toJSON() as { head: number; params: { name: string; shape: number[] }[] };
+    expect(json.head).toBe(1);
+    expect(json.params.find((q) => q.name === 'Wout')!.shape).toEqual([16, 2]);
+    expect(Array.from(mlp.load(JSON.parse(JSON.stringify(json))).predict(te))).toEqual(Array.from(p2));
+    expect((h1.toJSON() as { params: unknown }).params).toEqual(json.params);
+  });
+
+  it('with one target, fitJoint is the plain fit, byte for byte', async () => {
+    const d = nonlinear(600, 8);
+    const [tr, te] = split(d.cols, d.names, d.cat, 500);
+    const [trv, va] = [fromColumns(d.cols.map((c) => c.slice(0, 400)), d.names, d.cat), fromColumns(d.cols.map((c) => c.slice(400, 500)), d.names, d.cat)];
+    const p = mlp.params.parse({ ...quick, epochs: 8, num_threads: 1 });
+    const y = d.y.slice(0, 400);
+    const yv = d.y.slice(400, 500);
+    const w = Float64Array.from(y, (_, i) => (i % 7 ? 1 : 0.5));
+    const a = await mlp.fit(trv, y, p, { seed: 9, task: 'regression', weight: w, valid: { X: va, y: yv }, metric: 'rmse' });
+    const [b] = await mlp.fitJoint!(trv, [y], p, { seed: 9, task: 'regression', weights: [w], valid: { X: va, ys: [yv] }, metric: 'rmse' });
+    expect(b.iterations).toBe(a.iterations);
+    expect(Array.from(b.predict(te))).toEqual(Array.from(a.predict(te)));
+    expect(tr.rows).toBe(500);
+  });
+});

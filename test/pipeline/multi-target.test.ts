@@ -1,9 +1,10 @@
 /**
  * @file Multi-target runs on the illustration stand-in (pipelines/illustration-views.yaml, two
  * targets from an image column): per-target metrics, files and report plots, a target-vs-target
- * plot, the `id,log_views,log_favourites` submission and `smp validate` on it; each target's
- * results equal a one-target run of its column (same blocks, folds and seeds), and that one-target
- * run keeps the one-target file names. About 20 s.
+ * plot, the `id,log_views,log_favourites` submission and `smp validate` on it; the mlp fits one
+ * network with a head per target; each target's per-target learners equal a one-target run of
+ * its column (same blocks, folds and seeds), and that one-target run keeps the one-target file
+ * names. About 30 s.
  */
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -39,12 +40,12 @@ describe('pipelines/illustration-views.yaml (two targets)', () => {
     const train = fs.readFileSync(data, 'utf8').trim().split('\n').slice(1).map((l) => l.split(',')).filter((r) => r[4] === 'train');
     for (const [t, target] of TARGETS.entries()) {
       const m = metrics.targets[target];
-      for (const id of ['gbdt', 'forest', 'ridge', 'final']) expect(m[id].rmse, `${target} ${id}`).toBeGreaterThan(0);
+      for (const id of ['gbdt', 'forest', 'ridge', 'mlp', 'final']) expect(m[id].rmse, `${target} ${id}`).toBeGreaterThan(0);
       expect(m.gbdt.folds).toHaveLength(5);
       // early stopping and importance method recorded per target, as for one target
       expect(m.gbdt.early_stopping).toBe('inner');
       expect(typeof m.gbdt.importance_method).toBe('string');
-      for (const f of ['gbdt', 'forest', 'ridge', 'final']) {
+      for (const f of ['gbdt', 'forest', 'ridge', 'mlp', 'final']) {
         expect(fs.existsSync(path.join(run.runDir, `${f}.${target}.oof.csv`)), `${f}.${target}.oof.csv`).toBe(true);
         expect(fs.existsSync(path.join(run.runDir, `${f}.${target}.test.csv`)), `${f}.${target}.test.csv`).toBe(true);
       }
@@ -96,12 +97,26 @@ describe('pipelines/illustration-views.yaml (two targets)', () => {
     expect(cli.status).toBe(0);
   });
 
-  it('each target gets exactly what a one-target run of its column gets, and that run keeps the one-target files', async () => {
+  it('the mlp is one network with a head per target, and says so', () => {
+    const events = fs.readFileSync(path.join(run.runDir, 'log.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    expect(events.some((e) => e.stage === 'model mlp' && /one model for the 2 targets \(a head per target\)/.test(e.message))).toBe(true);
+    // each fold's fit logs one network whose output layer has two heads
+    const fits = events.filter((e) => e.stage === 'model:mlp' && /^mlp: \d+ rows/.test(e.message ?? ''));
+    expect(fits.length).toBe(5);
+    for (const e of fits) expect(e.message).toMatch(/layers 64-16-2 \(one network, a head per target: 2 targets\)/);
+    expect(events.some((e) => e.stage === 'model gbdt' && /one model/.test(e.message))).toBe(false);
+  });
+
+  it('each target gets exactly what a one-target run of its column gets from the per-target learners, and that run keeps the one-target files', async () => {
     const one = await runPipeline(PIPELINE, { data, workDir: dir, quiet: true, timestamp: 'one', set: ['data.label=log_favourites'] });
     const metrics = JSON.parse(fs.readFileSync(path.join(one.runDir, 'metrics.json'), 'utf8'));
     const multi = JSON.parse(fs.readFileSync(path.join(run.runDir, 'metrics.json'), 'utf8'));
-    expect(metrics).toEqual(multi.targets.log_favourites);
-    expect(fs.readFileSync(path.join(one.runDir, 'final.test.csv'), 'utf8')).toBe(fs.readFileSync(path.join(run.runDir, 'final.log_favourites.test.csv'), 'utf8'));
+    for (const id of ['gbdt', 'forest', 'ridge']) {
+      expect(metrics[id], id).toEqual(multi.targets.log_favourites[id]);
+      expect(fs.readFileSync(path.join(one.runDir, `${id}.test.csv`), 'utf8')).toBe(fs.readFileSync(path.join(run.runDir, `${id}.log_favourites.test.csv`), 'utf8'));
+    }
+    // the joint network learned from both targets' labels: not what a network of its own learns
+    expect(metrics.mlp.rmse).not.toBe(multi.targets.log_favourites.mlp.rmse);
     expect(fs.readdirSync(one.runDir).filter((f) => f.includes('log_'))).toEqual([]);
     expect((await readZipEntry(one.zipPath)).text.split('\n')[0]).toBe('id,log_favourites');
     expect(one.targets).toEqual([]);
