@@ -10,6 +10,9 @@
  *   ids.txt                       (npy) post id of each row of the blocks: train rows, then test
  *   train.parquet|.csv|.npy       pid, label, fold, then each model's OOF prediction and `final`
  *   test.parquet|.csv|.npy        pid, then each model's test prediction and `final`
+ *                                 (several targets: `label.<target>`, `<model>.<target>`,
+ *                                 `final.<target>` for each target, and `fold` once when the
+ *                                 targets share their folds, else `fold.<target>`)
  *   README.md                     the pandas and numpy lines that load each file
  *
  * Label-aware blocks (user-label-stats) are fitted inside each fold and never cached as one
@@ -27,7 +30,7 @@ import { copyFileAtomic, writeFileAtomic } from '../cache/atomic.ts';
 import { readNpyHeader, openNpy, writeNpy } from '../cache/npy.ts';
 import { sqlName } from '../data/duckdb.ts';
 import { cacheDirOf } from '../report/feature-columns.ts';
-import { readRunFolder, type OofRows } from '../report/run-folder.ts';
+import { readRunFolder, readRunTarget, type OofRows, type RunFolder } from '../report/run-folder.ts';
 import { columnOf, ExportDb, type ColumnSpec } from './duckdb-tables.ts';
 import { writeJoinedNpy, writeLines } from './npy-files.ts';
 import { exportReadme, type ExportedFile } from './readme.ts';
@@ -111,13 +114,15 @@ export async function exportRun(runDir: string, opts: ExportOptions = {}): Promi
     blocks.push({ id, file, names });
   }
 
-  const train = trainTable(run, oof);
+  // One view per target (one for a one-target run); columns carry the target when there are several.
+  const views = run.targets.length ? run.targets.map((t) => ({ sfx: `.${t}`, run: readRunTarget(runDir, t) })) : [{ sfx: '', run }];
+  const train = trainTable(views, oof);
   const testTable: PredTable = {
     pid: test.pid,
-    columns: [
-      ...run.models.filter((m) => m.test && sameIds(m.test.pid, test.pid)).map((m) => ({ name: m.id, type: 'DOUBLE' as const, values: m.test!.prediction })),
-      ...(run.final.source === 'final' ? [{ name: 'final', type: 'DOUBLE' as const, values: test.prediction }] : []),
-    ],
+    columns: views.flatMap(({ sfx, run: v }) => [
+      ...v.models.filter((m) => m.test && sameIds(m.test.pid, test.pid)).map((m) => ({ name: m.id + sfx, type: 'DOUBLE' as const, values: m.test!.prediction })),
+      ...(v.final.source === 'final' && v.final.test ? [{ name: `final${sfx}`, type: 'DOUBLE' as const, values: v.final.test.prediction }] : []),
+    ]),
   };
 
   const files: ExportedFile[] = [];
@@ -185,19 +190,26 @@ export async function exportRun(runDir: string, opts: ExportOptions = {}): Promi
     }
   }
 
-  writeFileAtomic(path.join(out, 'README.md'), exportReadme({ run: path.resolve(runDir), pipeline: run.pipeline, files, skipped, nTrain, nTest: test.pid.length }));
+  writeFileAtomic(path.join(out, 'README.md'), exportReadme({ run: path.resolve(runDir), pipeline: run.pipeline, files, skipped, nTrain, nTest: test.pid.length, targets: run.targets }));
   return { out, files: [...files.map((f) => f.file), 'README.md'], blocks: blocks.map((b) => b.id), skipped };
 }
 
-/** Labels, folds and the OOF predictions of every model (rows the model never validated: NaN) and the final one. */
-function trainTable(run: ReturnType<typeof readRunFolder>, oof: OofRows): PredTable {
+/**
+ * Labels, folds and the OOF predictions of every model (rows the model never validated: NaN) and
+ * the final one, per target view (`sfx`: '' for one target, `.<target>` for several).
+ */
+function trainTable(views: { sfx: string; run: RunFolder }[], oof: OofRows): PredTable {
+  const oofOf = (v: RunFolder) => v.final.oof ?? oof;
+  const sharedFolds = views.every(({ run: v }) => oofOf(v).fold.every((f, r) => f === oof.fold[r]));
   return {
     pid: oof.pid,
     columns: [
-      { name: 'label', type: 'DOUBLE', values: oof.label },
-      { name: 'fold', type: 'INTEGER', values: oof.fold },
-      ...run.models.filter((m) => m.oof && sameIds(m.oof.pid, oof.pid)).map((m) => ({ name: m.id, type: 'DOUBLE' as const, values: m.oof!.prediction })),
-      ...(run.final.source === 'final' ? [{ name: 'final', type: 'DOUBLE' as const, values: oof.prediction }] : []),
+      ...views.map(({ sfx, run: v }) => ({ name: `label${sfx}`, type: 'DOUBLE' as const, values: oofOf(v).label })),
+      ...(sharedFolds ? [{ name: 'fold', type: 'INTEGER' as const, values: oof.fold }] : views.map(({ sfx, run: v }) => ({ name: `fold${sfx}`, type: 'INTEGER' as const, values: oofOf(v).fold }))),
+      ...views.flatMap(({ sfx, run: v }) => [
+        ...v.models.filter((m) => m.oof && sameIds(m.oof.pid, oof.pid)).map((m) => ({ name: m.id + sfx, type: 'DOUBLE' as const, values: m.oof!.prediction })),
+        ...(v.final.source === 'final' ? [{ name: `final${sfx}`, type: 'DOUBLE' as const, values: oofOf(v).prediction }] : []),
+      ]),
     ],
   };
 }

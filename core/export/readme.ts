@@ -27,7 +27,7 @@ function loader(file: string): string {
   return '';
 }
 
-export function exportReadme(o: { run: string; pipeline: string; files: readonly ExportedFile[]; skipped: readonly { id: string; why: string }[]; nTrain: number; nTest: number }): string {
+export function exportReadme(o: { run: string; pipeline: string; files: readonly ExportedFile[]; skipped: readonly { id: string; why: string }[]; nTrain: number; nTest: number; targets?: readonly string[] }): string {
   const rows = o.files.map((f) => `| \`${f.file}\` | ${f.what} | ${f.rows} x ${f.cols} |`);
   const code = o.files.map((f) => loader(f.file)).filter(Boolean);
   return [
@@ -37,6 +37,9 @@ export function exportReadme(o: { run: string; pipeline: string; files: readonly
     'Block values are float32 as the kit computed them (NaN where a value is missing); a block\'s `missing`',
     'column, when it has one, flags posts without usable input. `fold` is the validation fold of each',
     'train row (-1: never validated); an OOF prediction is NaN where its model never validated the row.',
+    ...(o.targets?.length
+      ? [`Targets ${o.targets.join(', ')}: the train and test tables carry \`label.<target>\`, \`<model>.<target>\` and \`final.<target>\` for each (\`fold.<target>\` when the targets' folds differ).`]
+      : []),
     '',
     '| file | holds | rows x columns |',
     '| --- | --- | --- |',

@@ -16,6 +16,9 @@ import { loadPipeline } from '../../core/pipeline/load.ts';
 import { runPipeline, type RunResult } from '../../core/pipeline/run.ts';
 import { validateSubmissionText } from '../../core/submit/validate.ts';
 import { readZipEntry } from '../../core/submit/zip.ts';
+import { exportRun } from '../../core/export/export-run.ts';
+import { readNpy } from '../../core/cache/npy.ts';
+import { readOof, readTest } from '../../core/report/run-folder.ts';
 import { REPO, tmpDir, writeFile } from '../helpers.ts';
 
 const PIPELINE = path.join(REPO, 'pipelines', 'illustration-views.yaml');
@@ -96,6 +99,57 @@ describe('pipelines/illustration-views.yaml (two targets)', () => {
     expect(cli.stdout).toContain(`valid table-track submission, ${ids.length} rows in test-set order, header ${HEADER}`);
     expect(cli.status).toBe(0);
   });
+
+  it('smp export writes every target\'s labels and predictions', async () => {
+    const exp = await exportRun(run.runDir, { formats: ['npy'], out: path.join(dir, 'export') });
+    const read = (name: string) => {
+      const cols = fs.readFileSync(path.join(exp.out, `${name}.columns.txt`), 'utf8').trim().split('\n');
+      const m = readNpy(path.join(exp.out, `${name}.npy`));
+      return { cols, at: (col: string, r: number) => m.data[r * cols.length + cols.indexOf(col)] };
+    };
+    const train = read('train');
+    const ids = ['gbdt', 'forest', 'ridge', 'mlp', 'final'];
+    expect(train.cols).toEqual(['label.log_views', 'label.log_favourites', 'fold', ...TARGETS.flatMap((t) => ids.map((id) => `${id}.${t}`))]);
+    const test = read('test');
+    expect(test.cols).toEqual(TARGETS.flatMap((t) => ids.map((id) => `${id}.${t}`)));
+    for (const t of TARGETS) {
+      const oof = readOof(path.join(run.runDir, `final.${t}.oof.csv`))!;
+      const pred = readTest(path.join(run.runDir, `mlp.${t}.test.csv`))!;
+      for (const r of [0, 7, oof.pid.length - 1]) {
+        expect(train.at(`label.${t}`, r)).toBeCloseTo(oof.label[r], 6);
+        expect(train.at(`final.${t}`, r)).toBeCloseTo(oof.prediction[r], 6);
+      }
+      expect(test.at(`mlp.${t}`, 3)).toBeCloseTo(pred.prediction[3], 6);
+    }
+    expect(fs.readFileSync(path.join(exp.out, 'README.md'), 'utf8')).toContain('Targets log_views, log_favourites: the train and test tables carry `label.<target>`');
+  });
+
+  for (const method of ['best', 'mean', 'stack']) {
+    it(`ensemble.method: ${method} runs per target`, async () => {
+      const r = await runPipeline(PIPELINE, { data, workDir: dir, quiet: true, timestamp: method, set: [`ensemble.method=${method}`] });
+      const metrics = JSON.parse(fs.readFileSync(path.join(r.runDir, 'metrics.json'), 'utf8'));
+      const train = fs.readFileSync(data, 'utf8').trim().split('\n').slice(1).map((l) => l.split(',')).filter((row) => row[4] === 'train');
+      for (const [k, t] of TARGETS.entries()) {
+        const m = metrics.targets[t];
+        expect(m.ensemble.method).toBe(method);
+        // post-processing clips to this target's train label range
+        const labels = train.map((row) => Number(row[2 + k]));
+        const clip = (v: number) => Math.min(Math.max(...labels), Math.max(Math.min(...labels), v));
+        expect(m.final.rmse).toBeGreaterThan(0);
+        const final = readTest(path.join(r.runDir, `final.${t}.test.csv`))!.prediction;
+        const members = ['gbdt', 'forest', 'ridge', 'mlp'].map((id) => readTest(path.join(r.runDir, `${id}.${t}.test.csv`))!.prediction);
+        if (method === 'mean') final.forEach((v, i) => expect(v).toBeCloseTo(clip(members.reduce((s, p) => s + p[i], 0) / members.length), 5));
+        if (method === 'best') {
+          // each of the 5 folds picks one member on the other folds' rows: weights are fold shares
+          const w = Object.values(m.ensemble.weights.final as Record<string, number>);
+          expect(w.reduce((x, v) => x + v, 0)).toBeCloseTo(1, 6);
+          for (const v of w) expect(v * 5).toBeCloseTo(Math.round(v * 5), 5);
+        }
+      }
+      // the two targets are combined separately: their final predictions differ
+      expect(r.targets[0].testPredictions).not.toEqual(r.targets[1].testPredictions);
+    });
+  }
 
   it('the mlp is one network with a head per target, and says so', () => {
     const events = fs.readFileSync(path.join(run.runDir, 'log.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
