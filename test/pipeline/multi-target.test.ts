@@ -161,6 +161,21 @@ describe('pipelines/illustration-views.yaml (two targets)', () => {
     expect(events.some((e) => e.stage === 'model gbdt' && /one model/.test(e.message))).toBe(false);
   });
 
+  it('a pseudo-label round trains the joint mlp on both targets\' pseudo-labelled test rows', async () => {
+    const r = await runPipeline(PIPELINE, { data, workDir: dir, quiet: true, timestamp: 'pseudo', set: ['pseudo_labels.rounds=1', 'pseudo_labels.fraction=0.5'] });
+    const metrics = JSON.parse(fs.readFileSync(path.join(r.runDir, 'metrics.json'), 'utf8'));
+    for (const t of TARGETS) expect(metrics.targets[t].pseudo_label_rounds.map((p: { round: number }) => p.round)).toEqual([0, 1]);
+    const events = fs.readFileSync(path.join(r.runDir, 'log.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    const rows = events.filter((e) => e.stage === 'model:mlp' && /^mlp: \d+ rows/.test(e.message ?? '')).map((e) => Number(/^mlp: (\d+) rows/.exec(e.message)![1]));
+    // 5 folds per round, one network each; round 1 adds the union of the two targets' pseudo rows
+    // (each target picks its own half of the 60 test rows), so between 30 and 60 more rows
+    expect(rows).toHaveLength(10);
+    for (let f = 0; f < 5; f++) {
+      expect(rows[5 + f] - rows[f]).toBeGreaterThanOrEqual(30);
+      expect(rows[5 + f] - rows[f]).toBeLessThanOrEqual(60);
+    }
+  });
+
   it('each target gets exactly what a one-target run of its column gets from the per-target learners, and that run keeps the one-target files', async () => {
     const one = await runPipeline(PIPELINE, { data, workDir: dir, quiet: true, timestamp: 'one', set: ['data.label=log_favourites'] });
     const metrics = JSON.parse(fs.readFileSync(path.join(one.runDir, 'metrics.json'), 'utf8'));
