@@ -2,23 +2,25 @@
  * @file `smp compare <run dirs...>`: leaderboards of runs. Each argument is a run folder, or a
  * folder holding run folders (`runs/demo`, `runs`), expanded in name order. Runs are grouped by
  * dataset (run.json's data fingerprint, a hash of the dataset files' contents; the data folder
- * for older runs without one), task and main metric, and ranked only within a group by the
- * final CV main metric: runs on different data are never ranked against each other. Each group
- * names its dataset (path, fingerprint, sizes), task and metric (with its direction); columns
- * are pipeline, run folder (timestamp), seed, the group's final metrics, and every learner's
- * main metric. A multi-target run shows its first target (`pipeline [target]`). Printed as
+ * for older runs without one), label column, task and main metric, and ranked only within a
+ * group by the final CV main metric: runs on different data or labels are never ranked against
+ * each other. Each group names its dataset (path, fingerprint, sizes), label (table track),
+ * task and metric (with its direction); columns are pipeline, run folder (timestamp), seed, the
+ * group's final metrics, and every learner's main metric. A multi-target run joins one group per
+ * target (`pipeline [target]`); a one-target run of one of its columns reads another column
+ * spec (the other labels become inputs), so its fingerprint and group differ. Printed as
  * terminal tables; `--html` writes the same tables plus a dot plot per group as a
  * self-contained HTML file (`compareRuns(dirs, { html })`).
  *
  * @example
- *   const board = leaderboard(expandRunDirs(['runs/demo']).map(readRunFolder));
+ *   const board = leaderboard(expandRunDirs(['runs/demo']).flatMap(readRunTargets));
  *   console.log(formatLeaderboard(board));
  */
 import fs from 'node:fs';
 import path from 'node:path';
 import { UserError } from '../errors.ts';
 import { writeFileAtomic } from '../cache/atomic.ts';
-import { beats, readRunFolder, type RunFolder } from './run-folder.ts';
+import { beats, labelOf, readRunTargets, type RunFolder } from './run-folder.ts';
 import { esc, figure, fmtMetric, htmlPage, section, table } from './html.ts';
 import { renderSvg, round, type VlSpec } from './svg.ts';
 import { textTable } from './text-table.ts';
@@ -47,6 +49,8 @@ export interface Dataset {
 /** Runs on one dataset with one task and main metric, ranked best first. */
 export interface BoardGroup {
   dataset: Dataset;
+  /** The label column ranked (table track), else null. */
+  label: string | null;
   task: string;
   metric: string;
   rows: BoardRow[];
@@ -91,19 +95,20 @@ function datasetOf(r: RunFolder): Dataset {
   return { root: d.root ?? '?', fingerprint: d.fingerprint ?? null, train: d.train, test: d.test };
 }
 
-/** Groups runs by dataset, task and main metric (in order of first appearance) and ranks each group. */
+/** Groups runs (one view per target) by dataset, label, task and main metric (in order of first appearance) and ranks each group. */
 export function leaderboard(runs: readonly RunFolder[]): Board {
-  const byKey = new Map<string, { dataset: Dataset; task: string; metric: string; runs: RunFolder[] }>();
+  const byKey = new Map<string, { dataset: Dataset; label: string | null; task: string; metric: string; runs: RunFolder[] }>();
   for (const r of runs) {
     const dataset = datasetOf(r);
-    const key = JSON.stringify([dataset.fingerprint ?? `root:${path.resolve(dataset.root)}`, r.task, r.mainMetric]);
-    if (!byKey.has(key)) byKey.set(key, { dataset, task: r.task, metric: r.mainMetric, runs: [] });
+    const label = labelOf(r);
+    const key = JSON.stringify([dataset.fingerprint ?? `root:${path.resolve(dataset.root)}`, label, r.task, r.mainMetric]);
+    if (!byKey.has(key)) byKey.set(key, { dataset, label, task: r.task, metric: r.mainMetric, runs: [] });
     byKey.get(key)!.runs.push(r);
   }
-  const groups = [...byKey.values()].map(({ dataset, task, metric, runs: rs }): BoardGroup => {
+  const groups = [...byKey.values()].map(({ dataset, label, task, metric, runs: rs }): BoardGroup => {
     const rows: BoardRow[] = rs.map((r) => ({
       rank: 0,
-      // a multi-target run is ranked on its first target, named beside the pipeline
+      // a multi-target run's target, named beside the pipeline
       pipeline: r.target === null ? r.pipeline : `${r.pipeline} [${r.target}]`,
       run: r.name,
       dir: r.dir,
@@ -115,7 +120,7 @@ export function leaderboard(runs: readonly RunFolder[]): Board {
     rows.forEach((r, i) => (r.rank = i + 1));
     const finalMetrics = [metric, ...new Set(rows.flatMap((r) => Object.keys(r.final)))].filter((m, i, a) => a.indexOf(m) === i);
     const modelIds = [...new Set(rows.flatMap((r) => Object.keys(r.models)))];
-    return { dataset, task, metric, rows, finalMetrics, modelIds };
+    return { dataset, label, task, metric, rows, finalMetrics, modelIds };
   });
   return { groups };
 }
@@ -130,7 +135,7 @@ function shownRoot(root: string): string {
 export function groupTitle(g: BoardGroup): string {
   const d = g.dataset;
   const size = d.train !== undefined ? `, ${d.train} train / ${d.test ?? '?'} test posts` : '';
-  return `dataset ${shownRoot(d.root)} (${d.fingerprint ? `fingerprint ${d.fingerprint}` : 'no fingerprint recorded: grouped by folder'}${size}), ${g.task}, ranked by final CV ${metricHeader(g.metric)} (${direction(g.metric) ?? 'higher is better'})`;
+  return `dataset ${shownRoot(d.root)} (${d.fingerprint ? `fingerprint ${d.fingerprint}` : 'no fingerprint recorded: grouped by folder'}${size}), ${g.label === null ? '' : `label ${g.label}, `}${g.task}, ranked by final CV ${metricHeader(g.metric)} (${direction(g.metric) ?? 'higher is better'})`;
 }
 
 function groupTable(g: BoardGroup): { header: string[]; cells: (string | number | undefined)[][] } {
@@ -199,7 +204,7 @@ export async function compareHtml(b: Board): Promise<string> {
 
 /** Reads the runs, prints nothing; returns the board (and writes the HTML when asked). */
 export async function compareRuns(args: readonly string[], opts: { html?: string } = {}): Promise<{ board: Board; text: string; html?: string }> {
-  const board = leaderboard(expandRunDirs(args).map(readRunFolder));
+  const board = leaderboard(expandRunDirs(args).flatMap(readRunTargets));
   const text = formatLeaderboard(board);
   if (opts.html) {
     writeFileAtomic(opts.html, await compareHtml(board));

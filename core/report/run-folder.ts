@@ -6,7 +6,7 @@
  * a missing run.json or metrics.json is an error naming the folder.
  * A run with several targets (metrics.json `{ "targets": { <target>: {...} } }`, files
  * `<model>.<target>.oof.csv`) is read one target at a time: `readRunTarget(dir, target)`;
- * readRunFolder gives the first target.
+ * readRunFolder gives the first target, readRunTargets every one.
  *
  * @example
  *   const run = readRunFolder('runs/demo/20260101-120000');
@@ -233,6 +233,18 @@ function gatesOf(v: unknown): { gates?: GateSummary } {
 /** A run folder; a multi-target run's first target (readRunTarget reads the others). */
 export function readRunFolder(dir: string): RunFolder {
   return readRunTarget(dir, undefined);
+}
+
+/** Every target of a run folder, one view each (a one-target run: the one view). */
+export function readRunTargets(dir: string): RunFolder[] {
+  const first = readRunFolder(dir);
+  return [first, ...first.targets.slice(1).map((t) => readRunTarget(dir, t))];
+}
+
+/** The label column a view scores: its target, else the pipeline's one label column (table track), else null (SMP tracks). */
+export function labelOf(run: RunFolder): string | null {
+  const label = (run.info.config?.data as { label?: unknown } | undefined)?.label;
+  return run.target ?? (typeof label === 'string' ? label : null);
 }
 
 /** One target of a run folder (undefined: the first, or the only one). */

@@ -17,6 +17,7 @@ import { runPipeline, type RunResult } from '../../core/pipeline/run.ts';
 import { validateSubmissionText } from '../../core/submit/validate.ts';
 import { readZipEntry } from '../../core/submit/zip.ts';
 import { exportRun } from '../../core/export/export-run.ts';
+import { compareRuns } from '../../core/report/compare.ts';
 import { readNpy } from '../../core/cache/npy.ts';
 import { readOof, readTest } from '../../core/report/run-folder.ts';
 import { REPO, tmpDir, writeFile } from '../helpers.ts';
@@ -189,6 +190,24 @@ describe('pipelines/illustration-views.yaml (two targets)', () => {
     expect(fs.readdirSync(one.runDir).filter((f) => f.includes('log_'))).toEqual([]);
     expect((await readZipEntry(one.zipPath)).text.split('\n')[0]).toBe('id,log_favourites');
     expect(one.targets).toEqual([]);
+  });
+});
+
+describe('smp compare with several targets', () => {
+  it('ranks each target of a multi-target run in its own group; a one-target run of a column is another dataset', async () => {
+    // made by the tests above; made here when this test runs alone
+    for (const [name, set] of [['one', 'data.label=log_favourites'], ['best', 'ensemble.method=best']])
+      if (!fs.existsSync(path.join(dir, 'runs', 'illustration-views', name))) await runPipeline(PIPELINE, { data, workDir: dir, quiet: true, timestamp: name, set: [set] });
+    const views = ['multi', 'best', 'one'].map((n) => path.join(dir, 'runs', 'illustration-views', n));
+    const { board, text } = await compareRuns(views);
+    expect(board.groups.map((g) => [g.label, g.rows.map((r) => `${r.pipeline} ${r.run}`)])).toEqual([
+      ['log_views', expect.arrayContaining(['illustration-views [log_views] multi', 'illustration-views [log_views] best'])],
+      ['log_favourites', expect.arrayContaining(['illustration-views [log_favourites] multi', 'illustration-views [log_favourites] best'])],
+      // the one-target run reads log_views as an ordinary column: another column spec, another fingerprint
+      ['log_favourites', ['illustration-views one']],
+    ]);
+    expect(board.groups[2].dataset.fingerprint).not.toBe(board.groups[1].dataset.fingerprint);
+    expect(text).toContain('label log_favourites, regression, ranked by final CV RMSE');
   });
 });
 
