@@ -160,7 +160,7 @@ async function fitAttentionLstm(X: Matrix, y: Float64Array, p: AttentionLstmPara
     `${KIND}: ${X.rows} rows, ${tokens.length} tokens (${p.sequence}${p.sequence === 'groups' ? `, one per ${p.tokens === 'columns' ? 'column' : 'block'}` : `, ${tokens.length - 1} history slots`}), ` +
       `${head.length} head columns, dim ${p.dim}, LSTM ${p.units}, ${p.heads} heads, dense ${[...p.dense, 1].join('-')}; ${o.optimizer.kind}, batch ${o.batchSize}, up to ${o.epochs} epochs; onnxruntime ${o.threads} threads`,
   );
-  const { params: trained, bestEpoch } = fitNet(netOf({ encoding, spec, params: init }, p.dropout), X, target.y, ctx.weight, valid, o, rng, ctx);
+  const { params: trained, bestEpoch } = await fitNet(netOf({ encoding, spec, params: init }, p.dropout), X, target.y, ctx.weight, valid, o, rng, ctx);
   return fitted({ task: ctx.task, encoding, spec, mean: target.mean, scale: target.scale, params: trained, bestEpoch, threads: o.threads, predictBatch: o.predictBatch });
 }
 

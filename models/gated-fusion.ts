@@ -126,7 +126,7 @@ async function fitGatedFusion(X: Matrix, y: Float64Array, p: GatedFusionParams, 
     `${KIND}: ${X.rows} rows, experts ${spec.experts.map((e) => `${e.name} (${e.cols.length} columns)`).join(', ')}, gate on all ${X.cols} columns; ` +
       `expert layers ${[...p.hidden, 1].join('-')}, ${o.optimizer.kind}, batch ${o.batchSize}, up to ${o.epochs} epochs; onnxruntime ${o.threads} threads`,
   );
-  const { params: trained, bestEpoch } = fitNet(netOf({ encoding, spec, params: init }), X, target.y, ctx.weight, valid, o, rng, ctx);
+  const { params: trained, bestEpoch } = await fitNet(netOf({ encoding, spec, params: init }), X, target.y, ctx.weight, valid, o, rng, ctx);
   const state: State = { task: ctx.task, encoding, spec, mean: target.mean, scale: target.scale, params: trained, bestEpoch, threads: o.threads, predictBatch: o.predictBatch };
   if (valid) {
     const gp = new NetPredictor(netOf(state).build, trained, o.threads, ['gate']);

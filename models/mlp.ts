@@ -431,7 +431,7 @@ async function fitMlp(X: Matrix, ys: Float64Array[], p: MlpParams, ctx: JointFit
     const { valid_loss: signed, ...rest } = metrics;
     ctx.onIter?.(epoch, { ...rest, [monitorValid.name]: monitorValid.sign * signed });
   };
-  const result = train({
+  const result = await train({
     name: 'mlp',
     model,
     outputs,

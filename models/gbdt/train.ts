@@ -21,6 +21,7 @@ import { objective, weightedMedian, type ObjectiveName } from './objectives.ts';
 import type { GbdtParams } from './params.ts';
 import { ThreadPool } from './pool.ts';
 import { FLAG_CATEGORICAL, FLAG_DEFAULT_LEFT, ForestBuilder, type Forest } from './predictor.ts';
+import { pauser } from '../../core/event-loop.ts';
 
 export interface TrainResult {
   forest: Forest;
@@ -154,7 +155,10 @@ export async function train(X: Matrix, y: Float64Array, p: GbdtParams, ctx: FitC
     }, slots, missingBin);
     const resid = renewW ? new Float64Array(n) : null;
     const residW = renewW ? new Float64Array(n) : null;
+    const pause = pauser(); // signals are seen between rounds (a one-thread fit never waits on a worker)
     for (let it = 0; it < rounds; it++) {
+      const wait = pause();
+      if (wait) await wait;
       obj.gradients(y, score, w, init.gh);
       // Features of this tree.
       if (nUse < F) {

@@ -7,7 +7,7 @@
  *
  * @example
  *   const { target, encoding, options, valid, rng } = prepareFit('my-net', X, y, params, ctx);
- *   const { params: trained, bestEpoch } = fitNet(net, X, target.y, ctx.weight, valid, options, rng, ctx);
+ *   const { params: trained, bestEpoch } = await fitNet(net, X, target.y, ctx.weight, valid, options, rng, ctx);
  *   return networkModel('my-net', { task, encoding, spec, ...target-scale, params: trained, ... }, net.build, { importance });
  */
 import { z } from 'zod';
@@ -94,7 +94,7 @@ export class NetPredictor {
  * optional validation rows (same scale). Returns the best epoch's parameters (the last epoch's
  * without validation rows).
  */
-export function fitNet(
+export async function fitNet(
   net: Net,
   X: Matrix,
   y: Float64Array,
@@ -103,7 +103,7 @@ export function fitNet(
   o: FitNetOptions,
   rng: Random,
   ctx: Pick<FitContext, 'onIter' | 'log'>,
-): { params: Param[]; bestEpoch: number } {
+): Promise<{ params: Param[]; bestEpoch: number }> {
   const layout = new ParamLayout(net.params);
   const g = new Graph();
   const w = layout.inputs(g);
@@ -116,7 +116,7 @@ export function fitNet(
   const yb = new Float32Array(batch);
   const wb = new Float32Array(batch);
   try {
-    const r = train({
+    const r = await train({
       name: net.kind,
       model: g.toModel(`${net.kind}_train`),
       outputs,

@@ -32,6 +32,7 @@ import type { Graph, T } from './graph.ts';
 import { addFlatUpdate, stateNames, stepScalars, type OptimizerSpec } from './optim.ts';
 import type { ParamLayout } from './params.ts';
 import { Session, f32, type ort } from './session.ts';
+import { pauser } from '../../core/event-loop.ts';
 
 /**
  * Appends gradients, the optimizer update and the statistics output to g (whose parameters
@@ -169,7 +170,7 @@ function learningRate(s: LrSchedule, step: number, totalSteps: number, plateauLr
 }
 
 /** Trains the layout's vectors (starting from the parameters' data); see the file comment. */
-export function train(spec: TrainSpec): TrainResult {
+export async function train(spec: TrainSpec): Promise<TrainResult> {
   const { layout, optimizer, lr } = spec;
   const n = spec.rows;
   const batch = Math.min(spec.batchSize, n);
@@ -203,6 +204,7 @@ export function train(spec: TrainSpec): TrainResult {
     let epochsRun = 0;
     const feeds: Record<string, ort.Tensor> = {};
     const into: Record<string, ort.Tensor> = {};
+    const pause = pauser(); // signals are seen while an epoch runs
 
     for (let epoch = 0; epoch < spec.epochs; epoch++) {
       shuffleRng.shuffle(order as unknown as number[]);
@@ -229,6 +231,8 @@ export function train(spec: TrainSpec): TrainResult {
         for (const v of Object.values(vectors)) v.swap();
         lossSum += (out.loss.data as Float32Array)[0] * rows;
         lossRows += rows;
+        const p = pause();
+        if (p) await p;
       }
       epochsRun++;
       const trainLoss = lossRows ? lossSum / lossRows : NaN;

@@ -32,6 +32,7 @@ import { defineModel, type FitContext, type FittedModel, type Task } from '../mo
 import { checkTreeInputs } from './forest.ts';
 import { treeShape } from './params.ts';
 import { TreeFitter } from './tree-fitter.ts';
+import { pauser } from '../../core/event-loop.ts';
 
 const params = z
   .object({
@@ -104,7 +105,10 @@ async function fit(X: Matrix, y: Float64Array, p: AdaParams, ctx: FitContext): P
   const gains: number[][] = [];
   const fitter = await TreeFitter.start(X, target, shape, rng, 'adaboost');
   try {
+    const pause = pauser(); // signals are seen between rounds
     for (let m = 0; m < p.n_estimators; m++) {
+      const wait = pause();
+      if (wait) await wait;
       if (!binary) weightedBootstrap(w, bootRng, counts);
       const tree = fitter.grow(target, binary ? w : counts);
       fitter.leaves(tree, leafOf);

@@ -18,6 +18,7 @@ import { ForestBuilder, forestFromJSON, forestToJSON, predictRaw, type Forest } 
 import type { FitContext, FittedModel, Task } from '../model.ts';
 import type { TreeShape } from './params.ts';
 import { TreeFitter } from './tree-fitter.ts';
+import { pauser } from '../../core/event-loop.ts';
 
 export interface ForestOptions extends TreeShape {
   trees: number;
@@ -55,7 +56,10 @@ export async function fitForest(kind: string, X: Matrix, y: Float64Array, o: For
   const gain = new Array<number>(X.cols).fill(0);
   const fitter = await TreeFitter.start(X, y, o, rng, kind);
   try {
+    const pause = pauser(); // signals are seen between trees
     for (let t = 0; t < o.trees; t++) {
+      const p = pause();
+      if (p) await p;
       if (o.bootstrap) {
         w.fill(0);
         for (let k = 0; k < n; k++) w[bootRng.int(n)] += 1;

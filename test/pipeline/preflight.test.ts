@@ -5,7 +5,7 @@
 import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { synthImage } from '../../core/data/synth-image.ts';
 import { UserError } from '../../core/errors.ts';
 import { planRun, runPipeline } from '../../core/pipeline/run.ts';
@@ -161,4 +161,33 @@ describe('interruption', () => {
       if (fs.existsSync(path.join(blocks, key, 'meta.json'))) expect(fs.existsSync(path.join(blocks, key, 'block.npy'))).toBe(true);
     }
   });
+
+  // A fit's loop is synchronous: without pauses a signal would wait for the whole fit (here: a
+  // million rounds or epochs, far past the test's time limit).
+  for (const [kind, params] of [
+    ['gbdt', '{ n_estimators: 1000000, num_threads: 1, early_stopping_rounds: 0 }'],
+    ['mlp', '{ epochs: 1000000, patience: 0, hidden: [8], num_threads: 1 }'],
+  ]) {
+    it(`SIGTERM while a one-thread ${kind} fits: seen at once, exits 143`, async () => {
+      const work = path.join(root, 'sigterm'); // shared: the second run finds the blocks cached
+      fs.mkdirSync(work, { recursive: true });
+      const set = [`models=[{ id: slow, kind: ${kind}, params: ${params} }]`, 'ensemble.method=best'];
+      const child = spawn(process.execPath, [SMP, 'run', path.join(REPO, 'pipelines', 'demo.yaml'), '--data', data, ...set.flatMap((s) => ['--set', s])], { cwd: work });
+      onTestFinished(() => void child.kill('SIGKILL')); // a failed test leaves no fit running
+      let stderr = '';
+      let sent = false;
+      child.stderr.setEncoding('utf8').on('data', (d: string) => {
+        stderr += d;
+        // the learner starts right after the validation line
+        if (!sent && /\[validation\]/.test(stderr)) {
+          sent = true;
+          setTimeout(() => child.kill('SIGTERM'), 1500);
+        }
+      });
+      const code = await new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c)));
+      expect(sent).toBe(true);
+      expect(code).toBe(143);
+      expect(stderr).toMatch(/\[interrupted\] SIGTERM during stage/);
+    }, 60_000);
+  }
 });
