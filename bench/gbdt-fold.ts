@@ -6,19 +6,21 @@
  * benchmark's: l2, lr 0.08, 63 leaves, min_data_in_leaf 100, feature_fraction 0.8, bagging
  * 0.8 every round, lambda_l2 1, early stopping 30, 2 threads; 60 trees by default.
  * With --binary the target is y > 0 and the objective binary (the plain (g, h) histograms).
+ * With --metric src early stopping scores Spearman's rank correlation every round, as bench:scale
+ * does (validation.metric src); the default is the objective's own (rmse, logloss).
  * Prints wall and CPU seconds of the fit, RSS, validation RMSE and a hash of the validation
  * predictions' bytes (same seed and data: the same hash means byte-identical predictions).
  *
  * Usage: node --import tsx bench/gbdt-fold.ts [--rows 244000 --valid 61000 --features 217
- *        --trees 60 --leaves 63 --bagging 0.8 --feature-fraction 0.8 --threads 2 --repeat 1 --binary]
+ *        --trees 60 --leaves 63 --bagging 0.8 --feature-fraction 0.8 --threads 2 --repeat 1 --binary --metric src]
  */
 import { createHash } from 'node:crypto';
 import os from 'node:os';
 import { createMatrix, type Matrix } from '../core/matrix.ts';
 import { Random } from '../core/random.ts';
-import { rmse } from '../core/eval/metrics.ts';
+import { rmse, type MetricName } from '../core/eval/metrics.ts';
 import { gbdt } from '../models/gbdt/index.ts';
-import { flag, numberArg } from './args.ts';
+import { flag, numberArg, stringArg } from './args.ts';
 
 const ROWS = numberArg('rows', 244_000);
 const VALID = numberArg('valid', 61_000);
@@ -31,6 +33,7 @@ const THREADS = numberArg('threads', 2);
 const REPEAT = numberArg('repeat', 1);
 const SEED = 20260301;
 const BINARY = flag('binary');
+const METRIC = stringArg('metric') as MetricName | undefined;
 
 /** Column kinds: 0..19 categorical, 20..29 low-cardinality integers, the rest continuous. */
 function makeData(rows: number, seed: number): { X: Matrix; y: Float64Array } {
@@ -67,7 +70,7 @@ function makeData(rows: number, seed: number): { X: Matrix; y: Float64Array } {
 }
 
 async function main(): Promise<void> {
-  console.log(`gbdt fold bench: ${ROWS} train / ${VALID} valid rows x ${F} features, ${TREES} trees, ${LEAVES} leaves, bagging ${BAG}, feature_fraction ${FF}, ${THREADS} threads`);
+  console.log(`gbdt fold bench: ${ROWS} train / ${VALID} valid rows x ${F} features, ${TREES} trees, ${LEAVES} leaves, bagging ${BAG}, feature_fraction ${FF}, ${THREADS} threads${METRIC ? `, metric ${METRIC}` : ''}`);
   console.log(`load: ${os.loadavg().map((v) => v.toFixed(2)).join(' ')}`);
   const tr = makeData(ROWS, SEED + 1);
   const va = makeData(VALID, SEED + 2);
@@ -88,7 +91,7 @@ async function main(): Promise<void> {
   for (let rep = 0; rep < REPEAT; rep++) {
     const c0 = process.cpuUsage();
     const t0 = process.hrtime.bigint();
-    const model = await gbdt.fit(tr.X, tr.y, params, { seed: SEED, task: BINARY ? 'binary' : 'regression', valid: { X: va.X, y: va.y }, log: (m) => console.log(m) });
+    const model = await gbdt.fit(tr.X, tr.y, params, { seed: SEED, task: BINARY ? 'binary' : 'regression', valid: { X: va.X, y: va.y }, metric: METRIC, log: (m) => console.log(m) });
     const s = Number(process.hrtime.bigint() - t0) / 1e9;
     const cu = process.cpuUsage(c0);
     const pred = model.predict(va.X);

@@ -12,7 +12,7 @@
 import os from 'node:os';
 import type { Matrix } from '../../core/matrix.ts';
 import { Random } from '../../core/random.ts';
-import { METRICS, type MetricName } from '../../core/eval/metrics.ts';
+import { METRICS, labelScorer, type MetricName } from '../../core/eval/metrics.ts';
 import type { FitContext } from '../model.ts';
 import { binMatrix, fitBinMappers, type BinMapper } from './binning.ts';
 import { allocateEngine } from './engine.ts';
@@ -83,6 +83,7 @@ export async function train(X: Matrix, y: Float64Array, p: GbdtParams, ctx: FitC
   const valid = refit ? undefined : ctx.valid;
   const stopping = valid !== undefined && p.early_stopping_rounds > 0;
   const validLabels = valid ? (toLabel ? valid.y.map(toLabel) : valid.y) : null;
+  const scoreValid = validLabels ? labelScorer(metricName, validLabels) : null;
   const F = X.cols;
   const rng = new Random(ctx.seed);
   const mappers = fitBinMappers(X, p.max_bin, p.bin_sample_rows, rng.fork('bins'));
@@ -223,13 +224,13 @@ export async function train(X: Matrix, y: Float64Array, p: GbdtParams, ctx: FitC
       treeStats.push({ feature: tree.feature, gain: tree.gain });
       builder.addTree(toRawTree(tree, mappers, values));
       const metrics: Record<string, number> = {};
-      if (validLabels && vBins) {
+      if (scoreValid && vBins) {
         binTreeLeaves(tree, vBins, vn, missingBin, null, leafOf);
         for (let k = 0; k < vn; k++) {
           vScore[k] += values[leafOf[k]];
           vPred[k] = toLabel ? toLabel(obj.transform(vScore[k])) : obj.transform(vScore[k]);
         }
-        const m = metric.fn(validLabels, vPred);
+        const m = scoreValid(vPred);
         metrics[metricName] = m;
         if (bestScore === null || (metric.higherIsBetter ? m > bestScore : m < bestScore)) {
           bestScore = m;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { accuracy, auc, f1, mae, mape, precision, rank, recall, rmse, src } from '../../core/eval/metrics.ts';
+import { METRICS, accuracy, auc, f1, labelScorer, mae, mape, precision, rank, recall, rmse, src } from '../../core/eval/metrics.ts';
 import { makeFolds, foldRows } from '../../core/eval/folds.ts';
 import { Random } from '../../core/random.ts';
 import { score } from '../../core/eval/score.ts';
@@ -7,6 +7,21 @@ import { score } from '../../core/eval/score.ts';
 describe('metrics', () => {
   it('ranks ties by their average rank', () => {
     expect(Array.from(rank([10, 20, 20, 5]))).toEqual([2, 3.5, 3.5, 1]);
+  });
+  it('ranks by value across signs, magnitudes and zeros (the radix order on float bits)', () => {
+    const v = [3, -0, -1e300, Infinity, 0, -2.5, 1e-310, -Infinity, -1e-310, 2.5, -2.5, 0.1];
+    const sorted = [...v].sort((a, b) => a - b);
+    // reference: 1 + (values below) + (ties - 1) / 2
+    const expected = v.map((x) => 1 + sorted.filter((s) => s < x).length + (sorted.filter((s) => s === x).length - 1) / 2);
+    expect(Array.from(rank(v))).toEqual(expected);
+    expect(Array.from(rank(Float32Array.from([0.5, -0.25, 0.5])))).toEqual([2.5, 1, 2.5]);
+  });
+  it('labelScorer gives the metric function\'s numbers', () => {
+    const rng = new Random(3);
+    const y = Float64Array.from({ length: 500 }, () => Math.round(rng.normal() * 4));
+    const p = Float64Array.from({ length: 500 }, () => rng.normal());
+    for (const m of ['src', 'rmse', 'mae'] as const) expect(labelScorer(m, y)(p)).toBe(METRICS[m].fn(y, p));
+    expect(() => labelScorer('src', y)(p.subarray(1))).toThrow(/500 labels but 499 predictions/);
   });
   it('computes Spearman, MAE, MAPE, RMSE, AUC', () => {
     expect(src([1, 2, 3], [1, 3, 2])).toBeCloseTo(0.5, 12);
