@@ -32,12 +32,8 @@ export const missingBin = (m: BinMapper): number => m.numBins - 1;
 
 function sampleRows(rows: number, max: number, rng: Random): Int32Array {
   if (rows <= max) return Int32Array.from({ length: rows }, (_, i) => i);
-  // Selection sampling (Knuth S): ordered, seeded, exactly `max` rows.
   const out = new Int32Array(max);
-  let k = 0;
-  for (let i = 0; i < rows && k < max; i++) {
-    if (rng.next() * (rows - i) < max - k) out[k++] = i;
-  }
+  rng.sampleSorted(rows, out); // ordered, seeded, exactly `max` rows
   return out;
 }
 

@@ -175,9 +175,8 @@ export async function train(X: Matrix, y: Float64Array, p: GbdtParams, ctx: FitC
       // Rows of this tree.
       if (bagging && it % p.bagging_freq === 0) {
         inBag.fill(0);
-        let k = 0;
+        bagRng.sampleSorted(n, bagRows);
         const m = bagRows.length;
-        for (let i = 0; i < n && k < m; i++) if (bagRng.next() * (n - i) < m - k) bagRows[k++] = i;
         for (let i = 0; i < m; i++) inBag[bagRows[i]] = 1;
         let o = 0;
         for (let i = 0; i < n; i++) if (!inBag[i]) oob[o++] = i;

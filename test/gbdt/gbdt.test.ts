@@ -210,6 +210,16 @@ describe('gbdt persistence and determinism', () => {
   };
   const params = { n_estimators: 40, num_leaves: 15, feature_fraction: 0.7, bagging_fraction: 0.8, bagging_freq: 1, min_data_per_group: 10 };
 
+  it("bagging's row draw (Random.sampleSorted) is the selection-sampling loop over next(), stream included", () => {
+    const a = new Random(9);
+    const b = new Random(9);
+    const rows = new Int32Array(300);
+    a.sampleSorted(1000, rows);
+    const ref: number[] = [];
+    for (let i = 0; i < 1000 && ref.length < 300; i++) if (b.next() * (1000 - i) < 300 - ref.length) ref.push(i);
+    expect(Array.from(rows)).toEqual(ref);
+    expect(a.nextU32()).toBe(b.nextU32());
+  });
   it('round-trips through JSON and predicts identically', async () => {
     const { X, y } = data();
     const m = await fit(X, y, params);
