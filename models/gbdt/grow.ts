@@ -63,6 +63,8 @@ export class Grower {
   /** Milliseconds spent in pool jobs and in the main thread's own partition / gather work. */
   readonly timing = { jobs: 0, partition: 0, jobCount: 0, rows: 0 };
   private readonly tmp: Int32Array;
+  /** Partition table of the split being applied: goLeft[bin] is 1 for rows going left. */
+  private readonly goLeft = new Uint8Array(256);
   private readonly freeSlots: number[] = [];
 
   constructor(
@@ -168,27 +170,26 @@ export class Grower {
       const col = bins.subarray(sp.feature * n, sp.feature * n + n);
       const s0 = L.start;
       const e0 = L.start + L.count;
+      // Branch-free (the side of a row is a coin flip to the branch predictor): every row is
+      // written to both sides' cursors and only the cursor of its side advances.
+      const goLeft = this.goLeft;
+      if (sp.categorical) {
+        const cb = sp.catBins;
+        for (let b = 0; b < 256; b++) goLeft[b] = (cb[b >> 5] >>> (b & 31)) & 1;
+      } else {
+        const miss = this.missingBin[sp.feature];
+        for (let b = 0; b < 256; b++) goLeft[b] = b === miss ? (sp.defaultLeft ? 1 : 0) : b <= sp.threshold ? 1 : 0;
+      }
       let nl = 0;
       let nr = 0;
       const tmp = this.tmp;
-      if (sp.categorical) {
-        const cb = sp.catBins;
-        for (let k = s0; k < e0; k++) {
-          const i = idx[k];
-          const b = col[i];
-          if ((cb[b >> 5] >>> (b & 31)) & 1) idx[s0 + nl++] = i;
-          else tmp[nr++] = i;
-        }
-      } else {
-        const thr = sp.threshold;
-        const miss = this.missingBin[sp.feature];
-        const dl = sp.defaultLeft;
-        for (let k = s0; k < e0; k++) {
-          const i = idx[k];
-          const b = col[i];
-          if (b === miss ? dl : b <= thr) idx[s0 + nl++] = i;
-          else tmp[nr++] = i;
-        }
+      for (let k = s0; k < e0; k++) {
+        const i = idx[k];
+        const l = goLeft[col[i]];
+        idx[s0 + nl] = i;
+        tmp[nr] = i;
+        nl += l;
+        nr += 1 - l;
       }
       // A plain loop: TypedArray.set on shared memory takes a slow path.
       for (let k = 0, d = s0 + nl; k < nr; k++) idx[d + k] = tmp[k];
