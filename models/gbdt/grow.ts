@@ -170,29 +170,10 @@ export class Grower {
       const col = bins.subarray(sp.feature * n, sp.feature * n + n);
       const s0 = L.start;
       const e0 = L.start + L.count;
-      // Branch-free (the side of a row is a coin flip to the branch predictor): every row is
-      // written to both sides' cursors and only the cursor of its side advances.
       const goLeft = this.goLeft;
-      if (sp.categorical) {
-        const cb = sp.catBins;
-        for (let b = 0; b < 256; b++) goLeft[b] = (cb[b >> 5] >>> (b & 31)) & 1;
-      } else {
-        const miss = this.missingBin[sp.feature];
-        for (let b = 0; b < 256; b++) goLeft[b] = b === miss ? (sp.defaultLeft ? 1 : 0) : b <= sp.threshold ? 1 : 0;
-      }
-      let nl = 0;
-      let nr = 0;
-      const tmp = this.tmp;
-      for (let k = s0; k < e0; k++) {
-        const i = idx[k];
-        const l = goLeft[col[i]];
-        idx[s0 + nl] = i;
-        tmp[nr] = i;
-        nl += l;
-        nr += 1 - l;
-      }
-      // A plain loop: TypedArray.set on shared memory takes a slow path.
-      for (let k = 0, d = s0 + nl; k < nr; k++) idx[d + k] = tmp[k];
+      sideTable(goLeft, sp.categorical ? sp.catBins : null, sp.threshold, sp.defaultLeft, this.missingBin[sp.feature]);
+      const nl = partition(idx, s0, e0, col, null, goLeft, this.tmp);
+      const nr = L.count - nl;
       const depth = L.depth + 1;
       const leftLeaf: Leaf = { start: s0, count: nl, depth, slot: -1, g: sp.lg, h: sp.lh, p: 0, split: L.split, parent: node, isLeft: true };
       const rightLeaf: Leaf = { start: s0 + nl, count: nr, depth, slot: -1, g: sp.rg, h: sp.rh, p: 0, split: newSplit(), parent: node, isLeft: false };
@@ -262,22 +243,64 @@ export class Grower {
   }
 }
 
-/** Leaf index of every row of a column-major bin matrix (n rows) for a bin-space tree. */
+/** goLeft[bin] = 1 for the bins a split sends left: a categorical bitset, else bins <= threshold plus missing by default. */
+function sideTable(goLeft: Uint8Array, catBins: Int32Array | null, threshold: number, defaultLeft: boolean, missingBin: number): void {
+  if (catBins) for (let b = 0; b < 256; b++) goLeft[b] = (catBins[b >> 5] >>> (b & 31)) & 1;
+  else for (let b = 0; b < 256; b++) goLeft[b] = b === missingBin ? (defaultLeft ? 1 : 0) : b <= threshold ? 1 : 0;
+}
+
+/**
+ * Stable partition of ord[s..e) by goLeft[col[row]] (row = rows ? rows[ord[k]] : ord[k]), left
+ * first; returns the left count. Branch-free (a row's side is a coin flip to the branch
+ * predictor): every entry is written at both sides' cursors and only its side's cursor advances.
+ */
+function partition(ord: Int32Array, s: number, e: number, col: Uint8Array, rows: Int32Array | null, goLeft: Uint8Array, tmp: Int32Array): number {
+  let nl = 0;
+  let nr = 0;
+  for (let k = s; k < e; k++) {
+    const i = ord[k];
+    const l = goLeft[col[rows ? rows[i] : i]];
+    ord[s + nl] = i;
+    tmp[nr] = i;
+    nl += l;
+    nr += 1 - l;
+  }
+  // A plain loop: TypedArray.set on shared memory takes a slow path.
+  for (let k = 0, d = s + nl; k < nr; k++) ord[d + k] = tmp[k];
+  return nl;
+}
+
+/**
+ * Leaf index of rows of a column-major bin matrix (n rows): of rows[k] into out[k], or of every
+ * row (rows null). Node by node rather than row by row: each node partitions its rows (kept in
+ * ascending order) by one column, so column reads stream and no step branches on the data.
+ * Nodes are numbered in split order, so a node comes after its parent.
+ */
 export function binTreeLeaves(tree: BinTree, bins: Uint8Array, n: number, missingBin: Int32Array, rows: Int32Array | null, out: Int32Array): void {
   const count = rows ? rows.length : n;
-  for (let k = 0; k < count; k++) {
-    const r = rows ? rows[k] : k;
-    let node = tree.feature.length ? 0 : -1;
-    while (node >= 0) {
-      const f = tree.feature[node];
-      const b = bins[f * n + r];
-      const cb = tree.catBins[node];
-      let goLeft: boolean;
-      if (cb) goLeft = ((cb[b >> 5] >>> (b & 31)) & 1) === 1;
-      else if (b === missingBin[f]) goLeft = tree.defaultLeft[node];
-      else goLeft = b <= tree.thresholdBin[node];
-      node = goLeft ? tree.left[node] : tree.right[node];
+  const nodes = tree.feature.length;
+  if (nodes === 0) {
+    out.fill(0, 0, count);
+    return;
+  }
+  const ord = new Int32Array(count);
+  const tmp = new Int32Array(count);
+  for (let k = 0; k < count; k++) ord[k] = k;
+  const start = new Int32Array(nodes);
+  const end = new Int32Array(nodes);
+  end[0] = count;
+  const goLeft = new Uint8Array(256);
+  for (let j = 0; j < nodes; j++) {
+    const f = tree.feature[j];
+    sideTable(goLeft, tree.catBins[j], tree.thresholdBin[j], tree.defaultLeft[j], missingBin[f]);
+    const s = start[j];
+    const e = end[j];
+    const mid = s + partition(ord, s, e, bins.subarray(f * n, f * n + n), rows, goLeft, tmp);
+    for (const [child, cs, ce] of [[tree.left[j], s, mid], [tree.right[j], mid, e]]) {
+      if (child >= 0) {
+        start[child] = cs;
+        end[child] = ce;
+      } else for (let k = cs; k < ce; k++) out[ord[k]] = ~child;
     }
-    out[k] = ~node;
   }
 }
