@@ -10,6 +10,7 @@ import { createMatrix, type Matrix } from '../../core/matrix.ts';
 import { Random } from '../../core/random.ts';
 import { auc, mae, mape, rmse } from '../../core/eval/metrics.ts';
 import { gbdt, type GbdtModel } from '../../models/gbdt/index.ts';
+import { sortFloat32 } from '../../models/gbdt/binning.ts';
 
 function matrix(rows: number, cols: number, fill: (r: number, c: number) => number, categorical?: boolean[]): Matrix {
   const m = createMatrix(rows, cols, Array.from({ length: cols }, (_, c) => `f${c}`), categorical);
@@ -210,6 +211,11 @@ describe('gbdt persistence and determinism', () => {
   };
   const params = { n_estimators: 40, num_leaves: 15, feature_fraction: 0.7, bagging_fraction: 0.8, bagging_freq: 1, min_data_per_group: 10 };
 
+  it('sorts bin samples (sortFloat32) as TypedArray.sort does, signs, zeros and infinities included', () => {
+    const rng = new Random(4);
+    const v = Float32Array.from({ length: 5000 }, (_, i) => [-0, 0, Infinity, -Infinity, 1e-40, -1e-40][i % 9] ?? rng.normal() * 10 ** rng.int(6));
+    expect(Array.from(sortFloat32(v.slice()))).toEqual(Array.from(v.slice().sort()));
+  });
   it("bagging's row draw (Random.sampleSorted) is the selection-sampling loop over next(), stream included", () => {
     const a = new Random(9);
     const b = new Random(9);
