@@ -49,7 +49,7 @@ function centredOperator(v: Vectors, rows: Int32Array, mean: Float64Array): Line
 
 export const pca = defineFeature({
   kind: 'pca',
-  version: 1,
+  version: 2, // 2: the randomized SVD orthonormalises by Cholesky QR (values move in the last float32 bits)
   random: true,
   summary: 'principal components of an input block (centred randomized SVD, fixed signs, optional whitening)',
   params: z

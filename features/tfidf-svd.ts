@@ -106,7 +106,7 @@ async function fieldBlock(table: Table, docs: string[][], name: string, componen
 
 export const tfidfSvd = defineFeature({
   kind: 'tfidf-svd',
-  version: 1,
+  version: 2, // 2: the randomized SVD orthonormalises by Cholesky QR (values move in the last float32 bits)
   random: true,
   summary: 'TF-IDF of text/tag fields reduced to a few components by truncated SVD',
   params: z

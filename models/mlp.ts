@@ -42,6 +42,7 @@ import { rowLossJs, type LossKind } from './nn/losses.ts';
 import { ParamLayout, type Param } from './nn/params.ts';
 import { Session, defaultThreads, f32, i32, type ort } from './nn/session.ts';
 import { train } from './nn/trainer.ts';
+import { autoEmbeddingDim, checkColumns } from './nn/columns.ts';
 
 const params = z
   .object({
@@ -119,10 +120,6 @@ interface MlpState {
   threads: number;
 }
 
-function autoEmbeddingDim(levels: number): number {
-  return Math.min(16, Math.max(2, Math.round(1.6 * Math.pow(levels, 0.56))));
-}
-
 /** Per-column statistics in one row-major pass over X (a column-wise pass strides all of memory per column). */
 function fitEncoding(X: Matrix, p: MlpParams): { encoding: Encoding; embeddings: NetSpec['embeddings']; finite: boolean } {
   const { rows, cols, data } = X;
@@ -180,10 +177,6 @@ function layoutOf(enc: Encoding): InputLayout {
   };
 }
 
-function checkColumns(enc: Encoding, X: Matrix): void {
-  if (X.cols !== enc.columns.length) throw new Error(`mlp: fitted on ${enc.columns.length} columns, got ${X.cols}`);
-}
-
 /** Forward-only predictor: one inference session, fed batch by batch from X. */
 class Predictor {
   private readonly session: Session;
@@ -198,7 +191,7 @@ class Predictor {
 
   /** Raw network outputs (training scale) for all rows of X, with the given parameter vectors: [rows, heads] row-major. */
   raw(X: Matrix, params: Float32Array, stats: Float32Array): Float64Array {
-    checkColumns(this.state.encoding, X);
+    checkColumns('mlp', this.state.encoding, X);
     const heads = headsOf(this.state.spec);
     const out = new Float64Array(X.rows * heads);
     const feeds: Record<string, ort.Tensor> = {};
@@ -389,7 +382,7 @@ async function fitMlp(X: Matrix, ys: Float64Array[], p: MlpParams, ctx: JointFit
   // A refit (ctx.iterations) trains the epochs an early-stopped fit chose and validates nothing.
   const epochs = ctx.iterations ? ctx.iterations.count : p.epochs;
   const valid = !ctx.iterations && ctx.valid && ctx.valid.ys.some((y) => y.some((v) => Number.isFinite(v))) ? ctx.valid : undefined;
-  if (valid) checkColumns(encoding, valid.X);
+  if (valid) checkColumns('mlp', encoding, valid.X);
   const monitorValid = valid ? validMonitor(valid.ys, p, ctx, lossKind, yMean, yScale) : undefined;
 
   const layers = [...spec.hidden, heads].join('-');

@@ -218,12 +218,13 @@ export type MetricName = 'src' | 'mae' | 'mape' | 'rmse' | 'auc' | 'accuracy' | 
 
 /**
  * The constant a metric's baseline row predicts, fitted on each fold's training rows: the label
- * median (best constant for absolute errors), the mean (best for squared error), or the share of
+ * median (best constant for absolute errors), the median weighted by 1/|label| (best for
+ * percentage errors), the mean (best for squared error), or the share of
  * positive labels (binary; thresholded at 0.5 it predicts the majority class). 'chance': any
  * constant ties every pair, so the score is chance level whatever the constant (AUC 0.5). null:
  * the metric of a constant is undefined (SRC: a constant has no ranks), shown as a dash.
  */
-export type BaselineConstant = 'median' | 'mean' | 'prevalence' | 'chance' | null;
+export type BaselineConstant = 'median' | 'weighted-median' | 'mean' | 'prevalence' | 'chance' | null;
 
 export interface MetricDef {
   fn: (y: Vec, p: Vec) => number;
@@ -253,7 +254,7 @@ export function labelScorer(name: MetricName, y: Vec): (p: Vec) => number {
 export const METRICS: Readonly<Record<MetricName, MetricDef>> = Object.freeze({
   src: { fn: src, higherIsBetter: true, legend: 'Spearman rank correlation of prediction and label (-1 to 1; ties share ranks)', baseline: null },
   mae: { fn: mae, higherIsBetter: false, legend: 'mean absolute error, in label units', baseline: 'median' },
-  mape: { fn: mape, higherIsBetter: false, legend: 'mean absolute percentage error |y - p| / |y| as a fraction (0.17 = 17%); rows with y = 0 skipped', baseline: 'median' },
+  mape: { fn: mape, higherIsBetter: false, legend: 'mean absolute percentage error |y - p| / |y| as a fraction (0.17 = 17%); rows with y = 0 skipped', baseline: 'weighted-median' },
   rmse: { fn: rmse, higherIsBetter: false, legend: 'root mean squared error, in label units (weighs large errors more than MAE)', baseline: 'mean' },
   auc: { fn: auc, higherIsBetter: true, legend: 'area under the ROC curve: chance that a random positive scores above a random negative (0.5 = chance)', baseline: 'chance' },
   accuracy: { fn: accuracy, higherIsBetter: true, legend: 'share of rows whose class (probability >= 0.5) is right', baseline: 'prevalence' },

@@ -10,6 +10,7 @@
  */
 import { EigenvalueDecomposition, Matrix as MlMatrix } from 'ml-matrix';
 import type { Random } from '../random.ts';
+import { gemm64 } from './gemm.ts';
 
 export interface LinearOperator {
   rows: number;
@@ -23,9 +24,10 @@ export interface LinearOperator {
 /**
  * Orthonormalises the columns of a (rows x l) row-major matrix in place (modified Gram-Schmidt),
  * working on a column-major copy so that every pass reads two contiguous columns (row-major
- * columns are strided, and with 50K+ rows each pass went through the whole matrix).
+ * columns are strided, and with 50K+ rows each pass went through the whole matrix). Columns in
+ * the span of the earlier ones become 0.
  */
-function orthonormalize(a: Float64Array, rows: number, l: number): void {
+function gramSchmidt(a: Float64Array, rows: number, l: number): void {
   const t = new Float64Array(rows * l);
   for (let r = 0; r < rows; r++) for (let j = 0; j < l; j++) t[j * rows + r] = a[r * l + j];
   for (let j = 0; j < l; j++) {
@@ -44,6 +46,63 @@ function orthonormalize(a: Float64Array, rows: number, l: number): void {
   for (let r = 0; r < rows; r++) for (let j = 0; j < l; j++) a[r * l + j] = t[j * rows + r];
 }
 
+/**
+ * R (upper triangular, l x l, row-major) with G = RᵀR, or null when G is not safely positive
+ * definite (a column within about 1e-6 of the span of the earlier ones).
+ */
+function cholesky(G: Float64Array, l: number): Float64Array | null {
+  const R = new Float64Array(l * l);
+  for (let j = 0; j < l; j++) {
+    let s = G[j * l + j];
+    for (let k = 0; k < j; k++) s -= R[k * l + j] ** 2;
+    if (!(s > 1e-12 * G[j * l + j])) return null;
+    const d = Math.sqrt(s);
+    R[j * l + j] = d;
+    for (let i = j + 1; i < l; i++) {
+      let t = G[j * l + i];
+      for (let k = 0; k < j; k++) t -= R[k * l + j] * R[k * l + i];
+      R[j * l + i] = t / d;
+    }
+  }
+  return R;
+}
+
+/** The inverse of an upper triangular R (l x l, row-major), itself upper triangular. */
+function invertUpper(R: Float64Array, l: number): Float64Array {
+  const inv = new Float64Array(l * l);
+  for (let j = 0; j < l; j++) {
+    inv[j * l + j] = 1 / R[j * l + j];
+    for (let i = j - 1; i >= 0; i--) {
+      let s = 0;
+      for (let k = i; k < j; k++) s += inv[i * l + k] * R[k * l + j];
+      inv[i * l + j] = -s / R[j * l + j];
+    }
+  }
+  return inv;
+}
+
+/**
+ * Orthonormal columns spanning those of a (rows x l, row-major) by Cholesky QR: its two
+ * products AᵀA and A·R⁻¹ in float64 on MLAS, a pass over the rows each where Gram-Schmidt makes
+ * l. One pass leaves the columns orthogonal to about cond(A)² x 1e-16, enough to keep the power
+ * iterations' basis well conditioned; `passes: 2` (CholeskyQR2, Fukaya et al. 2014) repairs
+ * that for the final basis. Rank-deficient or badly conditioned columns fall back to
+ * Gram-Schmidt.
+ */
+async function orthonormalize(a: Float64Array, rows: number, l: number, passes = 1): Promise<Float64Array> {
+  let q = a;
+  for (let pass = 0; pass < passes; pass++) {
+    const R = cholesky(await gemm64(q, q, l, rows, l, true), l);
+    if (!R) {
+      const out = q === a ? Float64Array.from(a) : q;
+      gramSchmidt(out, rows, l);
+      return out;
+    }
+    q = await gemm64(q, invertUpper(R, l), rows, l, l);
+  }
+  return q;
+}
+
 export async function randomizedSvd(
   op: LinearOperator,
   k: number,
@@ -54,13 +113,11 @@ export async function randomizedSvd(
   const l = Math.min(kk + (opts.oversample ?? 10), op.rows, op.cols);
   const omega = new Float64Array(op.cols * l);
   for (let i = 0; i < omega.length; i++) omega[i] = rng.normal();
-  let y = await op.mul(omega, l);
-  orthonormalize(y, op.rows, l);
-  for (let it = 0; it < (opts.powerIterations ?? 4); it++) {
-    const z = await op.mulT(y, l);
-    orthonormalize(z, op.cols, l);
-    y = await op.mul(z, l);
-    orthonormalize(y, op.rows, l);
+  const iterations = opts.powerIterations ?? 4;
+  let y = await orthonormalize(await op.mul(omega, l), op.rows, l, iterations === 0 ? 2 : 1);
+  for (let it = 0; it < iterations; it++) {
+    const z = await orthonormalize(await op.mulT(y, l), op.cols, l);
+    y = await orthonormalize(await op.mul(z, l), op.rows, l, it === iterations - 1 ? 2 : 1);
   }
   // B = Q^T A (l x cols); its left singular vectors come from the small l x l matrix B B^T.
   const bt = await op.mulT(y, l); // cols x l = A^T Q = B^T
@@ -75,25 +132,26 @@ export async function randomizedSvd(
   const eig = new EigenvalueDecomposition(bbt, { assumeSymmetric: true });
   const order = eig.realEigenvalues.map((v, i) => [v, i] as const).sort((a, b) => b[0] - a[0]);
   const vecs = eig.eigenvectorMatrix;
-  const embedding = new Float64Array(op.rows * kk);
+  // U = Q·U_b (rows x kk, one product); embedding = U·S, each column's sign set so that its
+  // largest |value| is positive.
   const singularValues = new Float64Array(kk);
+  const ub = new Float64Array(l * kk);
   for (let c = 0; c < kk; c++) {
     const [val, idx] = order[c];
     singularValues[c] = Math.sqrt(Math.max(0, val));
-    const ub = Float64Array.from(vecs.getColumn(idx));
-    // U column = Q * u_b; embedding = U * s.
-    let maxAbs = 0;
-    let sign = 1;
-    for (let r = 0; r < op.rows; r++) {
-      let s = 0;
-      for (let j = 0; j < l; j++) s += y[r * l + j] * ub[j];
-      embedding[r * kk + c] = s * singularValues[c];
-      if (Math.abs(s) > maxAbs) {
-        maxAbs = Math.abs(s);
-        sign = s < 0 ? -1 : 1;
+    vecs.getColumn(idx).forEach((v, j) => (ub[j * kk + c] = v));
+  }
+  const embedding = await gemm64(y, ub, op.rows, l, kk);
+  const maxAbs = new Float64Array(kk);
+  const sign = new Float64Array(kk).fill(1);
+  for (let r = 0; r < op.rows; r++)
+    for (let c = 0; c < kk; c++) {
+      const u = embedding[r * kk + c];
+      if (Math.abs(u) > maxAbs[c]) {
+        maxAbs[c] = Math.abs(u);
+        sign[c] = u < 0 ? -1 : 1;
       }
     }
-    if (sign < 0) for (let r = 0; r < op.rows; r++) embedding[r * kk + c] = -embedding[r * kk + c];
-  }
+  for (let r = 0; r < op.rows; r++) for (let c = 0; c < kk; c++) embedding[r * kk + c] *= sign[c] * singularValues[c];
   return { embedding, singularValues, k: kk };
 }

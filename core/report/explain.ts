@@ -46,6 +46,7 @@ export function legend(metrics: readonly string[], main: string, o: { folds?: bo
     const uses = (c: string) => metrics.filter((m) => isMetricName(m) && METRICS[m].baseline === c).map((m) => m.toUpperCase());
     const parts = [
       uses('median').length ? `the training-label median for ${uses('median').join(', ')}` : '',
+      uses('weighted-median').length ? `the median weighted by 1/|label| (the best constant for percentage errors) for ${uses('weighted-median').join(', ')}` : '',
       uses('mean').length ? `the mean for ${uses('mean').join(', ')}` : '',
       uses('prevalence').length ? `the positive-class share (the majority class at 0.5) for ${uses('prevalence').join(', ')}` : '',
       uses('chance').length ? `${uses('chance').join(', ')} of any constant is chance level` : '',
@@ -75,9 +76,23 @@ export function foldSpread(folds: readonly ScoreMap[], metric: string): Spread {
   return { mean, std, n };
 }
 
+/** The smallest label where the cumulative 1/|label| weight reaches half the total (labels 0 skipped, as MAPE skips them). */
+function weightedMedianSorted(sorted: Float64Array): number {
+  let total = 0;
+  for (const v of sorted) if (v !== 0) total += 1 / Math.abs(v);
+  let acc = 0;
+  for (const v of sorted) {
+    if (v === 0) continue;
+    acc += 1 / Math.abs(v);
+    if (acc >= total / 2) return v;
+  }
+  return NaN;
+}
+
 function constantOf(kind: Exclude<BaselineConstant, null>, sorted: Float64Array): number {
   if (kind === 'chance') return 0; // any constant: one for every fold, so pooled rows tie too
   if (kind === 'median') return quantileSorted(sorted, 0.5);
+  if (kind === 'weighted-median') return weightedMedianSorted(sorted);
   let s = 0;
   for (const v of sorted) s += kind === 'prevalence' ? (v > 0.5 ? 1 : 0) : v;
   return s / sorted.length;

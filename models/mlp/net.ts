@@ -27,6 +27,7 @@ import { rowLoss, weightedMean, type LossKind } from '../nn/losses.ts';
 import type { OptimizerSpec } from '../nn/optim.ts';
 import type { Param, ParamLayout } from '../nn/params.ts';
 import { addTrainingStep } from '../nn/trainer.ts';
+import { embeddingLookup, nonFinite } from '../nn/columns.ts';
 
 export type { Param };
 
@@ -136,7 +137,6 @@ function columns(g: Graph, rows: T, idx: number[], cols: number): T {
  */
 function encodeInputs(g: Graph, layout: InputLayout, rows: T, w: ReadonlyMap<string, T>, finite: boolean): T {
   const parts: T[] = [];
-  const bad = (v: T) => g.emit('IsNaN', [g.sub(v, v)], [{ shape: v.shape, dtype: 'bool' }])[0]; // NaN and +-Inf
   if (layout.numeric.length) {
     const k = layout.numeric.length;
     const v = columns(
@@ -148,18 +148,14 @@ function encodeInputs(g: Graph, layout: InputLayout, rows: T, w: ReadonlyMap<str
     const mean = g.constant(Float32Array.from(layout.numeric, (c) => c.mean), [k]);
     const inv = g.constant(Float32Array.from(layout.numeric, (c) => 1 / c.scale), [k]);
     const z = g.mul(g.sub(v, mean), inv);
-    parts.push(finite ? z : g.where(bad(z), g.scalar(0), z));
+    parts.push(finite ? z : g.where(nonFinite(g, z), g.scalar(0), z));
   }
   if (layout.indicators.length) {
     const v = columns(g, rows, layout.indicators, layout.cols);
-    parts.push(g.cast(bad(v), 'float32'));
+    parts.push(g.cast(nonFinite(g, v), 'float32'));
   }
   layout.cats.forEach((c, i) => {
-    const v = g.reshape(columns(g, rows, [c.src], layout.cols), [-1]);
-    const ok = g.and(g.emit('GreaterOrEqual', [v, g.scalar(0)], [{ shape: v.shape, dtype: 'bool' }])[0], g.less(v, g.scalar(c.levels)));
-    const floor = g.emit('Floor', [v], [{ shape: v.shape }])[0];
-    const code = g.cast(g.where(ok, floor, g.scalar(c.levels)), 'int64');
-    parts.push(g.gather(w.get(`emb${i}`)!, code));
+    parts.push(embeddingLookup(g, g.reshape(columns(g, rows, [c.src], layout.cols), [-1]), c.levels, w.get(`emb${i}`)!));
   });
   return parts.length === 1 ? parts[0] : g.concat(parts, 1);
 }

@@ -26,7 +26,7 @@ export interface ColumnEncoding {
 }
 
 /** Embedding width for a table of `rows` rows when none is set: min(16, round(1.6 rows^0.56)). */
-function autoDim(rows: number): number {
+export function autoEmbeddingDim(rows: number): number {
   return Math.min(16, Math.max(2, Math.round(1.6 * Math.pow(rows, 0.56))));
 }
 
@@ -46,7 +46,7 @@ export function fitColumnEncoding(X: Matrix, embeddingDim = 0): ColumnEncoding {
     columns: stats.map((s, c) => {
       if (!X.categorical[c]) return { type: 'num', mean: s.mean, scale: s.scale };
       const levels = Math.floor(max[c]) + 1;
-      return { type: 'cat', levels, dim: embeddingDim || autoDim(levels + 1) };
+      return { type: 'cat', levels, dim: embeddingDim || autoEmbeddingDim(levels + 1) };
     }),
   };
 }
@@ -68,8 +68,24 @@ export function embeddingParams(enc: ColumnEncoding, rng: Random): Param[] {
   return out;
 }
 
-export function checkColumns(kind: string, enc: ColumnEncoding, X: Matrix): void {
+export function checkColumns(kind: string, enc: { columns: readonly unknown[] }, X: Matrix): void {
   if (X.cols !== enc.columns.length) throw new Error(`${kind}: fitted on ${enc.columns.length} columns, got ${X.cols}`);
+}
+
+/** True where v is NaN or +-Inf (v - v is NaN for both). */
+export function nonFinite(g: Graph, v: T): T {
+  return g.emit('IsNaN', [g.sub(v, v)], [{ shape: v.shape, dtype: 'bool' }])[0];
+}
+
+/**
+ * Rows of the embedding `table` for category codes `v` [n] (float): codes in [0, levels) by
+ * their floor, anything else (above the training maximum, negative, missing) the 'unknown'
+ * row `levels`.
+ */
+export function embeddingLookup(g: Graph, v: T, levels: number, table: T): T {
+  const ok = g.and(g.emit('GreaterOrEqual', [v, g.scalar(0)], [{ shape: v.shape, dtype: 'bool' }])[0], g.less(v, g.scalar(levels)));
+  const floor = g.emit('Floor', [v], [{ shape: v.shape }])[0];
+  return g.gather(table, g.cast(g.where(ok, floor, g.scalar(levels)), 'int64'));
 }
 
 /** The graph input `rows` and its encoded parts. */
@@ -93,12 +109,7 @@ export class ColumnInputs {
     const mean = g.constant(Float32Array.from(enc.columns, (c) => (c.type === 'num' ? c.mean : 0)), [cols]);
     const inv = g.constant(Float32Array.from(enc.columns, (c) => (c.type === 'num' ? 1 / c.scale : 1)), [cols]);
     const z = g.mul(g.sub(this.rows, mean), inv);
-    this.z = g.where(this.bad(z), g.scalar(0), z);
-  }
-
-  /** NaN and +-Inf (x - x is NaN for both). */
-  private bad(v: T): T {
-    return this.g.emit('IsNaN', [this.g.sub(v, v)], [{ shape: v.shape, dtype: 'bool' }])[0];
+    this.z = g.where(nonFinite(g, z), g.scalar(0), z);
   }
 
   private take(x: T, cols: readonly number[]): T {
@@ -127,10 +138,7 @@ export class ColumnInputs {
         continue;
       }
       flush();
-      const v = g.reshape(this.take(this.rows, [c]), [-1]);
-      const ok = g.and(g.emit('GreaterOrEqual', [v, g.scalar(0)], [{ shape: v.shape, dtype: 'bool' }])[0], g.less(v, g.scalar(col.levels)));
-      const floor = g.emit('Floor', [v], [{ shape: v.shape }])[0];
-      pieces.push(g.gather(this.w.get(`emb.${c}`)!, g.cast(g.where(ok, floor, g.scalar(col.levels)), 'int64')));
+      pieces.push(embeddingLookup(g, g.reshape(this.take(this.rows, [c]), [-1]), col.levels, this.w.get(`emb.${c}`)!));
     }
     flush();
     if (!pieces.length) throw new Error('columns: an empty part');

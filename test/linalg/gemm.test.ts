@@ -1,6 +1,6 @@
 import onnxProto from 'onnx-proto';
 import { describe, expect, it } from 'vitest';
-import { gemm, gemmModel } from '../../core/linalg/gemm.ts';
+import { gemm, gemm64, gemmModel } from '../../core/linalg/gemm.ts';
 import { createMatrix } from '../../core/matrix.ts';
 import { Random } from '../../core/random.ts';
 import { blockVectors, presentRows, rowChunks } from '../../features/vectors.ts';
@@ -53,6 +53,17 @@ describe('gemm', () => {
     expect(Array.from(await gemm(new Float32Array(0), new Float32Array(0), 3, 0, 2))).toEqual([0, 0, 0, 0, 0, 0]);
     expect((await gemm(new Float32Array(0), b, 0, 40, 17)).length).toBe(0);
     await expect(gemm(a, b, 300, 41, 17)).rejects.toThrow(/values for 300 x 41/);
+  });
+
+  it('gemm64: the same products in float64, to float64 precision', async () => {
+    const rng = new Random(9);
+    const a = Float64Array.from({ length: 500 * 30 }, () => rng.normal());
+    const b = Float64Array.from({ length: 30 * 7 }, () => rng.normal());
+    expectClose(await gemm64(a, b, 500, 30, 7), naive(a, b, 500, 30, 7), 1e-12);
+    const c = Float64Array.from({ length: 500 * 7 }, () => rng.normal());
+    expectClose(await gemm64(a, c, 30, 500, 7, true), naive(a, c, 30, 500, 7, true), 1e-11);
+    const elem = onnx.ModelProto.decode(gemmModel(true, 'float64')).graph!.output![0].type!.tensorType!.elemType;
+    expect(elem).toBe(onnx.TensorProto.DataType.DOUBLE);
   });
 
   it('writes model bytes that onnx-proto decodes as a one-node Gemm graph', () => {

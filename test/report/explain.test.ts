@@ -39,15 +39,18 @@ describe('legend', () => {
 });
 
 describe('baseline', () => {
-  it('regression: median (MAE, MAPE) and mean (RMSE) of the other folds\' rows, SRC undefined', () => {
-    // fold 0 trains on {4, 10, 20, 7} (the -1 row trains every fold): median 8.5, mean 10.25;
+  it('regression: median (MAE), 1/|y|-weighted median (MAPE) and mean (RMSE) of the other folds\' rows, SRC undefined', () => {
+    // fold 0 trains on {4, 10, 20, 7} (the -1 row trains every fold): median 8.5, mean 10.25,
+    // weighted median 7 (weights 1/4 + 1/7 pass half of 1/4 + 1/7 + 1/10 + 1/20 at 7);
     // fold 1 trains on {1, 2, 3, 7}: median 2.5, mean 3.25
     const oof = oofOf([1, 2, 3, 4, 10, 20, 7], [0, 0, 0, 1, 1, 1, -1]);
     const b = baselineScores(oof, ['src', 'mae', 'mape', 'rmse']);
     expect(b.folds).toHaveLength(2);
     expect(b.folds[0].mae).toBeCloseTo((7.5 + 6.5 + 5.5) / 3, 12);
     expect(b.folds[1].mae).toBeCloseTo((1.5 + 7.5 + 17.5) / 3, 12);
-    expect(b.folds[0].mape).toBeCloseTo((7.5 / 1 + 6.5 / 2 + 5.5 / 3) / 3, 12);
+    expect(b.folds[0].mape).toBeCloseTo((6 / 1 + 5 / 2 + 4 / 3) / 3, 12);
+    // fold 1: weights 1, 1/2, 1/3, 1/7 (total 1.976): 1 alone passes half, so the constant is 1
+    expect(b.folds[1].mape).toBeCloseTo((3 / 4 + 9 / 10 + 19 / 20) / 3, 12);
     expect(b.folds[1].rmse).toBeCloseTo(Math.sqrt(((4 - 3.25) ** 2 + (10 - 3.25) ** 2 + (20 - 3.25) ** 2) / 3), 12);
     // pooled over the six validated rows, each with its own fold's constant
     expect(b.scores.mae).toBeCloseTo((7.5 + 6.5 + 5.5 + 1.5 + 7.5 + 17.5) / 6, 12);
