@@ -86,29 +86,21 @@ export class Random {
   /**
    * Fills `out` with out.length (<= n) distinct integers of [0, n), ascending (Knuth's selection
    * sampling: row i is taken when next() * (n - i) < still needed), drawing once per row looked
-   * at: the same rows and stream as that loop over next(), with the state in int32 locals (gbdt
+   * at: the same rows and stream as that loop over next(), drawn in bulk through fillU32 (gbdt
    * bagging draws hundreds of thousands of rows every round).
    */
   sampleSorted(n: number, out: Int32Array): void {
     const m = out.length;
-    let a = this.a | 0;
-    let b = this.b | 0;
-    let c = this.c | 0;
-    let d = this.d | 0;
+    const buf = new Uint32Array(Math.max(1, Math.min(m, 4096)));
     let k = 0;
-    for (let i = 0; i < n && k < m; i++) {
-      const t = (((a + b) | 0) + d) | 0;
-      d = (d + 1) | 0;
-      a = b ^ (b >>> 9);
-      b = (c + (c << 3)) | 0;
-      c = (c << 21) | (c >>> 11);
-      c = (c + t) | 0;
-      if (((t >>> 0) / 4294967296) * (n - i) < m - k) out[k++] = i;
+    let i = 0;
+    while (i < n && k < m) {
+      // At most one row is taken per draw, so at least m - k more rows are looked at: drawing
+      // that many at once never takes a draw the loop would not have made.
+      const c = Math.min(m - k, n - i, buf.length);
+      this.fillU32(buf, c);
+      for (let j = 0; j < c; j++, i++) if ((buf[j] / 4294967296) * (n - i) < m - k) out[k++] = i;
     }
-    this.a = a >>> 0;
-    this.b = b >>> 0;
-    this.c = c >>> 0;
-    this.d = d >>> 0;
   }
 
   /** Uniform in [0, 1). */
