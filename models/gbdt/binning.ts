@@ -13,6 +13,10 @@
  */
 import type { Matrix } from '../../core/matrix.ts';
 import type { Random } from '../../core/random.ts';
+import { UserError } from '../../core/errors.ts';
+
+/** Largest category code a categorical column may hold: float32 holds integers exactly up to 2^24, and the code -> bin table has one slot per code. */
+const MAX_CATEGORY_CODE = 1 << 24;
 
 export interface BinMapper {
   /** Categorical features bin category codes, numeric ones bin values by upper bounds. */
@@ -108,10 +112,12 @@ function numericMapper(unsorted: Float32Array, maxBin: number): BinMapper {
   return { categorical: false, numBins: bounds.length + 1, bounds: Float64Array.from(bounds), cats: new Int32Array(0), catToBin: new Int32Array(0) };
 }
 
-function categoricalMapper(values: Float32Array, maxBin: number): BinMapper {
+function categoricalMapper(values: Float32Array, maxBin: number, name: string): BinMapper {
   const count = new Map<number, number>();
   for (const v of values) {
     if (v < 0 || !Number.isInteger(v)) continue;
+    if (v > MAX_CATEGORY_CODE)
+      throw new UserError(`gbdt: categorical column "${name}" holds the code ${v}; categorical columns hold dense codes 0..k-1 (the kit's kinds map levels to codes): map the ids to codes, or mark the column numeric`);
     count.set(v, (count.get(v) ?? 0) + 1);
   }
   // Most frequent first; ties by code so the mapping is deterministic.
@@ -144,7 +150,7 @@ export function fitBinMappers(X: Matrix, maxBin: number, sampleCount: number, rn
     }
     for (let c = c0; c < c1; c++) {
       const vals = bufs[c - c0].subarray(0, len[c - c0]);
-      out.push(X.categorical[c] ? categoricalMapper(vals, Math.min(maxBin, 255)) : numericMapper(vals, maxBin));
+      out.push(X.categorical[c] ? categoricalMapper(vals, Math.min(maxBin, 255), X.names[c]) : numericMapper(vals, maxBin));
     }
   }
   return out;

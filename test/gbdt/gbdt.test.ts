@@ -195,6 +195,11 @@ describe('gbdt categorical features', () => {
     const odd = matrix(2, 2, (r, c) => (c === 0 ? [NaN, 1000][r] : 0), [true, false]);
     expect(Array.from(native.predict(odd)).every(Number.isFinite)).toBe(true);
   });
+
+  it('a categorical column of raw ids (a code above 2^24) is an error naming the column, not a 2^30-slot table', async () => {
+    const X = matrix(200, 2, (r, c) => (c === 0 ? (r % 2 ? 1e9 : 3) : r), [true, false]);
+    await expect(fit(X, Float64Array.from({ length: 200 }, (_, r) => r % 3), { n_estimators: 2 })).rejects.toThrow(/categorical column "f0" holds the code 1000000000; .*dense codes 0\.\.k-1/);
+  });
 });
 
 describe('gbdt persistence and determinism', () => {
