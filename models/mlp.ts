@@ -35,7 +35,7 @@ import { z } from 'zod';
 import type { Matrix } from '../core/matrix.ts';
 import { Random } from '../core/random.ts';
 import { UserError } from '../core/errors.ts';
-import { METRICS, type MetricName } from '../core/eval/metrics.ts';
+import { labelScorer, METRICS, type MetricName } from '../core/eval/metrics.ts';
 import { defineModel, type FitContext, type FittedModel, type JointFitContext, type Task } from './model.ts';
 import { headsOf, initParams, inferenceModel, trainingModel, type InputLayout, type NetSpec } from './mlp/net.ts';
 import { rowLossJs, type LossKind } from './nn/losses.ts';
@@ -313,19 +313,19 @@ function validMonitor(
     };
   const binary = ctx.task === 'binary';
   const toLabel = binary ? (v: number) => v : (ctx.toLabel ?? ((v: number) => v));
-  const labels = rows.map((r, h) => Float64Array.from(r, (i) => toLabel(yValid[h][i])));
+  // Scored against fixed labels every epoch: work on the labels alone (SRC's ranks) is done once.
+  const scorers = rows.map((r, h) => labelScorer(name, Float64Array.from(r, (i) => toLabel(yValid[h][i]))));
   const pred = rows.map((r) => new Float64Array(r.length));
-  const { fn, higherIsBetter } = METRICS[name];
   return {
     name: `valid_${name}`,
-    sign: higherIsBetter ? -1 : 1,
+    sign: METRICS[name].higherIsBetter ? -1 : 1,
     score: (raw) =>
       mean((h) => {
         rows[h].forEach((i, k) => {
           const v = raw[i * heads + h];
           pred[h][k] = binary ? 1 / (1 + Math.exp(-v)) : toLabel(v * yScale[h] + yMean[h]);
         });
-        return fn(labels[h], pred[h]);
+        return scorers[h](pred[h]);
       }),
   };
 }
