@@ -87,16 +87,15 @@ function invertUpper(R: Float64Array, l: number): Float64Array {
  * l. One pass leaves the columns orthogonal to about cond(A)² x 1e-16, enough to keep the power
  * iterations' basis well conditioned; `passes: 2` (CholeskyQR2, Fukaya et al. 2014) repairs
  * that for the final basis. Rank-deficient or badly conditioned columns fall back to
- * Gram-Schmidt.
+ * Gram-Schmidt (in place: `a` is the caller's scratch, as every operator product is).
  */
 async function orthonormalize(a: Float64Array, rows: number, l: number, passes = 1): Promise<Float64Array> {
   let q = a;
   for (let pass = 0; pass < passes; pass++) {
     const R = cholesky(await gemm64(q, q, l, rows, l, true), l);
     if (!R) {
-      const out = q === a ? Float64Array.from(a) : q;
-      gramSchmidt(out, rows, l);
-      return out;
+      gramSchmidt(q, rows, l);
+      return q;
     }
     q = await gemm64(q, invertUpper(R, l), rows, l, l);
   }

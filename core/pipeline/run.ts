@@ -193,11 +193,16 @@ function writeTargetFiles(runDir: string, table: Table, pipeline: Pipeline, fit:
   const { y, folds, validated, rounds, choice, results, ens, post, finalScores, validation } = fit;
   const sfx = target === null ? '' : `.${target}`;
   const metrics: TargetMetrics = {};
+  const trainPids = table.pid.slice(0, table.nTrain);
+  const testPids = table.pid.slice(table.nTrain);
+  /** `<name><sfx>.oof.csv` (pid, label, fold, prediction; empty where never validated) and `.test.csv`. */
+  const writePredictions = (name: string, oof: Float64Array, test: Float64Array) => {
+    writeFileAtomic(path.join(runDir, `${name}${sfx}.oof.csv`), csv(['pid', 'label', 'fold', 'prediction'], trainPids.map((pid, r) => [pid, y[r], folds.fold[r], Number.isNaN(oof[r]) ? '' : oof[r]])));
+    writeFileAtomic(path.join(runDir, `${name}${sfx}.test.csv`), csv(['pid', 'prediction'], testPids.map((pid, i) => [pid, test[i]])));
+  };
   for (const m of results) {
     metrics[m.id] = { ...m.scores, folds: m.folds, importance_method: models.get(m.kind).importanceMethod, early_stopping: m.earlyStopping, iterations: m.iterations, ...(m.gates ? { gates: m.gates } : {}) } as never;
-    const trainPids = table.pid.slice(0, table.nTrain);
-    writeFileAtomic(path.join(runDir, `${m.id}${sfx}.oof.csv`), csv(['pid', 'label', 'fold', 'prediction'], trainPids.map((pid, r) => [pid, y[r], folds.fold[r], Number.isNaN(m.oof[r]) ? '' : m.oof[r]])));
-    writeFileAtomic(path.join(runDir, `${m.id}${sfx}.test.csv`), csv(['pid', 'prediction'], table.pid.slice(table.nTrain).map((pid, i) => [pid, m.test[i]])));
+    writePredictions(m.id, m.oof, m.test);
     const imp = Object.entries(m.importance).sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1));
     writeFileAtomic(path.join(runDir, `${m.id}${sfx}.importance.csv`), csv(['feature', 'importance'], imp));
   }
@@ -212,8 +217,7 @@ function writeTargetFiles(runDir: string, table: Table, pipeline: Pipeline, fit:
       ...(c.gain ? { gain_mean: c.gain.mean, gain_se: c.gain.se } : {}),
       chosen: c.kept,
     })) as never;
-  writeFileAtomic(path.join(runDir, `final${sfx}.oof.csv`), csv(['pid', 'label', 'fold', 'prediction'], table.pid.slice(0, table.nTrain).map((pid, r) => [pid, y[r], folds.fold[r], Number.isNaN(post.oof[r]) ? '' : post.oof[r]])));
-  writeFileAtomic(path.join(runDir, `final${sfx}.test.csv`), csv(['pid', 'prediction'], table.pid.slice(table.nTrain).map((pid, i) => [pid, post.test[i]])));
+  writePredictions('final', post.oof, post.test);
   return metrics;
 }
 
